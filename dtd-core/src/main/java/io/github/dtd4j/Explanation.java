@@ -1,0 +1,75 @@
+package io.github.dtd4j;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The result of {@link Explainer#explain}: the input relevance (the heatmap before summing channels), the logits,
+ * the explained classes, the ledger and, on request, the relevance at every node's output. Arrays belong to the
+ * caller.
+ */
+public final class Explanation {
+    private final INDArray inputRelevance;
+    private final INDArray logits;
+    private final int[] targets;
+    private final Ledger ledger;
+    private final Map<String, INDArray> layerRelevances;
+
+    Explanation(INDArray inputRelevance, INDArray logits, int[] targets, Ledger ledger,
+                Map<String, INDArray> layerRelevances) {
+        this.inputRelevance = inputRelevance;
+        this.logits = logits;
+        this.targets = targets.clone();
+        this.ledger = ledger;
+        this.layerRelevances = Collections.unmodifiableMap(layerRelevances);
+    }
+
+    /** {@return the input relevance R_p, same shape as the input, in the computation dtype} */
+    public INDArray inputRelevance() {
+        return inputRelevance;
+    }
+
+    /**
+     * {@return the heatmap as the paper draws it: the input relevance summed over channels, {@code [N,H,W]} for
+     * image inputs; the input relevance itself for other inputs}
+     */
+    public INDArray heatmap() {
+        return inputRelevance.rank() == 4 ? inputRelevance.sum(1) : inputRelevance.dup();
+    }
+
+    /** {@return the model's output for the input, {@code [N,K]}} */
+    public INDArray logits() {
+        return logits;
+    }
+
+    /** {@return the explained class of each batch element} */
+    public int[] targets() {
+        return targets.clone();
+    }
+
+    /** {@return the explained logit f(x) of each batch element: the relevance that started at the output} */
+    public double[] explainedScores() {
+        return ledger.start();
+    }
+
+    /** {@return the ledger} */
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    /**
+     * {@return the relevance at a node's output, if the explainer was asked to record layers}
+     *
+     * @param node node name (or the input's name)
+     */
+    public Optional<INDArray> layerRelevance(String node) {
+        return Optional.ofNullable(layerRelevances.get(node));
+    }
+
+    /** {@return all recorded per-node relevances (empty unless requested)} */
+    public Map<String, INDArray> layerRelevances() {
+        return layerRelevances;
+    }
+}

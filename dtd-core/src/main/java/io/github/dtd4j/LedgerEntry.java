@@ -1,0 +1,36 @@
+package io.github.dtd4j;
+
+import java.util.Map;
+
+/**
+ * Where one node's relevance went, per batch element: what arrived at its output, what it sent to its inputs,
+ * and what its bias and the stabilizer absorbed. For every node {@code in = out + bias + stabilizer} up to float
+ * rounding.
+ *
+ * @param node        node name
+ * @param kind        layer kind
+ * @param propagation how relevance passed through it ("rule z+", "winner-take-all", "pass-through", ...)
+ * @param in          Σ relevance at the node's output, per batch element
+ * @param out         Σ relevance sent to its inputs
+ * @param bias        absorbed by the bias term of the rule's denominators
+ * @param stabilizer  absorbed by the stabilizer
+ * @param branches    for Add and Concat: Σ relevance sent to each input, by input name; empty otherwise
+ */
+public record LedgerEntry(String node, String kind, String propagation, double[] in, double[] out, double[] bias,
+                          double[] stabilizer, Map<String, double[]> branches) {
+    /** Copies the branch map. */
+    public LedgerEntry {
+        branches = Map.copyOf(branches);
+    }
+
+    /** {@return in − out − bias − stabilizer for batch element {@code n}: zero up to float rounding} @param n index */
+    public double imbalance(int n) {
+        return in[n] - out[n] - bias[n] - stabilizer[n];
+    }
+
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "%-24s %-18s %-22s in=%.6g out=%.6g bias=%.3g stab=%.3g", node, kind,
+                propagation, in[0], out[0], bias[0], stabilizer[0]);
+    }
+}

@@ -1,0 +1,187 @@
+package io.github.dtd4j.internal;
+
+import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.Ledger;
+import io.github.dtd4j.LedgerEntry;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Node;
+import io.github.dtd4j.graph.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+
+/** One explanation: checks, forward pass, start relevance, one reverse sweep, ledger. Stateless. */
+public final class Engine {
+    private Engine() {
+    }
+
+    /**
+     * What {@link #explain} computed.
+     *
+     * @param inputRelevance relevance of each input element, shaped like the input
+     * @param logits         the model's output {@code [N,K]}
+     * @param targets        explained class per batch element
+     * @param ledger         the accounts
+     * @param layers         per-node relevance (only if the plan records layers)
+     */
+    public record Result(INDArray inputRelevance, INDArray logits, int[] targets, Ledger ledger,
+                         Map<String, INDArray> layers) {
+    }
+
+    /**
+     * Explains a batch.
+     *
+     * @param plan    a compiled plan
+     * @param input   {@code [N, ...inputShape]}, floating point, finite; not modified
+     * @param targets null for the top class of each element, one class for all ({@code length 1}), or one per element
+     * @return the result
+     */
+    public static Result explain(Plan plan, INDArray input, int[] targets) {
+        Graph g = plan.graph;
+        INDArray x = checkInput(g, input, plan.settings.dtype());
+        Map<String, INDArray> out = Forward.run(g, x);
+        INDArray logits = out.get(g.outputName());
+        checkFinite(g, out);
+        int n = (int) x.size(0);
+        int[] t = resolveTargets(g, logits, targets, n);
+        for (Map.Entry<String, Plan.Linear> e : plan.linear.entrySet()) {
+            Node node = g.node(e.getKey()).orElseThrow();
+            e.getValue().rule().checkInput(e.getValue().layer(), out.get(node.inputs().get(0)));
+        }
+        INDArray start = Nd4j.zeros(logits.dataType(), logits.shape());
+        double[] startSum = new double[n];
+        for (int i = 0; i < n; i++) {
+            double v = logits.getDouble(i, t[i]);
+            start.putScalar(new long[]{i, t[i]}, v);
+            startSum[i] = start.getDouble(i, t[i]);
+        }
+        Map<String, INDArray> relevance = new HashMap<>();
+        relevance.put(g.outputName(), start);
+        Map<String, INDArray> recorded = new LinkedHashMap<>();
+        List<LedgerEntry> entries = new ArrayList<>();
+        List<Node> nodes = g.nodes();
+        for (int k = nodes.size() - 1; k >= 0; k--) {
+            Node node = nodes.get(k);
+            INDArray r = relevance.remove(node.name());
+            List<INDArray> ins = new ArrayList<>(node.inputs().size());
+            for (String i : node.inputs()) {
+                ins.add(out.get(i));
+            }
+            if (r == null) {
+                r = Nd4j.zeros(x.dataType(), out.get(node.name()).shape());
+            }
+            Accounts acc = new Accounts(n);
+            Map<String, double[]> branches = new LinkedHashMap<>();
+            Step step = plan.steps.get(node.name());
+            List<INDArray> rin = step.propagate(node, ins, out.get(node.name()), r, acc, branches);
+            double[] sumIn = Accounts.perSample(r);
+            double[] sumOut = new double[n];
+            for (int i = 0; i < rin.size(); i++) {
+                INDArray ri = rin.get(i);
+                double[] s = Accounts.perSample(ri);
+                for (int j = 0; j < n; j++) {
+                    sumOut[j] += s[j];
+                }
+                relevance.merge(node.inputs().get(i), ri, INDArray::add);
+            }
+            entries.add(new LedgerEntry(node.name(), node.kind(), step.describe(), sumIn, sumOut, acc.bias,
+                    acc.stabilizer, branches));
+            if (plan.settings.recordLayers()) {
+                recorded.put(node.name(), r);
+            }
+        }
+        INDArray rInput = relevance.get(g.inputName());
+        if (plan.settings.recordLayers()) {
+            recorded.put(g.inputName(), rInput);
+        }
+        Ledger ledger = new Ledger(startSum, Accounts.perSample(rInput), entries);
+        return new Result(rInput, logits, t, ledger, recorded);
+    }
+
+    private static INDArray checkInput(Graph g, INDArray input, DataType dtype) {
+        String where = "input '" + g.inputName() + "'";
+        if (input == null) {
+            throw new InvalidInputException(where + ": no input array given");
+        }
+        if (!g.inputShape().matchesBatch(input.shape()) || input.size(0) < 1) {
+            throw new InvalidInputException(where + ": expected " + g.inputShape().toBatchString() + ", got "
+                    + Shape.format(input.shape()));
+        }
+        if (!input.dataType().isFPType()) {
+            throw new InvalidInputException(where + ": expected a floating-point array, got " + input.dataType());
+        }
+        if (input.size(0) > Integer.MAX_VALUE) {
+            throw new InvalidInputException(where + ": batch too large");
+        }
+        if (BooleanIndexing.or(input, Conditions.isNan()) || BooleanIndexing.or(input, Conditions.isInfinite())) {
+            throw new InvalidInputException(where + ": " + firstNonFinite(input) + " (shape "
+                    + Shape.format(input.shape()) + ")");
+        }
+        return input.dataType() == dtype ? input : input.castTo(dtype);
+    }
+
+    /** {@return "NaN at [0,1,2,3]"-style text for the first non-finite element} */
+    static String firstNonFinite(INDArray a) {
+        INDArray flat = a.reshape('c', new long[]{a.length()});
+        for (long i = 0; i < flat.length(); i++) {
+            double v = flat.getDouble(i);
+            if (!Double.isFinite(v)) {
+                long[] idx = org.nd4j.linalg.api.shape.Shape.ind2subC(a.shape(), i);
+                return v + " at " + Shape.format(idx);
+            }
+        }
+        return "non-finite value";
+    }
+
+    private static void checkFinite(Graph g, Map<String, INDArray> out) {
+        INDArray logits = out.get(g.outputName());
+        if (!BooleanIndexing.or(logits, Conditions.isNan()) && !BooleanIndexing.or(logits, Conditions.isInfinite())) {
+            return;
+        }
+        for (Node n : g.nodes()) {
+            INDArray a = out.get(n.name());
+            if (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite())) {
+                throw new InvalidInputException("layer '" + n.name() + "' (" + n.kind() + "): the forward pass produced "
+                        + firstNonFinite(a) + " (output " + Shape.format(a.shape()) + "); the input or the weights "
+                        + "overflow the computation dtype");
+            }
+        }
+    }
+
+    private static int[] resolveTargets(Graph g, INDArray logits, int[] targets, int n) {
+        int k = (int) logits.size(1);
+        if (targets == null) {
+            int[] t = new int[n];
+            INDArray arg = logits.argMax(1);
+            for (int i = 0; i < n; i++) {
+                t[i] = arg.getInt(i);
+            }
+            return t;
+        }
+        int[] t = targets.length == 1 && n != 1 ? filled(n, targets[0]) : targets.clone();
+        if (t.length != n) {
+            throw new InvalidInputException("targets: " + t.length + " classes given for a batch of " + n);
+        }
+        for (int i = 0; i < n; i++) {
+            if (t[i] < 0 || t[i] >= k) {
+                throw new InvalidInputException("targets: class " + t[i] + " for batch element " + i + " is not in [0,"
+                        + k + ") (output '" + g.outputName() + "' has " + k + " classes)");
+            }
+        }
+        return t;
+    }
+
+    private static int[] filled(int n, int v) {
+        int[] a = new int[n];
+        Arrays.fill(a, v);
+        return a;
+    }
+}

@@ -1,0 +1,194 @@
+package io.github.dtd4j.internal;
+
+import io.github.dtd4j.graph.BatchNorm;
+import io.github.dtd4j.graph.Conv2d;
+import io.github.dtd4j.graph.Dense;
+import io.github.dtd4j.graph.Node;
+import io.github.dtd4j.graph.Shape;
+import io.github.dtd4j.spi.LinearLayer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** The {@link LinearLayer} views of Dense, Conv2d and affine BatchNorm nodes. */
+public final class LinearLayers {
+    private LinearLayers() {
+    }
+
+    /** {@return the view of a Dense, Conv2d or BatchNorm node} @param node node @param inputShape its input shape */
+    public static LinearLayer of(Node node, Shape inputShape) {
+        if (node.layer() instanceof Dense d) {
+            return new DenseView(node.name(), inputShape, node.outputShape(), d);
+        } else if (node.layer() instanceof Conv2d c) {
+            return new ConvView(node.name(), inputShape, node.outputShape(), c);
+        } else if (node.layer() instanceof BatchNorm b) {
+            return new AffineView(node.name(), inputShape, b);
+        }
+        throw new IllegalArgumentException(node.kind() + " is not a linear layer");
+    }
+
+    private abstract static class Base implements LinearLayer {
+        private final String name;
+        private final Shape in;
+        private final Shape out;
+        private final INDArray weight;
+        private final INDArray bias;
+        private final boolean hasBias;
+        private final Map<String, INDArray> derived = new ConcurrentHashMap<>();
+
+        Base(String name, Shape in, Shape out, INDArray weight, INDArray bias, long outChannels) {
+            this.name = name;
+            this.in = in;
+            this.out = out;
+            this.weight = weight;
+            this.hasBias = bias != null;
+            this.bias = bias != null ? bias : Nd4j.zeros(weight.dataType(), outChannels);
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Shape inputShape() {
+            return in;
+        }
+
+        @Override
+        public Shape outputShape() {
+            return out;
+        }
+
+        @Override
+        public INDArray weight() {
+            return weight;
+        }
+
+        @Override
+        public INDArray bias() {
+            return bias;
+        }
+
+        @Override
+        public boolean hasBias() {
+            return hasBias;
+        }
+
+        @Override
+        public INDArray derivedWeight(String key, UnaryOperator<INDArray> derive) {
+            INDArray w = derived.get(key);
+            if (w != null) {
+                return w;
+            }
+            return derived.computeIfAbsent(key, k -> {
+                // cached across explanations: must live outside any workspace the caller has open
+                try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                    INDArray d = derive.apply(weight);
+                    if (d == weight) {
+                        return weight;
+                    }
+                    if (!java.util.Arrays.equals(d.shape(), weight.shape())) {
+                        throw new IllegalArgumentException("derived weight '" + key + "' of layer '" + name
+                                + "' has shape " + Shape.format(d.shape()) + ", expected " + Shape.format(weight.shape()));
+                    }
+                    return d.castTo(weight.dataType());
+                }
+            });
+        }
+
+        @Override
+        public String toString() {
+            return kind() + " '" + name + "' " + in.toBatchString() + " -> " + out.toBatchString();
+        }
+    }
+
+    private static final class DenseView extends Base {
+        DenseView(String name, Shape in, Shape out, Dense d) {
+            super(name, in, out, d.weight(), d.bias(), d.outFeatures());
+        }
+
+        @Override
+        public String kind() {
+            return "Dense";
+        }
+
+        @Override
+        public INDArray forward(INDArray x, INDArray w) {
+            return x.mmul(w);
+        }
+
+        @Override
+        public INDArray transpose(INDArray s, INDArray w) {
+            return s.mmul(w.transpose());
+        }
+
+        @Override
+        public INDArray addBias(INDArray z, INDArray b) {
+            return z.addRowVector(b);
+        }
+    }
+
+    private static final class ConvView extends Base {
+        private final Conv2d conv;
+
+        ConvView(String name, Shape in, Shape out, Conv2d c) {
+            super(name, in, out, c.weight(), c.bias(), c.outChannels());
+            this.conv = c;
+        }
+
+        @Override
+        public String kind() {
+            return "Conv2d";
+        }
+
+        @Override
+        public INDArray forward(INDArray x, INDArray w) {
+            return Ops.conv2d(x, w, null, conv);
+        }
+
+        @Override
+        public INDArray transpose(INDArray s, INDArray w) {
+            return Ops.conv2dTranspose(s, w, conv, inputShape().withBatch(s.size(0)));
+        }
+
+        @Override
+        public INDArray addBias(INDArray z, INDArray b) {
+            return z.add(Forward.channelShape(b, 4));
+        }
+    }
+
+    /** BatchNorm as {@code z_c = x_c·scale_c + shift_c}: weight = scale {@code [C]}, bias = shift. */
+    private static final class AffineView extends Base {
+        AffineView(String name, Shape in, BatchNorm b) {
+            this(name, in, Forward.batchNormAffine(b));
+        }
+
+        private AffineView(String name, Shape in, INDArray[] affine) {
+            super(name, in, in, affine[0], affine[1], affine[0].length());
+        }
+
+        @Override
+        public String kind() {
+            return "BatchNorm";
+        }
+
+        @Override
+        public INDArray forward(INDArray x, INDArray w) {
+            return x.mul(Forward.channelShape(w, x.rank()));
+        }
+
+        @Override
+        public INDArray transpose(INDArray s, INDArray w) {
+            return s.mul(Forward.channelShape(w, s.rank()));
+        }
+
+        @Override
+        public INDArray addBias(INDArray z, INDArray b) {
+            return z.add(Forward.channelShape(b, z.rank()));
+        }
+    }
+}

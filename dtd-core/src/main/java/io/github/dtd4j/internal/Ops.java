@@ -1,0 +1,291 @@
+package io.github.dtd4j.internal;
+
+import io.github.dtd4j.graph.AdaptiveAvgPool2d;
+import io.github.dtd4j.graph.AvgPool2d;
+import io.github.dtd4j.graph.Conv2d;
+import io.github.dtd4j.graph.MaxPool2d;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The ND4J operations of the forward pass and of the rules' transposed passes, on NCHW arrays. Every method
+ * returns a new array and leaves its arguments untouched. Argument layouts were checked against loop
+ * references (see the test suite): conv2d/deconv2d take OIHW weights (format 1) and are exact adjoints.
+ */
+public final class Ops {
+    private Ops() {
+    }
+
+    private static INDArray exec(String op, INDArray[] inputs, int... iargs) {
+        return Nd4j.exec(DynamicCustomOp.builder(op).addInputs(inputs).addIntegerArguments(iargs).build())[0];
+    }
+
+    /** {@return x padded with {@code value} on the two spatial axes} */
+    static INDArray pad(INDArray x, int top, int left, int bottom, int right, double value) {
+        if (top == 0 && left == 0 && bottom == 0 && right == 0) {
+            return x;
+        }
+        long h = x.size(2);
+        long w = x.size(3);
+        INDArray out = Nd4j.valueArrayOf(new long[]{x.size(0), x.size(1), h + top + bottom, w + left + right}, value,
+                x.dataType());
+        out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(top, top + h),
+                NDArrayIndex.interval(left, left + w)).assign(x);
+        return out;
+    }
+
+    /** {@return the spatial window {@code [top, top+h) × [left, left+w)} of x, as a new array} */
+    static INDArray crop(INDArray x, long top, long left, long h, long w) {
+        if (top == 0 && left == 0 && x.size(2) == h && x.size(3) == w) {
+            return x;
+        }
+        return x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(top, top + h),
+                NDArrayIndex.interval(left, left + w)).dup();
+    }
+
+    private static INDArray channels(INDArray a, long from, long to) {
+        INDArrayIndex[] idx = new INDArrayIndex[a.rank()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = NDArrayIndex.all();
+        }
+        idx[1] = NDArrayIndex.interval(from, to);
+        return a.get(idx).dup();
+    }
+
+    private static INDArray rows(INDArray a, long from, long to) {
+        return a.get(NDArrayIndex.interval(from, to)).dup();
+    }
+
+    /**
+     * Convolution with the layer's geometry and the given weight (and optional bias).
+     *
+     * @param x NCHW input
+     * @param w weight {@code [out, in/groups, kh, kw]}
+     * @param b bias {@code [out]} or null
+     * @param c geometry
+     * @return NCHW output
+     */
+    public static INDArray conv2d(INDArray x, INDArray w, INDArray b, Conv2d c) {
+        if (c.groups() > 1) {
+            long cin = w.size(1);
+            long cout = w.size(0) / c.groups();
+            INDArray[] parts = new INDArray[c.groups()];
+            for (int g = 0; g < c.groups(); g++) {
+                parts[g] = conv2d1(channels(x, g * cin, (g + 1) * cin), rows(w, g * cout, (g + 1) * cout),
+                        b == null ? null : rows(b, g * cout, (g + 1) * cout), c);
+            }
+            return Nd4j.concat(1, parts);
+        }
+        return conv2d1(x, w, b, c);
+    }
+
+    private static INDArray conv2d1(INDArray x, INDArray w, INDArray b, Conv2d c) {
+        int ph = c.padTop();
+        int pw = c.padLeft();
+        INDArray in = x;
+        if (!c.symmetricPadding()) {
+            in = pad(x, c.padTop(), c.padLeft(), c.padBottom(), c.padRight(), 0.0);
+            ph = 0;
+            pw = 0;
+        }
+        INDArray[] inputs = b == null ? new INDArray[]{in, w} : new INDArray[]{in, w, b};
+        return exec("conv2d", inputs, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), ph, pw, c.dilationH(),
+                c.dilationW(), 0, 0, 1);
+    }
+
+    /**
+     * The transpose of {@link #conv2d} without bias: the input-gradient of {@code Σ s ⊙ conv2d(x, w)}.
+     *
+     * @param s       NCHW, shaped like the convolution's output
+     * @param w       weight {@code [out, in/groups, kh, kw]}
+     * @param c       geometry
+     * @param inShape the convolution's input shape {@code [N,C,H,W]}
+     * @return NCHW, shaped {@code inShape}
+     */
+    public static INDArray conv2dTranspose(INDArray s, INDArray w, Conv2d c, long[] inShape) {
+        if (c.groups() > 1) {
+            long cin = w.size(1);
+            long cout = w.size(0) / c.groups();
+            long[] gShape = inShape.clone();
+            gShape[1] = cin;
+            INDArray[] parts = new INDArray[c.groups()];
+            for (int g = 0; g < c.groups(); g++) {
+                parts[g] = conv2dTranspose1(channels(s, g * cout, (g + 1) * cout), rows(w, g * cout, (g + 1) * cout), c,
+                        gShape);
+            }
+            return Nd4j.concat(1, parts);
+        }
+        return conv2dTranspose1(s, w, c, inShape);
+    }
+
+    private static INDArray conv2dTranspose1(INDArray s, INDArray w, Conv2d c, long[] inShape) {
+        boolean sym = c.symmetricPadding();
+        int ph = sym ? c.padTop() : 0;
+        int pw = sym ? c.padLeft() : 0;
+        // the (explicitly padded, if asymmetric) input the convolution saw
+        long hp = inShape[2] + (sym ? 0 : c.padTop() + c.padBottom());
+        long wp = inShape[3] + (sym ? 0 : c.padLeft() + c.padRight());
+        INDArray g = exec("deconv2d", new INDArray[]{s, w}, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), ph, pw,
+                c.dilationH(), c.dilationW(), 0, 0, 1);
+        if (g.size(2) < hp || g.size(3) < wp) {
+            // rows/columns past the last window never reached an output: their gradient is zero
+            INDArray full = Nd4j.zeros(g.dataType(), g.size(0), g.size(1), hp, wp);
+            full.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, g.size(2)),
+                    NDArrayIndex.interval(0, g.size(3))).assign(g);
+            g = full;
+        }
+        if (!sym) {
+            g = crop(g, c.padTop(), c.padLeft(), inShape[2], inShape[3]);
+        }
+        return g;
+    }
+
+    private static double lowest(DataType t) {
+        return t == DataType.DOUBLE ? -Double.MAX_VALUE : -Float.MAX_VALUE;
+    }
+
+    /** {@return max pooling; padded positions never win} */
+    public static INDArray maxPool(INDArray x, MaxPool2d p) {
+        boolean sym = p.padTop() == p.padBottom() && p.padLeft() == p.padRight();
+        INDArray in = sym ? x : pad(x, p.padTop(), p.padLeft(), p.padBottom(), p.padRight(), lowest(x.dataType()));
+        int ph = sym ? p.padTop() : 0;
+        int pw = sym ? p.padLeft() : 0;
+        return exec("maxpool2d", new INDArray[]{in}, p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), ph, pw, 1, 1,
+                0, 0, 0);
+    }
+
+    /**
+     * {@return winner-take-all: each window's relevance {@code r} goes to its first maximal input}
+     *
+     * @param x the pooling's input
+     * @param r relevance at the pooling's output
+     * @param p geometry
+     */
+    public static INDArray maxPoolWinner(INDArray x, INDArray r, MaxPool2d p) {
+        boolean sym = p.padTop() == p.padBottom() && p.padLeft() == p.padRight();
+        INDArray in = sym ? x : pad(x, p.padTop(), p.padLeft(), p.padBottom(), p.padRight(), lowest(x.dataType()));
+        int ph = sym ? p.padTop() : 0;
+        int pw = sym ? p.padLeft() : 0;
+        INDArray g = exec("maxpool2d_bp", new INDArray[]{in, r}, p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), ph,
+                pw, 1, 1, 0, 0, 0);
+        return sym ? g : crop(g, p.padTop(), p.padLeft(), x.size(2), x.size(3));
+    }
+
+    /** Window geometry of a sum/average pooling. */
+    public record Window(int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr) {
+        /** {@return the geometry of an average pooling} */
+        public static Window of(AvgPool2d p) {
+            return new Window(p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(),
+                    p.padBottom(), p.padRight());
+        }
+
+        /** {@return the geometry of a max pooling, for its proportional (sum-pool) treatment} */
+        public static Window of(MaxPool2d p) {
+            return new Window(p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(),
+                    p.padBottom(), p.padRight());
+        }
+
+        int area() {
+            return kh * kw;
+        }
+    }
+
+    /** {@return the sum of each window, zero padding} */
+    public static INDArray sumPool(INDArray x, Window w) {
+        INDArray xp = pad(x, w.pt(), w.pl(), w.pb(), w.pr(), 0.0);
+        return exec("avgpool2d", new INDArray[]{xp}, w.kh(), w.kw(), w.sh(), w.sw(), 0, 0, 1, 1, 0, 1, 0)
+                .muli(w.area());
+    }
+
+    /** {@return the transpose of {@link #sumPool}: each input gets the sum of s over the windows holding it} */
+    public static INDArray sumPoolTranspose(INDArray x, INDArray s, Window w) {
+        INDArray xp = pad(x, w.pt(), w.pl(), w.pb(), w.pr(), 0.0);
+        INDArray g = exec("avgpool2d_bp", new INDArray[]{xp, s}, w.kh(), w.kw(), w.sh(), w.sw(), 0, 0, 1, 1, 0, 1, 0)
+                .muli(w.area());
+        return crop(g, w.pt(), w.pl(), x.size(2), x.size(3));
+    }
+
+    /** {@return how many taps of each window fall inside the input (for count_include_pad = false)} */
+    public static INDArray windowCounts(INDArray x, Window w) {
+        INDArray ones = Nd4j.ones(x.dataType(), 1, 1, x.size(2), x.size(3));
+        return sumPool(ones, w);
+    }
+
+    /** {@return average pooling with PyTorch/ONNX count_include_pad semantics} */
+    public static INDArray avgPool(INDArray x, AvgPool2d p) {
+        Window w = Window.of(p);
+        INDArray sum = sumPool(x, w);
+        if (p.countIncludePad()) {
+            return sum.divi(w.area());
+        }
+        return sum.divi(windowCounts(x, w));
+    }
+
+    /** {@return the transpose of {@link #avgPool}} */
+    public static INDArray avgPoolTranspose(INDArray x, INDArray s, AvgPool2d p) {
+        Window w = Window.of(p);
+        INDArray t = p.countIncludePad() ? s.div(w.area()) : s.div(windowCounts(x, w));
+        return sumPoolTranspose(x, t, w);
+    }
+
+    private static long binStart(long i, long in, long out) {
+        return Math.floorDiv(i * in, out);
+    }
+
+    private static long binEnd(long i, long in, long out) {
+        return -Math.floorDiv(-(i + 1) * in, out);
+    }
+
+    /** {@return PyTorch's adaptive average pooling} */
+    public static INDArray adaptiveAvgPool(INDArray x, AdaptiveAvgPool2d p) {
+        long h = x.size(2);
+        long w = x.size(3);
+        if (h % p.outH() == 0 && w % p.outW() == 0) {
+            int kh = (int) (h / p.outH());
+            int kw = (int) (w / p.outW());
+            return kh == 1 && kw == 1 ? x.dup() : avgPool(x, new AvgPool2d(kh, kw, kh, kw, 0, 0, 0, 0, true));
+        }
+        INDArray out = Nd4j.create(x.dataType(), x.size(0), x.size(1), p.outH(), p.outW());
+        for (int i = 0; i < p.outH(); i++) {
+            for (int j = 0; j < p.outW(); j++) {
+                INDArray bin = x.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                        NDArrayIndex.interval(binStart(i, h, p.outH()), binEnd(i, h, p.outH())),
+                        NDArrayIndex.interval(binStart(j, w, p.outW()), binEnd(j, w, p.outW())));
+                out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(i), NDArrayIndex.point(j))
+                        .assign(bin.mean(2, 3));
+            }
+        }
+        return out;
+    }
+
+    /** {@return the transpose of {@link #adaptiveAvgPool}} */
+    public static INDArray adaptiveAvgPoolTranspose(INDArray x, INDArray s, AdaptiveAvgPool2d p) {
+        long h = x.size(2);
+        long w = x.size(3);
+        if (h % p.outH() == 0 && w % p.outW() == 0) {
+            int kh = (int) (h / p.outH());
+            int kw = (int) (w / p.outW());
+            return kh == 1 && kw == 1 ? s.dup()
+                    : avgPoolTranspose(x, s, new AvgPool2d(kh, kw, kh, kw, 0, 0, 0, 0, true));
+        }
+        INDArray g = Nd4j.zeros(x.dataType(), x.shape());
+        for (int i = 0; i < p.outH(); i++) {
+            for (int j = 0; j < p.outW(); j++) {
+                long h0 = binStart(i, h, p.outH());
+                long h1 = binEnd(i, h, p.outH());
+                long w0 = binStart(j, w, p.outW());
+                long w1 = binEnd(j, w, p.outW());
+                INDArray cell = s.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(i),
+                        NDArrayIndex.point(j)).div((h1 - h0) * (w1 - w0)).reshape(x.size(0), x.size(1), 1, 1);
+                INDArray view = g.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(h0, h1),
+                        NDArrayIndex.interval(w0, w1));
+                view.addi(cell);
+            }
+        }
+        return g;
+    }
+}

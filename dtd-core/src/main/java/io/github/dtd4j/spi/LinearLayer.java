@@ -1,0 +1,70 @@
+package io.github.dtd4j.spi;
+
+import io.github.dtd4j.graph.Shape;
+import java.util.function.UnaryOperator;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A rule's view of one linear layer: {@code z = x·W + b} for Dense, the convolution for Conv2d, or
+ * {@code z_c = x_c·w_c + b_c} for a BatchNorm treated as a diagonal linear layer. All arrays are in the
+ * explainer's computation dtype; none may be modified.
+ */
+public interface LinearLayer {
+
+    /** {@return the node's name} */
+    String name();
+
+    /** {@return the node's kind: "Dense", "Conv2d" or "BatchNorm"} */
+    String kind();
+
+    /** {@return the per-sample input shape} */
+    Shape inputShape();
+
+    /** {@return the per-sample output shape} */
+    Shape outputShape();
+
+    /** {@return the weight in the layer's own layout (Dense {@code [in,out]}, Conv2d {@code [out,in,kh,kw]})} */
+    INDArray weight();
+
+    /** {@return the bias {@code [out]}, all zeros if the layer has none} */
+    INDArray bias();
+
+    /** {@return true if the layer has a bias} */
+    boolean hasBias();
+
+    /**
+     * Returns a weight derived from {@link #weight()}, computed once per explainer and cached under {@code key}
+     * (W⁺, W⁻, W², ...), so rules pay for it once per model, not once per call.
+     *
+     * @param key    identifies the transform; equal keys must mean equal transforms
+     * @param derive computes the derived weight from the weight, same shape, without modifying it
+     * @return the cached derived weight; never modify
+     */
+    INDArray derivedWeight(String key, UnaryOperator<INDArray> derive);
+
+    /**
+     * The layer's linear map without the bias: {@code Σ_i x_i w_ij} with {@code w} in place of the layer's weight.
+     *
+     * @param x input, {@code [N, ...inputShape]}
+     * @param w a weight of the layer's shape (the layer's own, or a derived one)
+     * @return a new array {@code [N, ...outputShape]}
+     */
+    INDArray forward(INDArray x, INDArray w);
+
+    /**
+     * The transpose of {@link #forward}: {@code c_i = Σ_j w_ij s_j}, the input-gradient of {@code Σ_j s_j z_j}.
+     *
+     * @param s one value per output, {@code [N, ...outputShape]}
+     * @param w a weight of the layer's shape
+     * @return a new array {@code [N, ...inputShape]}
+     */
+    INDArray transpose(INDArray s, INDArray w);
+
+    /**
+     * {@return a new array {@code z + b}, the per-output vector {@code b} broadcast over positions}
+     *
+     * @param z an output-shaped array
+     * @param b {@code [out]}
+     */
+    INDArray addBias(INDArray z, INDArray b);
+}

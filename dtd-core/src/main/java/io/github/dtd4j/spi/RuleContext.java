@@ -1,0 +1,55 @@
+package io.github.dtd4j.spi;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Everything a {@link Rule} needs for one layer in one explanation. Valid only during
+ * {@link Rule#propagate(RuleContext)}; not shared between threads.
+ */
+public interface RuleContext {
+
+    /** {@return the layer} */
+    LinearLayer layer();
+
+    /** {@return what the layer received in the forward pass, {@code [N, ...]}; never modify} */
+    INDArray input();
+
+    /** {@return the layer's recorded output z, bias included; never modify} */
+    INDArray output();
+
+    /** {@return the relevance arriving at the layer's outputs, shaped like {@link #output()}; never modify} */
+    INDArray relevance();
+
+    /**
+     * {@return the bias rules should use, {@code [out]}: the layer's bias, or zeros when the explainer's bias
+     * policy leaves biases out of every denominator}
+     */
+    INDArray bias();
+
+    /** {@return the stabilizer ε of RULES-SPEC (default 1e-6)} */
+    double stabilizer();
+
+    /**
+     * Computes {@code s = R / (d + ε·sign(d))} with {@code d = numeratorSum + biasTerm}, {@code sign(0) = +1} and
+     * ε the explainer's stabilizer, and books {@code Σ biasTerm·s} (absorbed by the bias) and
+     * {@code Σ ε·sign(d)·s} (absorbed by the stabilizer) in the ledger.
+     *
+     * @param relevance    the relevance to divide (may be scaled, e.g. α·R)
+     * @param numeratorSum {@code Σ_i q_ij}, output-shaped
+     * @param biasTerm     the denominator's bias term: {@code [out]} (broadcast) or output-shaped; null for none
+     * @return a new output-shaped array s
+     */
+    INDArray divide(INDArray relevance, INDArray numeratorSum, INDArray biasTerm);
+
+    /**
+     * As {@link #divide(INDArray, INDArray, INDArray)}, with {@code epsilon} in place of the explainer's
+     * stabilizer (the ε rule).
+     *
+     * @param relevance    the relevance to divide
+     * @param numeratorSum {@code Σ_i q_ij}
+     * @param biasTerm     bias term or null
+     * @param epsilon      the additive term, ≥ 0
+     * @return a new output-shaped array s
+     */
+    INDArray divide(INDArray relevance, INDArray numeratorSum, INDArray biasTerm, double epsilon);
+}

@@ -1,0 +1,59 @@
+package io.github.dtd4j.spi;
+
+import io.github.dtd4j.InvalidInputException;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** Small array helpers for rules. Every method returns a new array and leaves its arguments untouched. */
+public final class Tensors {
+    private Tensors() {
+    }
+
+    /** {@return max(0, a)} @param a any array */
+    public static INDArray positive(INDArray a) {
+        return Transforms.relu(a, true);
+    }
+
+    /** {@return min(0, a)} @param a any array */
+    public static INDArray negative(INDArray a) {
+        return Transforms.min(a, 0.0, true);
+    }
+
+    /** {@return true if no element is negative} @param a any array */
+    public static boolean nonNegative(INDArray a) {
+        return a.length() == 0 || a.minNumber().doubleValue() >= 0;
+    }
+
+    /** {@return true if no element is positive} @param a any array */
+    public static boolean nonPositive(INDArray a) {
+        return a.length() == 0 || a.maxNumber().doubleValue() <= 0;
+    }
+
+    /** {@return an array of ones shaped and typed like {@code a}} @param a any array */
+    public static INDArray onesLike(INDArray a) {
+        return Nd4j.ones(a.dataType(), a.shape());
+    }
+
+    /**
+     * Fills an array shaped like {@code like} with one value per channel (axis 1), or with one value everywhere.
+     *
+     * @param like   gives shape and dtype, {@code [N,C,...]}
+     * @param values length 1, or one per channel
+     * @return a new array
+     */
+    public static INDArray perChannel(INDArray like, double[] values) {
+        INDArray out = Nd4j.zeros(like.dataType(), like.shape());
+        if (values.length == 1) {
+            return out.addi(values[0]);
+        }
+        if (like.rank() < 2 || like.size(1) != values.length) {
+            throw new InvalidInputException("per-channel values: " + values.length + " values for an array of shape "
+                    + io.github.dtd4j.graph.Shape.format(like.shape()));
+        }
+        long[] bshape = new long[like.rank()];
+        java.util.Arrays.fill(bshape, 1);
+        bshape[1] = values.length;
+        return out.addi(Nd4j.create(values).castTo(like.dataType()).reshape(bshape));
+    }
+}

@@ -1,0 +1,61 @@
+package io.github.dtd4j.rules;
+
+import io.github.dtd4j.ConfigurationException;
+import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.RuleContext;
+import io.github.dtd4j.spi.Tensors;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The αβ-rule (Bach et al. 2015): {@code R_i = Σ_j (α·z⁺_ij / d⁺_j − β·z⁻_ij / d⁻_j) · R_j} with
+ * {@code z⁺_ij = max(0, x_i w_ij)}, {@code z⁻_ij = min(0, x_i w_ij)}, {@code d⁺_j = Σ_i z⁺_ij + max(0, b_j)},
+ * {@code d⁻_j = Σ_i z⁻_ij + min(0, b_j)}; α − β = 1, α, β ≥ 0. α = 1, β = 0 is z⁺. α2β1 shows evidence against the
+ * class as negative relevance. Use it for convolutional layers when counter-evidence matters.
+ *
+ * <p>Cost: the negative sum is {@code z − b − Σ z⁺}, no second forward convolution.
+ *
+ * @param alpha weight of positive contributions, ≥ 1
+ * @param beta  weight of negative contributions, ≥ 0, {@code alpha − beta = 1}
+ */
+public record AlphaBetaRule(double alpha, double beta) implements Rule {
+    /** Validates α − β = 1 and α, β ≥ 0. */
+    public AlphaBetaRule {
+        if (!(alpha >= 0) || !(beta >= 0) || Double.isInfinite(alpha) || Double.isInfinite(beta)
+                || Math.abs(alpha - beta - 1) > 1e-12) {
+            throw new ConfigurationException("AlphaBetaRule: needs alpha - beta = 1 with alpha, beta >= 0, got alpha="
+                    + alpha + ", beta=" + beta + " (alpha - beta = " + (alpha - beta) + ")");
+        }
+    }
+
+    @Override
+    public String name() {
+        return "alpha" + fmt(alpha) + "beta" + fmt(beta);
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    @Override
+    public INDArray propagate(RuleContext ctx) {
+        LinearLayer l = ctx.layer();
+        INDArray x = ctx.input();
+        INDArray xp = Tensors.positive(x);
+        INDArray xn = Weights.negativePartOrNull(x);
+        INDArray wp = Weights.positive(l);
+        INDArray wn = Weights.negative(l);
+        INDArray r = ctx.relevance();
+        INDArray zPos = Weights.forwardSplit(l, xp, xn, wp, wn);
+        INDArray sPos = ctx.divide(r.mul(alpha), zPos, Tensors.positive(ctx.bias()));
+        INDArray out = Weights.backwardSplit(l, sPos, xp, xn, wp, wn);
+        if (beta == 0) {
+            return out;
+        }
+        // Σ z⁻ = Σ x w − Σ z⁺, and Σ x w is the recorded output minus the layer's bias
+        INDArray zx = l.hasBias() ? ctx.output().sub(l.addBias(ctx.output().mul(0), l.bias())) : ctx.output();
+        INDArray zNeg = zx.sub(zPos);
+        INDArray sNeg = ctx.divide(r.mul(-beta), zNeg, Tensors.negative(ctx.bias()));
+        return out.addi(Weights.backwardSplit(l, sNeg, xp, xn, wn, wp));
+    }
+}

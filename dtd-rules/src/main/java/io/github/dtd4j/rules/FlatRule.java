@@ -1,0 +1,27 @@
+package io.github.dtd4j.rules;
+
+import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.RuleContext;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The flat rule: each output's relevance is spread evenly over its receptive field,
+ * {@code R_i = Σ_j 1 / fan-in_j · R_j} (taps inside the image only). No bias. Conservative; ignores both the input
+ * and the weights, so it is used for the first layer when only the receptive field should matter.
+ */
+public record FlatRule() implements Rule {
+    @Override
+    public String name() {
+        return "flat";
+    }
+
+    @Override
+    public INDArray propagate(RuleContext ctx) {
+        LinearLayer l = ctx.layer();
+        INDArray w1 = Weights.ones(l);
+        INDArray ones = io.github.dtd4j.spi.Tensors.onesLike(ctx.input());
+        INDArray s = ctx.divide(ctx.relevance(), l.forward(ones, w1), null);
+        return l.transpose(s, w1);
+    }
+}

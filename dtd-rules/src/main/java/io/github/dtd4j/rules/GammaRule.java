@@ -1,0 +1,59 @@
+package io.github.dtd4j.rules;
+
+import io.github.dtd4j.ConfigurationException;
+import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.RuleContext;
+import io.github.dtd4j.spi.Tensors;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The γ-rule (Montavon et al. 2019): favours the contributions that agree with the output's sign. For
+ * {@code z_j ≥ 0}: {@code q_ij = x⁺_i (w_ij + γw⁺_ij) + x⁻_i (w_ij + γw⁻_ij)} (for x ≥ 0, {@code x_i(w_ij + γw⁺_ij)}),
+ * bias {@code b_j + γ·max(0,b_j)}; for {@code z_j < 0} the mirror: {@code x⁺(w + γw⁻) + x⁻(w + γw⁺)}, bias
+ * {@code b_j + γ·min(0,b_j)}; {@code R_i = Σ_j q_ij / Σ_i' q_i'j · R_j}. γ = 0 is LRP-0; γ → ∞ tends to z⁺. Use it
+ * for lower and middle convolutional layers (γ ≈ 0.25).
+ *
+ * @param gamma ≥ 0
+ */
+public record GammaRule(double gamma) implements Rule {
+    /** Validates γ. */
+    public GammaRule {
+        if (!(gamma >= 0) || Double.isInfinite(gamma)) {
+            throw new ConfigurationException("GammaRule: gamma must be finite and >= 0, got " + gamma);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "gamma(" + gamma + ")";
+    }
+
+    @Override
+    public INDArray propagate(RuleContext ctx) {
+        LinearLayer l = ctx.layer();
+        INDArray x = ctx.input();
+        INDArray xp = Tensors.positive(x);
+        INDArray xn = Weights.negativePartOrNull(x);
+        double g = gamma;
+        String key = Double.toString(g);
+        INDArray wUp = l.derivedWeight("W+gW+" + key, w -> w.add(Tensors.positive(w).muli(g)));
+        INDArray wDown = l.derivedWeight("W+gW-" + key, w -> w.add(Tensors.negative(w).muli(g)));
+        INDArray b = ctx.bias();
+        INDArray bUp = b.add(Tensors.positive(b).muli(g));
+        INDArray bDown = b.add(Tensors.negative(b).muli(g));
+        // the output's sign picks the branch; sign(0) = +1 as for the stabilizer
+        INDArray up = ctx.output().gte(0.0).castTo(x.dataType());
+        INDArray down = up.rsub(1.0);
+        INDArray zUp = Weights.forwardSplit(l, xp, xn, wUp, wDown);
+        INDArray zDown = Weights.forwardSplit(l, xp, xn, wDown, wUp);
+        INDArray zq = zUp.muli(up).addi(zDown.muli(down));
+        INDArray zeros = Nd4j.zeros(x.dataType(), ctx.output().shape());
+        INDArray bq = l.addBias(zeros, bUp).muli(up).addi(l.addBias(zeros, bDown).muli(down));
+        INDArray s = ctx.divide(ctx.relevance(), zq, bq);
+        INDArray sUp = s.mul(up);
+        INDArray sDown = s.muli(down);
+        return Weights.backwardSplit(l, sUp, xp, xn, wUp, wDown).addi(Weights.backwardSplit(l, sDown, xp, xn, wDown, wUp));
+    }
+}

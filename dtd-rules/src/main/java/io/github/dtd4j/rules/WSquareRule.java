@@ -1,0 +1,28 @@
+package io.github.dtd4j.rules;
+
+import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.RuleContext;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The w²-rule (paper §4.1) for unconstrained inputs: {@code R_i = Σ_j w_ij² / Σ_i' w_i'j² · R_j}, independent of
+ * the input; for convolutions only taps inside the image count. No bias. Conservative and positive everywhere.
+ * Use it for the first layer when inputs are not bounded.
+ */
+public record WSquareRule() implements Rule {
+    @Override
+    public String name() {
+        return "w^2";
+    }
+
+    @Override
+    public INDArray propagate(RuleContext ctx) {
+        LinearLayer l = ctx.layer();
+        INDArray w2 = Weights.squared(l);
+        INDArray ones = io.github.dtd4j.spi.Tensors.onesLike(ctx.input());
+        // a ones image through the convolution counts exactly the taps that fall inside the image
+        INDArray s = ctx.divide(ctx.relevance(), l.forward(ones, w2), null);
+        return l.transpose(s, w2);
+    }
+}

@@ -1,0 +1,45 @@
+package io.github.dtd4j.rules;
+
+import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.Tensors;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** The derived weights rules share, cached per layer under fixed keys. */
+final class Weights {
+    private Weights() {
+    }
+
+    static INDArray positive(LinearLayer l) {
+        return l.derivedWeight("W+", Tensors::positive);
+    }
+
+    static INDArray negative(LinearLayer l) {
+        return l.derivedWeight("W-", Tensors::negative);
+    }
+
+    static INDArray squared(LinearLayer l) {
+        return l.derivedWeight("W^2", w -> Transforms.pow(w, 2, true));
+    }
+
+    static INDArray ones(LinearLayer l) {
+        return l.derivedWeight("1", Tensors::onesLike);
+    }
+
+    /** {@return Σ_i q_ij + (transpose part)} for the common split {@code x⁺·wa + x⁻·wb}: the forward sum */
+    static INDArray forwardSplit(LinearLayer l, INDArray xp, INDArray xn, INDArray wa, INDArray wb) {
+        INDArray z = l.forward(xp, wa);
+        return xn == null ? z : z.addi(l.forward(xn, wb));
+    }
+
+    /** {@return x⁺ ⊙ Wa^T s + x⁻ ⊙ Wb^T s} */
+    static INDArray backwardSplit(LinearLayer l, INDArray s, INDArray xp, INDArray xn, INDArray wa, INDArray wb) {
+        INDArray r = l.transpose(s, wa).muli(xp);
+        return xn == null ? r : r.addi(l.transpose(s, wb).muli(xn));
+    }
+
+    /** {@return min(0, x), or null when x has no negative element (its terms would all be zero)} */
+    static INDArray negativePartOrNull(INDArray x) {
+        return Tensors.nonNegative(x) ? null : Tensors.negative(x);
+    }
+}

@@ -1,0 +1,127 @@
+package io.github.dtd4j.rules;
+
+import io.github.dtd4j.ConfigurationException;
+import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.graph.Shape;
+import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.RuleContext;
+import io.github.dtd4j.spi.Tensors;
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The z^B-rule (paper §4.2) for inputs in a box {@code l_i ≤ x_i ≤ h_i}:
+ * {@code R_i = Σ_j (x_i w_ij − l_i w⁺_ij − h_i w⁻_ij) / Σ_i' (x_i' w_i'j − l_i' w⁺_i'j − h_i' w⁻_i'j) · R_j}.
+ * The bias cancels by default; {@code withPositiveBias()} gives the paper's §6 variant that adds
+ * {@code max(0, b_j)} to the denominator.
+ *
+ * <p>Use it for the first layer on pixel inputs (paper §6.1: l = −0.5, h = 1.5; an ImageNet-normalised image has
+ * per-channel {@code l_c = (0 − μ_c)/σ_c}, {@code h_c = (1 − μ_c)/σ_c}). Conservative and positive for inputs in the
+ * box when {@code l ≤ 0 ≤ h} and biases are ≤ 0. Zero padding pads l and h with 0 too.
+ *
+ * @param low          lower bounds: one value, or one per input channel (per feature for Dense inputs)
+ * @param high         upper bounds, same length as {@code low}
+ * @param positiveBias add max(0, b) to the denominator (paper §6)
+ */
+public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implements Rule {
+    /** Validates that the bounds are finite, of equal length, with low ≤ high. */
+    public ZBoxRule {
+        if (low == null || high == null || low.length == 0 || low.length != high.length) {
+            throw new ConfigurationException("ZBoxRule: low and high need the same, non-zero length, got "
+                    + (low == null ? "null" : low.length) + " and " + (high == null ? "null" : high.length));
+        }
+        low = low.clone();
+        high = high.clone();
+        for (int c = 0; c < low.length; c++) {
+            if (!Double.isFinite(low[c]) || !Double.isFinite(high[c]) || low[c] > high[c]) {
+                throw new ConfigurationException("ZBoxRule: bounds for channel " + c + " must be finite with low <= high,"
+                        + " got [" + low[c] + ", " + high[c] + "]");
+            }
+        }
+    }
+
+    /** {@return a copy that adds max(0, b_j) to the denominator (paper §6)} */
+    public ZBoxRule withPositiveBias() {
+        return new ZBoxRule(low, high, true);
+    }
+
+    @Override
+    public double[] low() {
+        return low.clone();
+    }
+
+    @Override
+    public double[] high() {
+        return high.clone();
+    }
+
+    @Override
+    public String name() {
+        String b = low.length == 1 ? "[" + low[0] + "," + high[0] + "]" : "[per-channel x" + low.length + "]";
+        return "zB" + b + (positiveBias ? "+bias" : "");
+    }
+
+    @Override
+    public void check(LinearLayer layer) {
+        long channels = layer.inputShape().dim(0);
+        if (low.length != 1 && low.length != channels) {
+            throw new ConfigurationException("layer '" + layer.name() + "' (" + layer.kind() + "): z^B bounds have "
+                    + low.length + " values, the input " + layer.inputShape().toBatchString() + " has " + channels
+                    + " channels");
+        }
+    }
+
+    @Override
+    public void checkInput(LinearLayer layer, INDArray input) {
+        INDArray l = Tensors.perChannel(input, low);
+        INDArray h = Tensors.perChannel(input, high);
+        double slack = 1e-5 * Math.max(1, Math.max(maxAbs(low), maxAbs(high)));
+        double below = l.sub(input).maxNumber().doubleValue();
+        double above = input.sub(h).maxNumber().doubleValue();
+        if (below > slack || above > slack) {
+            INDArray bad = below > slack ? l.sub(input) : input.sub(h);
+            long i = bad.reshape('c', new long[]{bad.length()}).argMax(0).getLong(0);
+            long[] idx = org.nd4j.linalg.api.shape.Shape.ind2subC(input.shape(), i);
+            int c = low.length == 1 ? 0 : (int) idx[1];
+            throw new InvalidInputException("layer '" + layer.name() + "' (" + layer.kind() + "): input "
+                    + input.getDouble(idx) + " at " + Shape.format(idx) + " is outside the z^B box [" + low[c] + ", "
+                    + high[c] + "] (input " + Shape.format(input.shape()) + ")");
+        }
+    }
+
+    private static double maxAbs(double[] v) {
+        return Arrays.stream(v).map(Math::abs).max().orElse(0);
+    }
+
+    @Override
+    public INDArray propagate(RuleContext ctx) {
+        LinearLayer lay = ctx.layer();
+        INDArray x = ctx.input();
+        INDArray l = Tensors.perChannel(x, low);
+        INDArray h = Tensors.perChannel(x, high);
+        INDArray w = lay.weight();
+        INDArray wp = Weights.positive(lay);
+        INDArray wn = Weights.negative(lay);
+        INDArray zq = lay.forward(x, w).subi(lay.forward(l, wp)).subi(lay.forward(h, wn));
+        INDArray s = ctx.divide(ctx.relevance(), zq, positiveBias ? Tensors.positive(ctx.bias()) : null);
+        return lay.transpose(s, w).muli(x).subi(lay.transpose(s, wp).muli(l)).subi(lay.transpose(s, wn).muli(h));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ZBoxRule z && Arrays.equals(low, z.low) && Arrays.equals(high, z.high)
+                && positiveBias == z.positiveBias;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * Arrays.hashCode(low) + Arrays.hashCode(high)) + Boolean.hashCode(positiveBias);
+    }
+
+    @Override
+    public String toString() {
+        return "ZBoxRule[low=" + Arrays.toString(low) + ", high=" + Arrays.toString(high) + ", positiveBias="
+                + positiveBias + "]";
+    }
+}

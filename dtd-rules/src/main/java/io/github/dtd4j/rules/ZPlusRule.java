@@ -1,0 +1,35 @@
+package io.github.dtd4j.rules;
+
+import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.RuleContext;
+import io.github.dtd4j.spi.Tensors;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The z⁺-rule (paper §4.2): {@code R_i = Σ_j z⁺_ij / (Σ_i' z⁺_i'j + max(0, b_j)) · R_j} with
+ * {@code z⁺_ij = max(0, x_i w_ij) = x⁺_i w⁺_ij + x⁻_i w⁻_ij} (for x ≥ 0, the paper's {@code x_i w⁺_ij}).
+ * Positive biases are treated as neurons (they absorb their share); negative biases are dropped.
+ *
+ * <p>Use it for every layer whose inputs are ReLU outputs (x ≥ 0). There, on a network whose biases are ≤ 0,
+ * it is conservative and positive (Definitions 1–3). Equals αβ with α = 1, β = 0.
+ */
+public record ZPlusRule() implements Rule {
+    @Override
+    public String name() {
+        return "z+";
+    }
+
+    @Override
+    public INDArray propagate(RuleContext ctx) {
+        LinearLayer l = ctx.layer();
+        INDArray x = ctx.input();
+        INDArray xp = Tensors.positive(x);
+        INDArray xn = Weights.negativePartOrNull(x);
+        INDArray wp = Weights.positive(l);
+        INDArray wn = xn == null ? null : Weights.negative(l);
+        INDArray zq = Weights.forwardSplit(l, xp, xn, wp, wn);
+        INDArray s = ctx.divide(ctx.relevance(), zq, Tensors.positive(ctx.bias()));
+        return Weights.backwardSplit(l, s, xp, xn, wp, wn);
+    }
+}
