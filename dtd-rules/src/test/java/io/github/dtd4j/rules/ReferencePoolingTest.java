@@ -236,6 +236,8 @@ class ReferencePoolingTest {
         c.add(maxPool("M6", 306, 3, 2, 5, 6, 2, 3, 1, 2, 1, 0, 0, 1, Data.SIGNED_TIES, wta, 1e-6));
         c.add(maxPool("M7", 307, 3, 2, 6, 5, 3, 2, 2, 1, 0, 1, 1, 1, Data.NEGATIVE, wta, 1e-6));
         c.add(maxPool("M8", 308, 3, 3, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, Data.SIGNED_TIES, wta, 1e-6));
+        // the last window ends one row/column before the end of the padded frame
+        c.add(maxPool("M9", 309, 2, 2, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, Data.MIXED, wta, 1e-6));
         // max pooling, proportional (as sum pooling, zero padding)
         c.add(maxPool("P1", 311, 3, 2, 6, 6, 2, 2, 2, 2, 0, 0, 0, 0, Data.RELU, prop, 1e-6));
         c.add(maxPool("P2", 312, 3, 2, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, Data.RELU, prop, 1e-6));
