@@ -92,9 +92,34 @@ public final class Ops {
             ph = 0;
             pw = 0;
         }
-        INDArray[] inputs = b == null ? new INDArray[]{in, w} : new INDArray[]{in, w, b};
-        return exec("conv2d", inputs, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), ph, pw, c.dilationH(),
-                c.dilationW(), 0, 0, 1);
+        INDArray k = w;
+        int dh = c.dilationH();
+        int dw = c.dilationW();
+        if (dh > 1 || dw > 1) {
+            // ND4J 1.0.0-M2.1's oneDNN conv2d rejects every dilated float32 convolution ("could not create a
+            // descriptor"); the same convolution with the kernel spread out by zeros is exact and undilated
+            k = dilateKernel(w, dh, dw);
+            dh = 1;
+            dw = 1;
+        }
+        INDArray[] inputs = b == null ? new INDArray[]{in, k} : new INDArray[]{in, k, b};
+        return exec("conv2d", inputs, (int) k.size(2), (int) k.size(3), c.strideH(), c.strideW(), ph, pw, dh, dw, 0, 0,
+                1);
+    }
+
+    /** {@return the kernel with {@code dh − 1} zero rows and {@code dw − 1} zero columns between its taps} */
+    static INDArray dilateKernel(INDArray w, int dh, int dw) {
+        long kh = w.size(2);
+        long kw = w.size(3);
+        INDArray out = Nd4j.zeros(w.dataType(), w.size(0), w.size(1), (kh - 1) * dh + 1, (kw - 1) * dw + 1);
+        for (long a = 0; a < kh; a++) {
+            for (long b = 0; b < kw; b++) {
+                out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(a * dh), NDArrayIndex.point(b * dw))
+                        .assign(w.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(a),
+                                NDArrayIndex.point(b)));
+            }
+        }
+        return out;
     }
 
     /**
