@@ -422,6 +422,36 @@ class BadInputTest {
     }
 
     @Test
+    void emptyWeights() {
+        assertThatThrownBy(() -> Conv2d.of(Nd4j.create(DataType.FLOAT, 4, 3, 0, 3), null))
+                .isInstanceOf(InvalidGraphException.class)
+                .hasMessageContaining("Conv2d weight")
+                .hasMessageContaining("[4,3,0,3]");
+        assertThatThrownBy(() -> Conv2d.of(Nd4j.create(DataType.FLOAT, 4, 0, 3, 3), null))
+                .isInstanceOf(InvalidGraphException.class)
+                .hasMessageContaining("[4,0,3,3]");
+        assertThatThrownBy(() -> Dense.of(Nd4j.create(DataType.FLOAT, 0, 3), null))
+                .isInstanceOf(InvalidGraphException.class)
+                .hasMessageContaining("Dense weight")
+                .hasMessageContaining("[0,3]");
+    }
+
+    @Test
+    void batchNormVarianceMustStayPositive() {
+        assertThatThrownBy(() -> new BatchNorm(randn(3), randn(3), randn(3), Nd4j.create(new double[]{1, -2, 1}), 1e-5))
+                .isInstanceOf(InvalidGraphException.class)
+                .hasMessageContaining("BatchNorm var")
+                .hasMessageContaining("channel 1")
+                .hasMessageContaining("-2.0");
+        assertThatThrownBy(() -> new BatchNorm(randn(3), randn(3), randn(3), Nd4j.zeros(3), 0))
+                .isInstanceOf(InvalidGraphException.class)
+                .hasMessageContaining("channel 0");
+        // zero variance is fine with a positive eps
+        assertThatCode(() -> new BatchNorm(randn(3), randn(3), randn(3), Nd4j.zeros(3), 1e-5))
+                .doesNotThrowAnyException();
+    }
+
+    @Test
     void kernelLargerThanThePaddedInput() {
         assertThatThrownBy(() -> Graph.sequential(Shape.of(3, 4, 4))
                 .conv("big", Conv2d.of(randn(2, 3, 5, 5), null).withPadding(0, 0, 0, 0)).build())
