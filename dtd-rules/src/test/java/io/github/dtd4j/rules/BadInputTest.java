@@ -115,6 +115,24 @@ class BadInputTest {
     }
 
     @Test
+    void unusualButValidInputArraysAreAccepted() {
+        Explainer e = explainer().dtype(DataType.DOUBLE);
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 3, 8, 8);
+        INDArray expected = e.explain(x).inputRelevance();
+        // Fortran order, a view into a bigger batch, another float dtype: same explanation
+        INDArray f = x.dup('f');
+        INDArray big = Nd4j.concat(0, Nd4j.rand(DataType.DOUBLE, 1, 3, 8, 8), x);
+        INDArray view = big.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3));
+        assertThat(e.explain(f).inputRelevance()).isEqualTo(expected);
+        assertThat(e.explain(view).inputRelevance()).isEqualTo(expected);
+        INDArray half = x.castTo(DataType.FLOAT);
+        assertThat(e.explain(half).inputRelevance().shape()).isEqualTo(x.shape());
+        // the caller's arrays are not modified
+        assertThat(f).isEqualTo(x);
+        assertThat(big.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3))).isEqualTo(x);
+    }
+
+    @Test
     void nanInInput() {
         INDArray x = image(2);
         x.putScalar(new long[]{1, 2, 3, 4}, Double.NaN);
