@@ -148,7 +148,12 @@ public final class Ops {
     }
 
     private static INDArray conv2dTranspose1(INDArray s, INDArray w, Conv2d c, long[] inShape) {
-        boolean sym = c.symmetricPadding();
+        // deconv2d crops its padding from both ends; when the last window stops short of the padded input's end
+        // (a stride that does not divide H + 2p − k_eff) that crop would cut input rows/columns the windows did
+        // read, so those geometries take the explicit-padding path, like asymmetric padding
+        boolean sym = c.symmetricPadding()
+                && windowsFill(inShape[2] + c.padTop() + c.padBottom(), c.kernelH(), c.dilationH(), c.strideH())
+                && windowsFill(inShape[3] + c.padLeft() + c.padRight(), c.kernelW(), c.dilationW(), c.strideW());
         int ph = sym ? c.padTop() : 0;
         int pw = sym ? c.padLeft() : 0;
         // the (explicitly padded, if asymmetric) input the convolution saw
@@ -167,6 +172,11 @@ public final class Ops {
             g = crop(g, c.padTop(), c.padLeft(), inShape[2], inShape[3]);
         }
         return g;
+    }
+
+    /** {@return true if the last window of a convolution ends exactly at the end of the padded input} */
+    private static boolean windowsFill(long padded, int k, int dilation, int stride) {
+        return (padded - ((long) dilation * (k - 1) + 1)) % stride == 0;
     }
 
     private static double lowest(DataType t) {
