@@ -441,7 +441,78 @@ class ForwardReferenceTest {
         checkConv(img(1, 3, 7, 7), Arr.random(rng, 6, 1, 3, 3), Arr.random(rng, 6), 2, 2, 1, 1, 1, 1, 1, 3);
     }
 
+    @Test
+    void convTransposeIsTheAdjointOfTheForwardIncludingDilation() {
+        // <conv(x), s> = <x, convT(s)>: the rules' transposed pass must match the forward pass Forward uses
+        int[][] geometries = {
+            // sh, sw, pt, pl, pb, pr, d, groups
+            {1, 1, 2, 2, 2, 2, 2, 1},
+            {2, 2, 1, 2, 0, 1, 3, 1},
+            {2, 1, 0, 1, 2, 1, 2, 2},
+            {1, 2, 1, 1, 1, 1, 1, 4},
+            // symmetric padding, the last window stops short of the padded input (ResNet's 7x7/2/3 stem on 224)
+            {2, 2, 1, 1, 1, 1, 1, 1},
+            {3, 3, 2, 2, 2, 2, 1, 1},
+            {1, 1, 0, 0, 0, 0, 1, 1},
+            {2, 2, 0, 0, 0, 0, 1, 1},
+        };
+        for (int[] gm : geometries) {
+            Arr x = img(2, 4, 11, 10);
+            Arr w = Arr.random(rng, 4, 4 / gm[7], 3, 3);
+            for (DataType t : List.of(DataType.DOUBLE, DataType.FLOAT)) {
+                Conv2d c = Conv2d.of(w.nd(t), null).withStride(gm[0], gm[1]).withPadding(gm[2], gm[3], gm[4], gm[5])
+                        .withDilation(gm[6]).withGroups(gm[7]);
+                INDArray xn = x.nd(t);
+                INDArray y = Ops.conv2d(xn, c.weight(), null, c);
+                assertClose(y, conv(x, w, null, gm[0], gm[1], gm[2], gm[3], gm[4], gm[5], gm[6], gm[6], gm[7]), t,
+                        "conv " + Arrays.toString(gm));
+                INDArray sv = Arr.random(rng, y.shape()).nd(t);
+                INDArray g = Ops.conv2dTranspose(sv, c.weight(), c, xn.shape());
+                assertThat(g.shape()).isEqualTo(xn.shape());
+                double lhs = y.castTo(DataType.DOUBLE).mul(sv.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+                double rhs = xn.castTo(DataType.DOUBLE).mul(g.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+                double tol = (t == DataType.DOUBLE ? 1e-11 : 1e-4) * Math.max(1, Math.abs(lhs));
+                assertThat(Math.abs(lhs - rhs)).as("adjoint %s %s", Arrays.toString(gm), t).isLessThanOrEqualTo(tol);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- pooling
+
+    @Test
+    void poolingTransposesAreTheAdjoints() {
+        Arr x = img(2, 3, 7, 8);
+        for (DataType t : List.of(DataType.DOUBLE, DataType.FLOAT)) {
+            INDArray xn = x.nd(t);
+            double tol = t == DataType.DOUBLE ? 1e-11 : 1e-4;
+            for (AvgPool2d p : List.of(AvgPool2d.of(2, 2), AvgPool2d.of(3, 2), new AvgPool2d(3, 2, 2, 3, 1, 0, 1, 1, true),
+                    new AvgPool2d(3, 3, 2, 2, 1, 1, 1, 1, false), new AvgPool2d(2, 3, 3, 2, 1, 2, 0, 1, false))) {
+                INDArray y = Ops.avgPool(xn, p);
+                INDArray sv = Arr.random(rng, y.shape()).nd(t);
+                INDArray g = Ops.avgPoolTranspose(xn, sv, p);
+                assertAdjoint(y, sv, xn, g, tol, p.toString());
+            }
+            for (AdaptiveAvgPool2d p : List.of(new AdaptiveAvgPool2d(3, 4), new AdaptiveAvgPool2d(3, 3),
+                    new AdaptiveAvgPool2d(7, 8), new AdaptiveAvgPool2d(5, 1))) {
+                INDArray y = Ops.adaptiveAvgPool(xn, p);
+                INDArray sv = Arr.random(rng, y.shape()).nd(t);
+                assertAdjoint(y, sv, xn, Ops.adaptiveAvgPoolTranspose(xn, sv, p), tol, p.toString());
+            }
+            for (MaxPool2d p : List.of(MaxPool2d.of(3, 2), MaxPool2d.of(3, 2, 1), new MaxPool2d(2, 3, 2, 2, 1, 0, 0, 2))) {
+                Ops.Window w = Ops.Window.of(p);
+                INDArray y = Ops.sumPool(xn, w);
+                INDArray sv = Arr.random(rng, y.shape()).nd(t);
+                assertAdjoint(y, sv, xn, Ops.sumPoolTranspose(xn, sv, w), tol, "sum " + p);
+            }
+        }
+    }
+
+    private static void assertAdjoint(INDArray y, INDArray s, INDArray x, INDArray g, double tol, String what) {
+        assertThat(g.shape()).as(what).isEqualTo(x.shape());
+        double lhs = y.castTo(DataType.DOUBLE).mul(s.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+        double rhs = x.castTo(DataType.DOUBLE).mul(g.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
+        assertThat(Math.abs(lhs - rhs)).as("adjoint %s", what).isLessThanOrEqualTo(tol * Math.max(1, Math.abs(lhs)));
+    }
 
     @Test
     void maxPoolPlainAndStrided() {
