@@ -464,6 +464,32 @@ class ExplainerConfigurationTest {
         assertThat(plain.layerRelevance("fc")).isEmpty();
     }
 
+    @Test
+    void ledgerBalancesOnAStridedStemWhoseWindowsStopShort() {
+        // 10x10 input, 3x3 kernel, stride 2, padding 1: the last padded row/column is read by no window,
+        // but the last real ones are; a transposed pass that loses them shows up as imbalance
+        Graph g = Graph.sequential(Shape.of(2, 10, 10))
+                .conv("stem", Conv2d.of(randn(3, 2, 3, 3), null).withStride(2).withPadding(1))
+                .relu()
+                .flatten()
+                .dense("fc", randn(75, 2), null)
+                .build();
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 10, 10);
+        for (var rule : List.of(Rules.W_SQUARE, Rules.FLAT, Rules.LRP_0, Rules.zBox(0, 1))) {
+            Explanation e = Explainer.of(g).dtype(DataType.DOUBLE).rule(Rules.Z_PLUS).rule(Selector.first(), rule)
+                    .explain(x);
+            double[] imb = e.ledger().imbalance();
+            for (int i = 0; i < 2; i++) {
+                assertThat(imb[i]).as(rule.name()).isCloseTo(0, within(1e-9 * Math.max(1, e.explainedScores()[i])));
+            }
+            // the last row and column of the image do receive relevance
+            assertThat(e.inputRelevance().get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                    org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(9),
+                    org.nd4j.linalg.indexing.NDArrayIndex.all()).amaxNumber().doubleValue()).as(rule.name())
+                    .isGreaterThan(0);
+        }
+    }
+
     // ---------------------------------------------------------------- ledger JSON
 
     @Test
