@@ -174,10 +174,8 @@ public final class Engine {
     }
 
     private static void checkFinite(Graph g, Map<String, INDArray> out) {
-        INDArray logits = out.get(g.outputName());
-        if (!BooleanIndexing.or(logits, Conditions.isNan()) && !BooleanIndexing.or(logits, Conditions.isInfinite())) {
-            return;
-        }
+        // every node, not only the logits: max pooling skips NaN and a ReLU maps -Inf to 0, so finite logits can
+        // sit on top of non-finite values that would turn the relevance into garbage (0/NaN, x/Inf)
         for (Node n : g.nodes()) {
             INDArray a = out.get(n.name());
             if (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite())) {
