@@ -6,7 +6,6 @@ import io.github.dtd4j.internal.Plan;
 import io.github.dtd4j.spi.Rule;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -43,9 +42,18 @@ public final class Explainer {
      * @param graph the model; never modified
      */
     public static Explainer of(Graph graph) {
-        Objects.requireNonNull(graph, "graph");
+        if (graph == null) {
+            throw new ConfigurationException("Explainer.of: the graph is null");
+        }
         return new Explainer(graph, new Plan.Settings(List.of(), BiasPolicy.RULE_DEFAULT, 1e-6,
                 MaxPoolMode.WINNER_TAKES_ALL, BatchNormMode.FOLD, BatchNormMode.BYPASS, DataType.FLOAT, false));
+    }
+
+    private static <T> T require(T value) {
+        if (value == null) {
+            throw new ConfigurationException("Explainer: a setting was null");
+        }
+        return value;
     }
 
     private Explainer with(Plan.Settings s) {
@@ -73,19 +81,21 @@ public final class Explainer {
      * @param rule     which rule
      */
     public Explainer rule(Selector selector, Rule rule) {
+        require(selector);
+        require(rule);
         return withAssignments(List.of(Preset.Assignment.of(selector, rule)));
     }
 
     /** {@return a copy with a preset's assignments added} @param preset e.g. {@code Presets.dtd(...)} */
     public Explainer preset(Preset preset) {
-        Objects.requireNonNull(preset, "preset");
+        require(preset);
         return withAssignments(preset.assignments());
     }
 
     /** {@return a copy with another bias policy} @param policy RULE_DEFAULT or IGNORE */
     public Explainer biasPolicy(BiasPolicy policy) {
         Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), Objects.requireNonNull(policy), s.stabilizer(), s.maxPool(),
+        return with(new Plan.Settings(s.assignments(), require(policy), s.stabilizer(), s.maxPool(),
                 s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
     }
 
@@ -102,7 +112,7 @@ public final class Explainer {
     /** {@return a copy with another max-pooling treatment} @param mode winner-take-all (default) or proportional */
     public Explainer maxPool(MaxPoolMode mode) {
         Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), Objects.requireNonNull(mode),
+        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), require(mode),
                 s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
     }
 
@@ -128,7 +138,7 @@ public final class Explainer {
         }
         Plan.Settings s = settings;
         return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(),
-                Objects.requireNonNull(mode), Objects.requireNonNull(fallback), s.dtype(), s.recordLayers()));
+                require(mode), require(fallback), s.dtype(), s.recordLayers()));
     }
 
     /** {@return a copy computing in another dtype} @param dtype FLOAT (default) or DOUBLE */
@@ -226,7 +236,9 @@ public final class Explainer {
      * @return the explanation
      */
     public Explanation explain(INDArray x, int[] targets) {
-        Objects.requireNonNull(targets, "targets");
+        if (targets == null) {
+            throw new InvalidInputException("targets: null (use explain(x) for the top class of each element)");
+        }
         if (targets.length == 1 && x != null && x.rank() > 0 && x.size(0) != 1) {
             throw new InvalidInputException("targets: 1 class given for a batch of " + x.size(0)
                     + " (use explain(x, int) for one class for all)");

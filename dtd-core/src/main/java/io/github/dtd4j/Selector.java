@@ -4,7 +4,6 @@ import io.github.dtd4j.graph.Conv2d;
 import io.github.dtd4j.graph.Dense;
 import io.github.dtd4j.graph.Layer;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -67,7 +66,10 @@ public sealed interface Selector {
     record Type(Class<? extends Layer> kind) implements Selector {
         /** Requires a kind. */
         public Type {
-            Objects.requireNonNull(kind, "kind");
+            if (kind != Dense.class && kind != Conv2d.class && kind != io.github.dtd4j.graph.BatchNorm.class) {
+                throw new ConfigurationException("a type selector picks Dense, Conv2d or BatchNorm layers (the ones that "
+                        + "take a rule), got " + (kind == null ? "null" : kind.getSimpleName()));
+            }
         }
 
         @Override

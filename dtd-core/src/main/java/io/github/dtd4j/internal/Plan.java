@@ -91,6 +91,7 @@ public final class Plan {
      */
     public static Plan compile(Graph original, Settings s) {
         checkNames(original, s.assignments());
+        checkFiniteParameters(original);
         Graph g = Rewrites.castTo(original, s.dtype());
         // folded BatchNorms leave the graph; the coverage report still lists them, after the layer they went into
         Map<String, List<String>> foldedInto = new LinkedHashMap<>();
@@ -184,13 +185,30 @@ public final class Plan {
         return Steps.passThrough("pass-through");
     }
 
+    private static void checkFiniteParameters(Graph g) {
+        for (Node n : g.nodes()) {
+            for (INDArray a : Graph.parameters(n.layer())) {
+                if (org.nd4j.linalg.indexing.BooleanIndexing.or(a, org.nd4j.linalg.indexing.conditions.Conditions.isNan())
+                        || org.nd4j.linalg.indexing.BooleanIndexing.or(a,
+                        org.nd4j.linalg.indexing.conditions.Conditions.isInfinite())) {
+                    throw new ConfigurationException("layer '" + n.name() + "' (" + n.kind() + "): a parameter "
+                            + io.github.dtd4j.graph.Shape.format(a.shape()) + " holds " + Engine.firstNonFinite(a));
+                }
+            }
+        }
+    }
+
     private static void checkNames(Graph g, List<Preset.Assignment> assignments) {
         List<String> unknown = new ArrayList<>();
         for (Preset.Assignment a : assignments) {
             if (a.selector() instanceof Selector.Name n) {
                 for (String name : new java.util.TreeSet<>(n.names())) {
-                    if (g.node(name).isEmpty()) {
+                    Node node = g.node(name).orElse(null);
+                    if (node == null) {
                         unknown.add("'" + name + "'");
+                    } else if (!node.isLinear() && !(node.layer() instanceof BatchNorm)) {
+                        throw new ConfigurationException("rule selector names '" + name + "' (" + node.kind()
+                                + "), which takes no rule; rules apply to Dense, Conv2d and (affine) BatchNorm nodes");
                     }
                 }
             }

@@ -562,4 +562,35 @@ class BadInputTest {
                 .hasMessageContaining("layer 'fc1' (Dense)")
                 .hasMessageContaining("Infinity");
     }
+
+    // ---------------------------------------------------------------- nulls, misplaced selectors, bad weights
+
+    @Test
+    void nullsAreOurExceptions() {
+        assertThatThrownBy(() -> Explainer.of(null)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("graph is null");
+        assertThatThrownBy(() -> explainer().explain(image(1), (int[]) null)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("targets");
+        assertThatThrownBy(() -> explainer().rule(null)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> explainer().rule(Selector.conv(), null)).isInstanceOf(ConfigurationException.class);
+    }
+
+    @Test
+    void selectorsThatCanMatchNoRuleTakingLayerAreRejected() {
+        assertThatThrownBy(() -> Selector.type(io.github.dtd4j.graph.Relu.class))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("Relu");
+        Explainer ex = explainer().rule(Selector.name("relu_1"), Rules.LRP_0);
+        assertThatThrownBy(ex::coverage).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'relu_1' (Relu)").hasMessageContaining("takes no rule");
+    }
+
+    @Test
+    void nonFiniteWeightsAreReportedWithTheNode() {
+        INDArray w = randn(64, 4);
+        w.putScalar(new long[]{3, 1}, Double.NaN);
+        Graph g = Graph.sequential(64).dense("fc", w, null).build();
+        assertThatThrownBy(() -> Explainer.of(g).rule(Rules.Z_PLUS).explain(Nd4j.rand(DataType.FLOAT, 1, 64)))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("layer 'fc' (Dense)")
+                .hasMessageContaining("NaN at [3,1]");
+    }
 }
