@@ -15,9 +15,10 @@ import java.util.Map;
  * @param bias        absorbed by the bias term of the rule's denominators
  * @param stabilizer  absorbed by the stabilizer
  * @param branches    for Add and Concat: Σ relevance sent to each input, by input name; empty otherwise
+ * @param nanos       wall time of the node's propagation in the backward sweep (bookkeeping excluded)
  */
 public record LedgerEntry(String node, String kind, String propagation, double[] in, double[] out, double[] bias,
-                          double[] stabilizer, Map<String, double[]> branches) {
+                          double[] stabilizer, Map<String, double[]> branches, long nanos) {
     /** Copies the branch map. */
     public LedgerEntry {
         branches = Map.copyOf(branches);

@@ -1,7 +1,6 @@
 package io.github.dtd4j.internal;
 
 import io.github.dtd4j.spi.LinearLayer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -22,24 +21,23 @@ final class Accounts {
      * Σ ε·sign(d)·s.
      */
     INDArray divide(LinearLayer layer, INDArray relevance, INDArray numeratorSum, INDArray biasTerm, double eps) {
-        INDArray biasFull = null;
-        if (biasTerm != null) {
-            if (biasTerm.rank() == 1 && numeratorSum.rank() > 1) {
-                if (layer == null) {
-                    throw new IllegalArgumentException("a per-output bias term needs a linear layer to broadcast it");
-                }
-                biasFull = layer.addBias(numeratorSum.mul(0), biasTerm);
-            } else {
-                biasFull = biasTerm;
-            }
+        boolean perOutput = biasTerm != null && biasTerm.rank() == 1 && numeratorSum.rank() > 1;
+        if (perOutput && layer == null) {
+            throw new IllegalArgumentException("a per-output bias term needs a linear layer to broadcast it");
         }
-        INDArray d = biasFull == null ? numeratorSum : numeratorSum.add(biasFull);
+        // d is a new array: numeratorSum may be the caller's (a recorded output) and is never written
+        INDArray d = biasTerm == null ? numeratorSum.dup() : perOutput ? layer.addBias(numeratorSum, biasTerm)
+                : numeratorSum.add(biasTerm);
         INDArray stab = d.gte(0.0).castTo(d.dataType()).muli(2 * eps).subi(eps);
-        // d may be the caller's array (a recorded output): never write into it
-        INDArray s = relevance.div(d.add(stab));
+        INDArray s = relevance.div(d.addi(stab));
         add(stabilizer, perSample(stab.muli(s)));
-        if (biasFull != null) {
-            add(bias, perSample(biasFull.mul(s)));
+        if (perOutput) {
+            // Σ_j b_j s_j = Σ_c b_c Σ_positions s_c: reduce s per channel, then one small product
+            INDArray perChannel = s.rank() == 2 ? s : s.sum(2, 3);
+            add(bias, perChannel.mmul(biasTerm.castTo(s.dataType()).reshape(biasTerm.length(), 1))
+                    .reshape(new long[]{s.size(0)}).toDoubleVector());
+        } else if (biasTerm != null) {
+            add(bias, perSample(biasTerm.mul(s)));
         }
         return s;
     }
@@ -54,7 +52,6 @@ final class Accounts {
     static double[] perSample(INDArray a) {
         long n = a.size(0);
         INDArray flat = a.rank() == 2 ? a : a.reshape('c', new long[]{n, a.length() / n});
-        INDArray sums = flat.dataType() == DataType.DOUBLE ? flat.sum(1) : flat.castTo(DataType.DOUBLE).sum(1);
-        return sums.toDoubleVector();
+        return flat.sum(1).toDoubleVector();
     }
 }

@@ -113,7 +113,9 @@ public final class Engine {
             Accounts acc = new Accounts(n);
             Map<String, double[]> branches = new LinkedHashMap<>();
             Step step = plan.steps.get(node.name());
+            long t0 = System.nanoTime();
             List<INDArray> rin = step.propagate(node, ins, out.get(node.name()), r, acc, branches);
+            long nanos = System.nanoTime() - t0;
             double[] sumIn = Accounts.perSample(r);
             double[] sumOut = new double[n];
             for (int i = 0; i < rin.size(); i++) {
@@ -125,7 +127,7 @@ public final class Engine {
                 relevance.merge(node.inputs().get(i), ri, INDArray::add);
             }
             entries.add(new LedgerEntry(node.name(), node.kind(), step.describe(), sumIn, sumOut, acc.bias,
-                    acc.stabilizer, branches));
+                    acc.stabilizer, branches, nanos));
             if (plan.settings.recordLayers()) {
                 recorded.put(node.name(), r);
             }
@@ -178,7 +180,10 @@ public final class Engine {
         // sit on top of non-finite values that would turn the relevance into garbage (0/NaN, x/Inf)
         for (Node n : g.nodes()) {
             INDArray a = out.get(n.name());
-            if (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite())) {
+            // one reduction per node: a NaN or infinity makes the sum non-finite; only then (or when finite values
+            // overflow the sum) look element by element
+            if (!Double.isFinite(a.sumNumber().doubleValue())
+                    && (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite()))) {
                 throw new InvalidInputException("layer '" + n.name() + "' (" + n.kind() + "): the forward pass produced "
                         + firstNonFinite(a) + " (output " + Shape.format(a.shape()) + "); the input or the weights "
                         + "overflow the computation dtype");

@@ -41,8 +41,8 @@ public record AlphaBetaRule(double alpha, double beta) implements Rule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xp = Tensors.positive(x);
         INDArray xn = Weights.negativePartOrNull(x);
+        INDArray xp = xn == null ? x : Tensors.positive(x);
         INDArray wp = Weights.positive(l);
         INDArray wn = Weights.negative(l);
         INDArray r = ctx.relevance();

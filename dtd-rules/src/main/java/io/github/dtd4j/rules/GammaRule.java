@@ -34,8 +34,8 @@ public record GammaRule(double gamma) implements Rule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xp = Tensors.positive(x);
         INDArray xn = Weights.negativePartOrNull(x);
+        INDArray xp = xn == null ? x : Tensors.positive(x);
         double g = gamma;
         String key = Double.toString(g);
         INDArray wUp = l.derivedWeight("W+gW+" + key, w -> w.add(Tensors.positive(w).muli(g)));

@@ -24,8 +24,8 @@ public record ZPlusRule() implements Rule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xp = Tensors.positive(x);
         INDArray xn = Weights.negativePartOrNull(x);
+        INDArray xp = xn == null ? x : Tensors.positive(x);
         INDArray wp = Weights.positive(l);
         INDArray wn = xn == null ? null : Weights.negative(l);
         INDArray zq = Weights.forwardSplit(l, xp, xn, wp, wn);
