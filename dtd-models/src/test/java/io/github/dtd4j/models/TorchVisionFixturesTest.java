@@ -62,5 +62,25 @@ class TorchVisionFixturesTest {
                 assertThat(Math.abs(e.ledger().imbalance()[i])).isLessThanOrEqualTo(1e-4 * Math.max(1, Math.abs(f)));
             }
         }
+        // With biases left out of every denominator, nothing is absorbed by biases, and on the VGG family (no signed
+        // split anywhere) the pixels receive the whole logit. In ResNet (residual Add) and DenseNet (average pooling of
+        // a convolution's signed output) RULES-SPEC splits relevance in proportion to signed inputs, so some conv
+        // outputs receive negative relevance; where z+ finds no positive contribution (sum of z+ = 0) it cannot place
+        // it and the stabilizer books it: then input + stabilizer = f(x) exactly, and the ledger shows how much.
+        Explainer noBias = ex.biasPolicy(io.github.dtd4j.BiasPolicy.IGNORE).dtype(DataType.DOUBLE).stabilizer(1e-12);
+        try (Explanation e = noBias.explain(x.castTo(DataType.DOUBLE))) {
+            for (int i = 0; i < 2; i++) {
+                double f = e.explainedScores()[i];
+                double tol = 1e-6 * Math.max(1, Math.abs(f));
+                assertThat(e.ledger().absorbedByBias()[i]).isEqualTo(0.0);
+                double reached = e.ledger().inputRelevance()[i]
+                        + (name.startsWith("vgg") ? 0 : e.ledger().absorbedByStabilizer()[i]);
+                assertThat(reached).as("input relevance (+ stabilizer for signed splits), element " + i)
+                        .isCloseTo(f, org.assertj.core.api.Assertions.within(tol));
+                if (name.startsWith("vgg")) {
+                    assertThat(Math.abs(e.ledger().absorbedByStabilizer()[i])).isLessThanOrEqualTo(tol);
+                }
+            }
+        }
     }
 }
