@@ -123,13 +123,12 @@ public final class Ops {
     }
 
     private static INDArray conv2dTranspose1(INDArray s, INDArray w, Conv2d c, long[] inShape) {
-        boolean sym = c.symmetricPadding();
-        int ph = sym ? c.padTop() : 0;
-        int pw = sym ? c.padLeft() : 0;
-        // the (explicitly padded, if asymmetric) input the convolution saw
-        long hp = inShape[2] + (sym ? 0 : c.padTop() + c.padBottom());
-        long wp = inShape[3] + (sym ? 0 : c.padLeft() + c.padRight());
-        INDArray g = exec("deconv2d", new INDArray[]{s, w}, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), ph, pw,
+        // Always transpose onto the explicitly padded input and crop: deconv2d's own padding crops p rows from
+        // both ends of the windows' span, which drops real bottom/right rows whenever the stride leaves part of
+        // the bottom/right padding unused (e.g. H=5, k=2, s=2, p=1), so it is not the adjoint of conv2d there.
+        long hp = inShape[2] + c.padTop() + c.padBottom();
+        long wp = inShape[3] + c.padLeft() + c.padRight();
+        INDArray g = exec("deconv2d", new INDArray[]{s, w}, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), 0, 0,
                 c.dilationH(), c.dilationW(), 0, 0, 1);
         if (g.size(2) < hp || g.size(3) < wp) {
             // rows/columns past the last window never reached an output: their gradient is zero
@@ -138,10 +137,7 @@ public final class Ops {
                     NDArrayIndex.interval(0, g.size(3))).assign(g);
             g = full;
         }
-        if (!sym) {
-            g = crop(g, c.padTop(), c.padLeft(), inShape[2], inShape[3]);
-        }
-        return g;
+        return crop(g, c.padTop(), c.padLeft(), inShape[2], inShape[3]);
     }
 
     private static double lowest(DataType t) {
