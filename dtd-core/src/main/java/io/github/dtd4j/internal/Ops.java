@@ -92,9 +92,33 @@ public final class Ops {
             ph = 0;
             pw = 0;
         }
-        INDArray[] inputs = b == null ? new INDArray[]{in, w} : new INDArray[]{in, w, b};
-        return exec("conv2d", inputs, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), ph, pw, c.dilationH(),
-                c.dilationW(), 0, 0, 1);
+        INDArray wd = undilated(w, c);
+        INDArray[] inputs = b == null ? new INDArray[]{in, wd} : new INDArray[]{in, wd, b};
+        return exec("conv2d", inputs, (int) wd.size(2), (int) wd.size(3), c.strideH(), c.strideW(), ph, pw, 1, 1, 0, 0,
+                1);
+    }
+
+    /**
+     * {@return the weight of a dilated convolution as an equivalent undilated kernel, zeros between the taps; the
+     * weight itself if there is no dilation}. The oneDNN float32 conv2d of ND4J 1.0.0-M2.1 rejects every dilated
+     * convolution ("could not create a descriptor for a dilated convolution forward propagation primitive"), so
+     * dilation is never passed to ND4J. Exact: the inserted taps add 0·x = 0.
+     */
+    static INDArray undilated(INDArray w, Conv2d c) {
+        if (c.dilationH() == 1 && c.dilationW() == 1) {
+            return w;
+        }
+        long kh = (long) (w.size(2) - 1) * c.dilationH() + 1;
+        long kw = (long) (w.size(3) - 1) * c.dilationW() + 1;
+        INDArray out = Nd4j.zeros(w.dataType(), w.size(0), w.size(1), kh, kw);
+        for (long t = 0; t < w.size(2); t++) {
+            for (long u = 0; u < w.size(3); u++) {
+                out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t * c.dilationH()),
+                        NDArrayIndex.point(u * c.dilationW())).assign(w.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                        NDArrayIndex.point(t), NDArrayIndex.point(u)));
+            }
+        }
+        return out;
     }
 
     /**
@@ -128,8 +152,9 @@ public final class Ops {
         // the bottom/right padding unused (e.g. H=5, k=2, s=2, p=1), so it is not the adjoint of conv2d there.
         long hp = inShape[2] + c.padTop() + c.padBottom();
         long wp = inShape[3] + c.padLeft() + c.padRight();
-        INDArray g = exec("deconv2d", new INDArray[]{s, w}, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), 0, 0,
-                c.dilationH(), c.dilationW(), 0, 0, 1);
+        INDArray wd = undilated(w, c);
+        INDArray g = exec("deconv2d", new INDArray[]{s, wd}, (int) wd.size(2), (int) wd.size(3), c.strideH(),
+                c.strideW(), 0, 0, 1, 1, 0, 0, 1);
         if (g.size(2) < hp || g.size(3) < wp) {
             // rows/columns past the last window never reached an output: their gradient is zero
             INDArray full = Nd4j.zeros(g.dataType(), g.size(0), g.size(1), hp, wp);
