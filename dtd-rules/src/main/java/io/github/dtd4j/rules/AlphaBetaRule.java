@@ -13,7 +13,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code d⁻_j = Σ_i z⁻_ij + min(0, b_j)}; α − β = 1, α, β ≥ 0. α = 1, β = 0 is z⁺. α2β1 shows evidence against the
  * class as negative relevance. Use it for convolutional layers when counter-evidence matters.
  *
- * <p>Cost: the negative sum is {@code z − b − Σ z⁺}, no second forward convolution.
+ * <p>Cost: a second forward pass for the negative sum Σ z⁻. It is not taken as {@code z − b − Σ z⁺}: where a unit
+ * has no negative contribution that difference is rounding noise instead of 0, the tiny denominator d⁻ then makes
+ * the β share's booking in the ledger wrong (the relevance the stabilizer absorbs is reported as a fraction of it).
  *
  * @param alpha weight of positive contributions, ≥ 1
  * @param beta  weight of negative contributions, ≥ 0, {@code alpha − beta = 1}
@@ -52,9 +54,8 @@ public record AlphaBetaRule(double alpha, double beta) implements Rule {
         if (beta == 0) {
             return out;
         }
-        // Σ z⁻ = Σ x w − Σ z⁺, and Σ x w is the recorded output minus the layer's bias
-        INDArray zx = l.hasBias() ? ctx.output().sub(l.addBias(ctx.output().mul(0), l.bias())) : ctx.output();
-        INDArray zNeg = zx.sub(zPos);
+        // Σ z⁻ summed from the very terms the backward pass redistributes, so that it is exactly 0 where there are none
+        INDArray zNeg = Weights.forwardSplit(l, xp, xn, wn, wp);
         INDArray sNeg = ctx.divide(r.mul(-beta), zNeg, Tensors.negative(ctx.bias()));
         return out.addi(Weights.backwardSplit(l, sNeg, xp, xn, wn, wp));
     }
