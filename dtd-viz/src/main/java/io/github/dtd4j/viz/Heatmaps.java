@@ -1,0 +1,182 @@
+package io.github.dtd4j.viz;
+
+import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.graph.Shape;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Turns relevance into pictures: heatmaps summed over channels as in the paper, colour maps, symmetric scaling by
+ * the largest |R| or a percentile, overlays on the input image, side-by-side panels.
+ *
+ * <pre>{@code
+ * BufferedImage h = Heatmaps.render(e.inputRelevance(), ColorMap.RED_BLUE, Heatmaps.Scale.maxAbs());
+ * Heatmaps.writePng(Heatmaps.panels(List.of(Images.toImage(x), h)), Path.of("out.png"));
+ * }</pre>
+ */
+public final class Heatmaps {
+    private Heatmaps() {
+    }
+
+    /**
+     * How relevance is divided before colouring: symmetric around 0 so that equal |R| gets equal intensity.
+     *
+     * @param percentile the |R| percentile that maps to full colour (100 = the maximum)
+     */
+    public record Scale(double percentile) {
+        /** Validates the percentile. */
+        public Scale {
+            if (!(percentile > 0 && percentile <= 100)) {
+                throw new InvalidInputException("scale percentile must be in (0, 100], got " + percentile);
+            }
+        }
+
+        /** {@return scaling by the largest |R|} */
+        public static Scale maxAbs() {
+            return new Scale(100);
+        }
+
+        /** {@return scaling by a percentile of |R| (robust to a few extreme pixels)} @param p e.g. 99.5 */
+        public static Scale percentile(double p) {
+            return new Scale(p);
+        }
+
+        double of(double[] values) {
+            double[] a = Arrays.stream(values).map(Math::abs).sorted().toArray();
+            if (a.length == 0) {
+                return 1;
+            }
+            int k = (int) Math.ceil(percentile / 100.0 * a.length) - 1;
+            double s = a[Math.max(0, Math.min(a.length - 1, k))];
+            return s > 0 ? s : 1;
+        }
+    }
+
+    /**
+     * {@return the per-pixel relevance {@code [H,W]} of one sample: summed over channels for {@code [C,H,W]} or
+     * {@code [1,C,H,W]}; a {@code [H,W]} map as is}
+     *
+     * @param relevance {@code [H,W]}, {@code [C,H,W]} or {@code [1,C,H,W]}
+     */
+    public static double[][] pixels(INDArray relevance) {
+        INDArray r = relevance.castTo(DataType.DOUBLE);
+        if (r.rank() == 4) {
+            if (r.size(0) != 1) {
+                throw new InvalidInputException("heatmap: one sample at a time, got " + Shape.format(r.shape()));
+            }
+            r = r.sum(1).reshape(r.size(2), r.size(3));
+        } else if (r.rank() == 3) {
+            r = r.sum(0);
+        } else if (r.rank() != 2) {
+            throw new InvalidInputException("heatmap: expected [H,W], [C,H,W] or [1,C,H,W], got " + Shape.format(r.shape()));
+        }
+        return r.toDoubleMatrix();
+    }
+
+    /**
+     * {@return a heatmap image, one pixel per input pixel}
+     *
+     * @param relevance see {@link #pixels(INDArray)}
+     * @param map       colour map
+     * @param scale     scaling
+     */
+    public static BufferedImage render(INDArray relevance, ColorMap map, Scale scale) {
+        return render(pixels(relevance), map, scale);
+    }
+
+    /** {@return a heatmap image of a per-pixel map} @param px [H][W] @param map colours @param scale scaling */
+    public static BufferedImage render(double[][] px, ColorMap map, Scale scale) {
+        int h = px.length;
+        int w = px[0].length;
+        double s = scale.of(Arrays.stream(px).flatMapToDouble(Arrays::stream).toArray());
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, map.rgb(px[y][x] / s));
+            }
+        }
+        return img;
+    }
+
+    /**
+     * {@return the heatmap blended over the image: {@code alpha·heat + (1−alpha)·grey(image)}}
+     *
+     * @param image   the input picture
+     * @param heatmap same size
+     * @param alpha   weight of the heatmap in [0, 1]
+     */
+    public static BufferedImage overlay(BufferedImage image, BufferedImage heatmap, double alpha) {
+        if (image.getWidth() != heatmap.getWidth() || image.getHeight() != heatmap.getHeight()) {
+            throw new InvalidInputException("overlay: image " + image.getWidth() + "x" + image.getHeight()
+                    + " and heatmap " + heatmap.getWidth() + "x" + heatmap.getHeight() + " differ in size");
+        }
+        BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < image.getHeight(); y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                int p = image.getRGB(x, y);
+                int grey = (int) (0.299 * (p >> 16 & 255) + 0.587 * (p >> 8 & 255) + 0.114 * (p & 255));
+                int q = heatmap.getRGB(x, y);
+                int r = (int) Math.round(alpha * (q >> 16 & 255) + (1 - alpha) * grey);
+                int g = (int) Math.round(alpha * (q >> 8 & 255) + (1 - alpha) * grey);
+                int b = (int) Math.round(alpha * (q & 255) + (1 - alpha) * grey);
+                out.setRGB(x, y, r << 16 | g << 8 | b);
+            }
+        }
+        return out;
+    }
+
+    /** {@return the images side by side, scaled to the tallest's height, with a white gap} @param images panels */
+    public static BufferedImage panels(List<BufferedImage> images) {
+        int h = images.stream().mapToInt(BufferedImage::getHeight).max().orElse(1);
+        int gap = Math.max(2, h / 32);
+        int w = 0;
+        for (BufferedImage i : images) {
+            w += (int) Math.round(i.getWidth() * (double) h / i.getHeight()) + gap;
+        }
+        BufferedImage out = new BufferedImage(Math.max(1, w - gap), h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), h);
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+        int x = 0;
+        for (BufferedImage i : images) {
+            int iw = (int) Math.round(i.getWidth() * (double) h / i.getHeight());
+            g.drawImage(i, x, 0, iw, h, null);
+            x += iw + gap;
+        }
+        g.dispose();
+        return out;
+    }
+
+    /** {@return the image enlarged by an integer factor, pixels kept square} @param img image @param factor ≥ 1 */
+    public static BufferedImage enlarge(BufferedImage img, int factor) {
+        BufferedImage out = new BufferedImage(img.getWidth() * factor, img.getHeight() * factor, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < out.getHeight(); y++) {
+            for (int x = 0; x < out.getWidth(); x++) {
+                out.setRGB(x, y, img.getRGB(x / factor, y / factor));
+            }
+        }
+        return out;
+    }
+
+    /** Writes a PNG. @param img image @param path where */
+    public static void writePng(BufferedImage img, Path path) {
+        try {
+            if (!ImageIO.write(img, "png", path.toFile())) {
+                throw new IOException("no PNG writer");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": cannot write PNG", e);
+        }
+    }
+}
