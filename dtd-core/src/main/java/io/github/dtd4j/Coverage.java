@@ -6,7 +6,8 @@ import java.util.List;
  * Which propagation each node of an explainer's graph gets: a rule for linear layers, a fixed treatment for the
  * others. Printed, it is a table a user can check before trusting a heatmap.
  *
- * @param rows one per node, in topological order
+ * @param rows one per node, in topological order; a BatchNorm folded away (propagation "folded") follows the layer
+ *             it was folded into
  */
 public record Coverage(List<Row> rows) {
     /** Copies the list. */

@@ -8,9 +8,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The result of {@link Explainer#explain}: the input relevance (the heatmap before summing channels), the logits,
  * the explained classes, the ledger and, on request, the relevance at every node's output. Arrays belong to the
- * caller.
+ * caller. ND4J frees off-heap memory only when the garbage collector runs; in a long loop, close each explanation
+ * when done ({@code try (Explanation e = explainer.explain(x)) {...}}) so memory stays flat whatever the GC does.
  */
-public final class Explanation {
+public final class Explanation implements AutoCloseable {
     private final INDArray inputRelevance;
     private final INDArray logits;
     private final int[] targets;
@@ -66,6 +67,23 @@ public final class Explanation {
      */
     public Optional<INDArray> layerRelevance(String node) {
         return Optional.ofNullable(layerRelevances.get(node));
+    }
+
+    /**
+     * Frees the off-heap memory of this explanation's arrays now instead of at the next garbage collection. The
+     * arrays must not be used afterwards; the ledger, targets and scores stay readable.
+     */
+    @Override
+    public void close() {
+        java.util.Set<INDArray> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        seen.add(inputRelevance);
+        seen.add(logits);
+        seen.addAll(layerRelevances.values());
+        for (INDArray a : seen) {
+            if (a != null && a.closeable()) {
+                a.close();
+            }
+        }
     }
 
     /** {@return all recorded per-node relevances (empty unless requested)} */

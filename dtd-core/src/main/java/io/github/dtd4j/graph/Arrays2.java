@@ -22,6 +22,9 @@ final class Arrays2 {
         if (!a.dataType().isFPType()) {
             throw new InvalidGraphException(what + " must be floating point, got " + a.dataType());
         }
+        if (a.isEmpty() || a.length() == 0) {
+            throw new InvalidGraphException(what + " must not be empty, got " + Shape.format(a.shape()));
+        }
         return a;
     }
 

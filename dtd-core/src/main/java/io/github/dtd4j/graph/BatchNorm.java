@@ -31,6 +31,14 @@ public record BatchNorm(INDArray gamma, INDArray beta, INDArray mean, INDArray v
         if (!(eps >= 0)) {
             throw new InvalidGraphException("BatchNorm eps must be >= 0, got " + eps);
         }
+        // a non-positive var + eps makes the forward pass NaN/Inf: reject it here, where we can say which channel
+        double[] v = var.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleVector();
+        for (int ch = 0; ch < v.length; ch++) {
+            if (!(v[ch] + eps > 0)) {
+                throw new InvalidGraphException("BatchNorm var + eps must be > 0, got var " + v[ch] + " + eps " + eps
+                        + " at channel " + ch);
+            }
+        }
     }
 
     /** {@return the number of channels} */

@@ -13,6 +13,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
@@ -45,6 +51,32 @@ public final class Engine {
      * @return the result
      */
     public static Result explain(Plan plan, INDArray input, int[] targets) {
+        if (!WORKSPACES) {
+            return sweep(plan, input, targets);
+        }
+        // Every temporary of the forward pass, the rules and the sweep lives in one per-thread workspace that is
+        // reset at the end of each call: off-heap memory is reused, not left for the garbage collector.
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
+            Result r = sweep(plan, input, targets);
+            Map<String, INDArray> layers = new LinkedHashMap<>();
+            r.layers().forEach((k, v) -> layers.put(k, v.detach()));
+            return new Result(r.inputRelevance().detach(), r.logits().detach(), r.targets(), r.ledger(), layers);
+        }
+    }
+
+    /** Set {@code -Ddtd4j.workspaces=false} to allocate every array on its own (for debugging). */
+    private static final boolean WORKSPACES = Boolean.parseBoolean(System.getProperty("dtd4j.workspaces", "true"));
+    private static final String WORKSPACE_ID = "dtd4j-explain";
+    private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .overallocationLimit(0.1)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyReset(ResetPolicy.BLOCK_LEFT)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
+
+    private static Result sweep(Plan plan, INDArray input, int[] targets) {
         Graph g = plan.graph;
         INDArray x = checkInput(g, input, plan.settings.dtype());
         Map<String, INDArray> out = Forward.run(g, x);
@@ -142,10 +174,8 @@ public final class Engine {
     }
 
     private static void checkFinite(Graph g, Map<String, INDArray> out) {
-        INDArray logits = out.get(g.outputName());
-        if (!BooleanIndexing.or(logits, Conditions.isNan()) && !BooleanIndexing.or(logits, Conditions.isInfinite())) {
-            return;
-        }
+        // every node, not only the logits: max pooling skips NaN and a ReLU maps -Inf to 0, so finite logits can
+        // sit on top of non-finite values that would turn the relevance into garbage (0/NaN, x/Inf)
         for (Node n : g.nodes()) {
             INDArray a = out.get(n.name());
             if (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite())) {

@@ -92,9 +92,34 @@ public final class Ops {
             ph = 0;
             pw = 0;
         }
-        INDArray[] inputs = b == null ? new INDArray[]{in, w} : new INDArray[]{in, w, b};
-        return exec("conv2d", inputs, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), ph, pw, c.dilationH(),
-                c.dilationW(), 0, 0, 1);
+        INDArray k = w;
+        int dh = c.dilationH();
+        int dw = c.dilationW();
+        if (dh > 1 || dw > 1) {
+            // ND4J 1.0.0-M2.1's oneDNN conv2d rejects every dilated float32 convolution ("could not create a
+            // descriptor"); the same convolution with the kernel spread out by zeros is exact and undilated
+            k = dilateKernel(w, dh, dw);
+            dh = 1;
+            dw = 1;
+        }
+        INDArray[] inputs = b == null ? new INDArray[]{in, k} : new INDArray[]{in, k, b};
+        return exec("conv2d", inputs, (int) k.size(2), (int) k.size(3), c.strideH(), c.strideW(), ph, pw, dh, dw, 0, 0,
+                1);
+    }
+
+    /** {@return the kernel with {@code dh − 1} zero rows and {@code dw − 1} zero columns between its taps} */
+    static INDArray dilateKernel(INDArray w, int dh, int dw) {
+        long kh = w.size(2);
+        long kw = w.size(3);
+        INDArray out = Nd4j.zeros(w.dataType(), w.size(0), w.size(1), (kh - 1) * dh + 1, (kw - 1) * dw + 1);
+        for (long a = 0; a < kh; a++) {
+            for (long b = 0; b < kw; b++) {
+                out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(a * dh), NDArrayIndex.point(b * dw))
+                        .assign(w.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(a),
+                                NDArrayIndex.point(b)));
+            }
+        }
+        return out;
     }
 
     /**
@@ -123,7 +148,12 @@ public final class Ops {
     }
 
     private static INDArray conv2dTranspose1(INDArray s, INDArray w, Conv2d c, long[] inShape) {
-        boolean sym = c.symmetricPadding();
+        // deconv2d crops its padding from both ends; when the last window stops short of the padded input's end
+        // (a stride that does not divide H + 2p − k_eff) that crop would cut input rows/columns the windows did
+        // read, so those geometries take the explicit-padding path, like asymmetric padding
+        boolean sym = c.symmetricPadding()
+                && windowsFill(inShape[2] + c.padTop() + c.padBottom(), c.kernelH(), c.dilationH(), c.strideH())
+                && windowsFill(inShape[3] + c.padLeft() + c.padRight(), c.kernelW(), c.dilationW(), c.strideW());
         int ph = sym ? c.padTop() : 0;
         int pw = sym ? c.padLeft() : 0;
         // the (explicitly padded, if asymmetric) input the convolution saw
@@ -142,6 +172,11 @@ public final class Ops {
             g = crop(g, c.padTop(), c.padLeft(), inShape[2], inShape[3]);
         }
         return g;
+    }
+
+    /** {@return true if the last window of a convolution ends exactly at the end of the padded input} */
+    private static boolean windowsFill(long padded, int k, int dilation, int stride) {
+        return (padded - ((long) dilation * (k - 1) + 1)) % stride == 0;
     }
 
     private static double lowest(DataType t) {

@@ -92,8 +92,16 @@ public final class Plan {
     public static Plan compile(Graph original, Settings s) {
         checkNames(original, s.assignments());
         Graph g = Rewrites.castTo(original, s.dtype());
+        // folded BatchNorms leave the graph; the coverage report still lists them, after the layer they went into
+        Map<String, List<String>> foldedInto = new LinkedHashMap<>();
         if (s.batchNorm() == BatchNormMode.FOLD) {
+            Graph unfolded = g;
             g = Rewrites.foldBatchNorm(g);
+            for (Node n : unfolded.nodes()) {
+                if (n.layer() instanceof BatchNorm && g.node(n.name()).isEmpty()) {
+                    foldedInto.computeIfAbsent(n.inputs().get(0), k -> new ArrayList<>()).add(n.name());
+                }
+            }
         }
         BatchNormMode bnMode = s.batchNorm() == BatchNormMode.FOLD ? s.batchNormFallback() : s.batchNorm();
         String bnReason = s.batchNorm() == BatchNormMode.FOLD ? "cannot fold (not directly after a Conv2d/Dense read "
@@ -122,7 +130,8 @@ public final class Plan {
                         view.bias().length()) : view.bias();
                 step = Steps.rule(a.rule(), view, bias, eps);
                 linear.put(n.name(), new Linear(a.rule(), view));
-                reason = "selected by " + a.selector() + (l instanceof BatchNorm ? "; " + bnReason : "");
+                reason = "selected by " + a.selector() + (l instanceof BatchNorm && !bnReason.isEmpty() ? "; "
+                        + bnReason : "");
             } else if (l instanceof BatchNorm) {
                 step = Steps.passThrough("bypass");
                 reason = bnReason;
@@ -131,6 +140,9 @@ public final class Plan {
             }
             steps.put(n.name(), step);
             rows.add(new Coverage.Row(n.name(), n.kind(), step.describe(), reason));
+            for (String bn : foldedInto.getOrDefault(n.name(), List.of())) {
+                rows.add(new Coverage.Row(bn, "BatchNorm", "folded", "folded into '" + n.name() + "'"));
+            }
         }
         if (!missing.isEmpty()) {
             throw new ConfigurationException("no rule for " + missing.size() + " layer(s): " + String.join(", ", missing)
