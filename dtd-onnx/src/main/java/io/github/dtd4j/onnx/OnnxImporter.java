@@ -76,7 +76,8 @@ final class OnnxImporter {
         Layer layer;
         final List<String> inputs;
         final Shape shape;
-        final String onnxOutput;
+        /** The ONNX value this node's output is known by (a fused bias Add moves it on). */
+        String onnxOutput;
         /** What this node came from, for provenance when it ends up unused. */
         String absorbedInto;
 
@@ -164,7 +165,7 @@ final class OnnxImporter {
                 unsupported.add(unsupportedNode(n, e.getMessage()));
                 poisonOutputs(n);
             } catch (InvalidGraphException e) {
-                throw new InvalidModelException(where(n) + e.getMessage(), e);
+                throw new InvalidModelException(source + ": " + where(n) + e.getMessage(), e);
             }
         }
         current = null;
@@ -599,6 +600,7 @@ final class OnnxImporter {
             p.layer = conv.withWeights(conv.weight(), conv.bias() == null ? v : conv.bias().add(v));
         }
         note("fused", n.getOpType() + " '" + display(n) + "' into the bias of " + p.layer.kind() + " '" + p.name + "'");
+        p.onnxOutput = n.getOutput(0);
         set(n, act);
     }
 
