@@ -372,7 +372,13 @@ final class OnnxImporter {
 
     private Act outputAct() {
         String out = graph.getOutput(0).getName();
-        Value v = value(out);
+        Value v;
+        try {
+            v = value(out);
+        } catch (NotSupported e) {
+            unsupported.add(new UnsupportedNode(out, "", DEFAULT_DOMAIN, opset, e.getMessage()));
+            return null;
+        }
         if (v instanceof Act a) {
             return a;
         }
