@@ -191,4 +191,156 @@ class FuzzTest {
         assertThat(outcomes.keySet()).as("the mutations must exercise both outcomes")
                 .anyMatch(k -> k.startsWith("graph")).anyMatch(k -> k.endsWith("Exception"));
     }
+
+    static final long[] ODD_VALUES = {0, -1, -2, 1, 2, 3, 7, 1L << 31, 1L << 40, Long.MAX_VALUE, Long.MIN_VALUE};
+    static final List<String> OPS = List.of("Conv", "Gemm", "MatMul", "Add", "Sub", "Relu", "MaxPool", "AveragePool",
+            "GlobalAveragePool", "BatchNormalization", "Concat", "Flatten", "Reshape", "ReduceSum", "Identity", "Dropout",
+            "LRN", "Softmax", "Pad", "Shape", "Gather", "Unsqueeze", "Cast", "Constant", "Sigmoid");
+
+    static long odd(Random rng) {
+        return rng.nextInt(3) == 0 ? rng.nextInt(40) - 8 : ODD_VALUES[rng.nextInt(ODD_VALUES.length)];
+    }
+
+    /** Semantic mutations of a parsed model: every result is well-formed protobuf, so the importer's own checks run. */
+    static Mutant mutateStructure(Random rng, String source, onnx.OnnxMl.ModelProto original) {
+        onnx.OnnxMl.ModelProto.Builder m = original.toBuilder();
+        onnx.OnnxMl.GraphProto.Builder g = m.getGraphBuilder();
+        StringBuilder how = new StringBuilder();
+        int edits = 1 + rng.nextInt(3);
+        for (int e = 0; e < edits; e++) {
+            int nodes = g.getNodeCount();
+            switch (rng.nextInt(9)) {
+                case 0 -> {
+                    if (g.getInitializerCount() > 0) {
+                        var t = g.getInitializerBuilder(rng.nextInt(g.getInitializerCount()));
+                        if (t.getDimsCount() > 0) {
+                            int d = rng.nextInt(t.getDimsCount());
+                            long v = odd(rng);
+                            t.setDims(d, v);
+                            how.append("initializer ").append(t.getName()).append(" dim ").append(d).append('=').append(v)
+                                    .append("; ");
+                        }
+                    }
+                }
+                case 1 -> {
+                    if (nodes > 0) {
+                        var n = g.getNodeBuilder(rng.nextInt(nodes));
+                        if (n.getAttributeCount() > 0) {
+                            int a = rng.nextInt(n.getAttributeCount());
+                            var attr = n.getAttributeBuilder(a);
+                            long v = odd(rng);
+                            if (attr.getIntsCount() > 0) {
+                                attr.setInts(rng.nextInt(attr.getIntsCount()), v);
+                            } else {
+                                attr.setI(v).setF((float) v);
+                            }
+                            how.append("node ").append(n.getName()).append(" attr ").append(attr.getName()).append('=')
+                                    .append(v).append("; ");
+                        }
+                    }
+                }
+                case 2 -> {
+                    if (nodes > 1) {
+                        int k = rng.nextInt(nodes);
+                        how.append("removed node ").append(g.getNode(k).getName()).append("; ");
+                        g.removeNode(k);
+                    }
+                }
+                case 3 -> {
+                    if (nodes > 1) {
+                        var n = g.getNodeBuilder(rng.nextInt(nodes));
+                        var other = g.getNode(rng.nextInt(nodes));
+                        if (n.getInputCount() > 0 && other.getOutputCount() > 0) {
+                            n.setInput(rng.nextInt(n.getInputCount()), other.getOutput(0));
+                            how.append("node ").append(n.getName()).append(" reads ").append(other.getOutput(0))
+                                    .append("; ");
+                        }
+                    }
+                }
+                case 4 -> {
+                    var dims = g.getInputBuilder(0).getTypeBuilder().getTensorTypeBuilder().getShapeBuilder();
+                    if (dims.getDimCount() > 0) {
+                        int d = rng.nextInt(dims.getDimCount());
+                        long v = odd(rng);
+                        dims.getDimBuilder(d).setDimValue(v);
+                        how.append("input dim ").append(d).append('=').append(v).append("; ");
+                    }
+                }
+                case 5 -> {
+                    if (nodes > 0) {
+                        var n = g.getNodeBuilder(rng.nextInt(nodes));
+                        String op = OPS.get(rng.nextInt(OPS.size()));
+                        how.append("node ").append(n.getName()).append(" op ").append(n.getOpType()).append("->")
+                                .append(op).append("; ");
+                        n.setOpType(op);
+                    }
+                }
+                case 6 -> {
+                    if (g.getInitializerCount() > 0) {
+                        var t = g.getInitializerBuilder(rng.nextInt(g.getInitializerCount()));
+                        int type = 1 + rng.nextInt(16);
+                        t.setDataType(type);
+                        how.append("initializer ").append(t.getName()).append(" type ").append(type).append("; ");
+                    }
+                }
+                case 7 -> {
+                    long v = rng.nextInt(26);
+                    m.setOpsetImport(0, m.getOpsetImport(0).toBuilder().setVersion(v));
+                    how.append("opset ").append(v).append("; ");
+                }
+                default -> {
+                    if (nodes > 0) {
+                        var n = g.getNodeBuilder(rng.nextInt(nodes));
+                        if (n.getInputCount() > 0 && rng.nextBoolean()) {
+                            List<String> ins = new ArrayList<>(n.getInputList());
+                            ins.remove(ins.size() - 1);
+                            n.clearInput().addAllInput(ins);
+                            how.append("node ").append(n.getName()).append(" lost its last input; ");
+                        } else {
+                            n.addInput(g.getInput(0).getName());
+                            how.append("node ").append(n.getName()).append(" got an extra input; ");
+                        }
+                    }
+                }
+            }
+        }
+        return new Mutant(source, how.toString(), m.build().toByteArray());
+    }
+
+    @Test
+    void structurallyMutatedFixturesImportOrFailCleanly() throws Exception {
+        Map<String, onnx.OnnxMl.ModelProto> originals = new TreeMap<>();
+        for (String s : SOURCES) {
+            originals.put(s, onnx.OnnxMl.ModelProto.parseFrom(Fixtures.bytes(s)));
+        }
+        Random rng = new Random(SEED + 1);
+        Map<String, Integer> outcomes = new TreeMap<>();
+        List<String> failures = new ArrayList<>();
+        long start = System.nanoTime();
+        int cases = CASES / 2;
+        for (int i = 0; i < cases; i++) {
+            String source = SOURCES.get(rng.nextInt(SOURCES.size()));
+            Mutant m = mutateStructure(rng, source, originals.get(source));
+            Future<String> f = executor.submit(() -> importAndRun(m.bytes()));
+            String outcome;
+            try {
+                outcome = f.get(10, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                f.cancel(true);
+                outcome = "FAIL hang (> 10 s)";
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                outcome = "FAIL " + c.getClass().getName() + ": " + c.getMessage();
+            }
+            if (outcome.startsWith("FAIL")) {
+                failures.add("case " + i + " (" + m.source() + ", " + m.how() + "): " + outcome);
+                outcome = "FAIL";
+            }
+            outcomes.merge(outcome.replaceAll("\\(not run: \\d+ values\\)", "(not run)"), 1, Integer::sum);
+        }
+        System.out.printf("fuzz: %d structurally mutated fixtures (seed %d) in %.1f s: %s%n", cases, SEED + 1,
+                (System.nanoTime() - start) / 1e9, outcomes);
+        failures.stream().limit(20).forEach(System.out::println);
+        assertThat(failures).as("mutants that escaped with something other than a Dtd4jException").isEmpty();
+    }
 }
