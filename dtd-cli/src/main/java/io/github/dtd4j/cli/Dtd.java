@@ -1,0 +1,57 @@
+package io.github.dtd4j.cli;
+
+import io.github.dtd4j.Dtd4jException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code dtd} command: {@code explain}, {@code inspect}, {@code bench}. */
+@Command(name = "dtd", mixinStandardHelpOptions = true, version = "dtd4j 0.1.0",
+        description = "Explain neural-network decisions by Deep Taylor Decomposition / LRP.",
+        subcommands = {ExplainCommand.class, InspectCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Dtd implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: explain, inspect or bench");
+    }
+
+    /** {@return the command line, with dtd4j's error handling} */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Dtd());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            boolean verbose = parseResult.subcommand() != null
+                    && parseResult.subcommand().hasMatchedOption("--verbose");
+            PrintWriter err = commandLine.getErr();
+            err.println("dtd: " + message(ex));
+            if (verbose) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return ex instanceof Dtd4jException || ex instanceof UncheckedIOException || ex instanceof CliException ? 1 : 3;
+        });
+        return cl;
+    }
+
+    static String message(Throwable ex) {
+        if (ex instanceof Dtd4jException || ex instanceof CliException) {
+            return ex.getMessage();
+        }
+        if (ex instanceof UncheckedIOException u) {
+            return u.getMessage() + (u.getCause() != null ? ": " + u.getCause().getMessage() : "");
+        }
+        if (ex instanceof OutOfMemoryError) {
+            return "out of memory (" + ex.getMessage() + "); give the JVM more with -Xmx or use a smaller --batch";
+        }
+        return "internal error: " + ex + " (rerun with --verbose and report it)";
+    }
+
+    /** @param args command-line arguments */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

@@ -1,0 +1,191 @@
+package io.github.dtd4j.cli;
+
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.io.Npy;
+import io.github.dtd4j.viz.ColorMap;
+import io.github.dtd4j.viz.Heatmaps;
+import io.github.dtd4j.viz.Images;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dtd explain}: heatmaps and relevance tensors for inputs. */
+@Command(name = "explain", mixinStandardHelpOptions = true,
+        description = "Explain a model's decision on an input: write the input relevance (.npy) or a heatmap (.png).")
+final class ExplainCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "PATH", description = ".onnx, DL4J model .zip or Keras .h5")
+    Path model;
+
+    @Option(names = "--input", required = true, paramLabel = "PATH",
+            description = ".npy tensor (batch included), .png/.jpg image, or a directory of images")
+    Path input;
+
+    @Option(names = "--out", required = true, paramLabel = "PATH",
+            description = ".npy (input relevance), .png (heatmap), or a directory (one .png and .npy per input)")
+    Path out;
+
+    @Option(names = "--preprocess", paramLabel = "MODE", defaultValue = "imagenet",
+            description = "for images: imagenet (resize 256, crop 224, ImageNet mean/std; default), unit (/255), none")
+    String preprocess;
+
+    @Option(names = "--target", paramLabel = "top|N", defaultValue = "top", description = "class to explain (default top)")
+    String target;
+
+    @Option(names = "--ledger", paramLabel = "PATH.json", description = "write the per-layer ledger as JSON")
+    Path ledger;
+
+    @Option(names = "--logits-out", paramLabel = "PATH.npy", description = "write the logits")
+    Path logitsOut;
+
+    @Option(names = "--labels", paramLabel = "imagenet|FILE", description = "class names for the output")
+    String labels;
+
+    @Option(names = "--colormap", paramLabel = "MAP", defaultValue = "red-blue", description = "red-blue (default) or white-red")
+    String colormap;
+
+    @Option(names = "--scale", paramLabel = "max|pNN", defaultValue = "max",
+            description = "heatmap scaling: max |R| (default) or a percentile, e.g. p99.5")
+    String scale;
+
+    @Option(names = "--verbose", description = "print stack traces on errors")
+    boolean verbose;
+
+    @Mixin
+    RuleOptionsMixin rules;
+
+    @Override
+    public Integer call() {
+        Images.Preprocess pre = Inputs.preprocess(preprocess);
+        RuleOptions r = rules.options;
+        r.defaultBounds = Inputs.bounds(pre);
+        boolean npyInput = input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
+        if (npyInput) {
+            r.defaultBounds = null;
+        }
+        Graph graph = ModelFiles.load(model);
+        Explainer ex = r.explainer(graph);
+        List<String> names = Labels.load(labels);
+        List<Path> files = Files.isDirectory(input) ? Inputs.images(input) : List.of(input);
+        boolean dirOut = files.size() > 1 || Files.isDirectory(out) || out.getFileName().toString().indexOf('.') < 0;
+        if (files.size() > 1 && !dirOut) {
+            throw new CliException("--out must be a directory when --input is a directory");
+        }
+        try {
+            if (dirOut) {
+                Files.createDirectories(out);
+            } else if (out.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(out.toAbsolutePath().getParent());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(out + ": cannot create", e);
+        }
+        PrintWriter stdout = spec.commandLine().getOut();
+        Progress progress = new Progress(spec.commandLine().getErr(), files.size());
+        List<String> ledgers = new ArrayList<>();
+        for (Path f : files) {
+            Inputs.Input in = Inputs.read(f, pre);
+            try (Explanation e = explain(ex, in)) {
+                int[] t = e.targets();
+                double[] scores = e.explainedScores();
+                for (int i = 0; i < t.length; i++) {
+                    stdout.printf(Locale.ROOT, "%s%s: class %d (%s), logit %.6g, sum of relevance %.6g%n", in.name(),
+                            t.length > 1 ? "[" + i + "]" : "", t[i], Labels.name(names, t[i]), scores[i],
+                            e.ledger().inputRelevance()[i]);
+                }
+                write(e, in, dirOut);
+                ledgers.add(e.ledger().toJson());
+                if (logitsOut != null) {
+                    Npy.write(e.logits(), dirOut ? out.resolve(in.name() + ".logits.npy") : logitsOut);
+                }
+            }
+            progress.step(in.name());
+        }
+        if (ledger != null) {
+            try {
+                Files.writeString(ledger, ledgers.size() == 1 ? ledgers.get(0) : "[\n" + String.join(",\n", ledgers) + "]\n");
+            } catch (IOException e) {
+                throw new UncheckedIOException(ledger + ": cannot write", e);
+            }
+        }
+        stdout.flush();
+        return 0;
+    }
+
+    private Explanation explain(Explainer ex, Inputs.Input in) {
+        if (target.equalsIgnoreCase("top")) {
+            return ex.explain(in.tensor());
+        }
+        try {
+            return ex.explain(in.tensor(), Integer.parseInt(target.trim()));
+        } catch (NumberFormatException e) {
+            throw new CliException("--target: expected top or a class index, got '" + target + "'");
+        }
+    }
+
+    private void write(Explanation e, Inputs.Input in, boolean dirOut) {
+        if (dirOut) {
+            Npy.write(e.inputRelevance(), out.resolve(in.name() + ".npy"));
+            Heatmaps.writePng(picture(e, in), out.resolve(in.name() + ".png"));
+            return;
+        }
+        String n = out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (n.endsWith(".npy")) {
+            Npy.write(e.inputRelevance(), out);
+        } else if (n.endsWith(".png")) {
+            Heatmaps.writePng(picture(e, in), out);
+        } else {
+            throw new CliException("--out: expected a .npy file, a .png file or a directory, got " + out);
+        }
+    }
+
+    private BufferedImage picture(Explanation e, Inputs.Input in) {
+        if (e.inputRelevance().rank() != 4) {
+            throw new CliException("a .png heatmap needs image inputs [N,C,H,W]; this model's input is "
+                    + io.github.dtd4j.graph.Shape.format(e.inputRelevance().shape()) + " (write .npy instead)");
+        }
+        ColorMap map = switch (colormap.toLowerCase(Locale.ROOT)) {
+            case "red-blue" -> ColorMap.RED_BLUE;
+            case "white-red" -> ColorMap.WHITE_RED;
+            default -> throw new CliException("--colormap: expected red-blue or white-red, got '" + colormap + "'");
+        };
+        Heatmaps.Scale s;
+        if (scale.equalsIgnoreCase("max")) {
+            s = Heatmaps.Scale.maxAbs();
+        } else if (scale.toLowerCase(Locale.ROOT).startsWith("p")) {
+            try {
+                s = Heatmaps.Scale.percentile(Double.parseDouble(scale.substring(1)));
+            } catch (NumberFormatException ex) {
+                throw new CliException("--scale: expected max or pNN, got '" + scale + "'");
+            }
+        } else {
+            throw new CliException("--scale: expected max or pNN, got '" + scale + "'");
+        }
+        List<BufferedImage> panels = new ArrayList<>();
+        long n = e.inputRelevance().size(0);
+        for (int i = 0; i < n; i++) {
+            BufferedImage heat = Heatmaps.render(e.inputRelevance().slice(i).reshape(1, e.inputRelevance().size(1),
+                    e.inputRelevance().size(2), e.inputRelevance().size(3)), map, s);
+            if (in.picture() != null && n == 1) {
+                panels.add(in.picture());
+            }
+            panels.add(heat);
+        }
+        return panels.size() == 1 ? panels.get(0) : Heatmaps.panels(panels);
+    }
+}

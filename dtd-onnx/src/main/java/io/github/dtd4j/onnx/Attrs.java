@@ -1,0 +1,88 @@
+package io.github.dtd4j.onnx;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import onnx.OnnxMl.AttributeProto;
+import onnx.OnnxMl.AttributeProto.AttributeType;
+import onnx.OnnxMl.NodeProto;
+import onnx.OnnxMl.TensorProto;
+
+/** Typed access to one node's attributes; a wrong type or a duplicate is an {@link InvalidModelException}. */
+final class Attrs {
+    private final Map<String, AttributeProto> map = new HashMap<>();
+    private final Function<String, InvalidModelException> invalid;
+
+    Attrs(NodeProto node, Function<String, InvalidModelException> invalid) {
+        this.invalid = invalid;
+        for (AttributeProto a : node.getAttributeList()) {
+            if (map.put(a.getName(), a) != null) {
+                throw invalid.apply("attribute '" + a.getName() + "' is given twice");
+            }
+        }
+    }
+
+    boolean has(String name) {
+        return map.containsKey(name);
+    }
+
+    long i(String name, long def) {
+        AttributeProto a = get(name, AttributeType.INT);
+        return a == null ? def : a.getI();
+    }
+
+    double f(String name, double def) {
+        AttributeProto a = get(name, AttributeType.FLOAT);
+        return a == null ? def : a.getF();
+    }
+
+    String s(String name, String def) {
+        AttributeProto a = get(name, AttributeType.STRING);
+        return a == null ? def : a.getS().toString(StandardCharsets.UTF_8);
+    }
+
+    /** {@return the list, or null if the attribute is absent} */
+    long[] ints(String name) {
+        AttributeProto a = get(name, AttributeType.INTS);
+        if (a == null) {
+            return null;
+        }
+        long[] v = new long[a.getIntsCount()];
+        for (int k = 0; k < v.length; k++) {
+            v[k] = a.getInts(k);
+        }
+        return v;
+    }
+
+    /** {@return the list, or null if the attribute is absent} */
+    float[] floats(String name) {
+        AttributeProto a = get(name, AttributeType.FLOATS);
+        if (a == null) {
+            return null;
+        }
+        float[] v = new float[a.getFloatsCount()];
+        for (int k = 0; k < v.length; k++) {
+            v[k] = a.getFloats(k);
+        }
+        return v;
+    }
+
+    /** {@return the tensor, or null if the attribute is absent} */
+    TensorProto t(String name) {
+        AttributeProto a = get(name, AttributeType.TENSOR);
+        return a == null ? null : a.getT();
+    }
+
+    private AttributeProto get(String name, AttributeType type) {
+        AttributeProto a = map.get(name);
+        if (a == null) {
+            return null;
+        }
+        // Old writers leave the type UNDEFINED; then trust the field that is set.
+        if (a.getType() != type && a.getType() != AttributeType.UNDEFINED) {
+            throw invalid.apply("attribute '" + name + "' must be " + type + ", got " + a.getType());
+        }
+        return a;
+    }
+}

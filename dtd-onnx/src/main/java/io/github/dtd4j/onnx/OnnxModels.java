@@ -1,0 +1,157 @@
+package io.github.dtd4j.onnx;
+
+import io.github.dtd4j.graph.Graph;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Set;
+import onnx.OnnxMl.ModelProto;
+import org.nd4j.shade.protobuf.InvalidProtocolBufferException;
+
+/**
+ * Reads ONNX models ({@code .onnx} files) into dtd4j's layer {@link Graph}.
+ *
+ * <pre>{@code
+ * Graph net = OnnxModels.load(Path.of("resnet18.onnx"));
+ * Explanation e = Explainer.of(net).preset(Presets.dtd(0, 1)).explain(x);
+ * }</pre>
+ *
+ * <h2>What is imported</h2>
+ * Default-domain operator sets {@value #MIN_OPSET} to {@value #MAX_OPSET}; FLOAT or DOUBLE models with one input
+ * {@code [N, ...]} whose dimensions other than the batch are fixed, and one output.
+ * <ul>
+ * <li>{@code Conv} (2-D; pads, also asymmetric; strides; dilations; groups, also depthwise; every {@code auto_pad})
+ *     → {@link io.github.dtd4j.graph.Conv2d}. A {@code Pad} with zeros on rows and columns right before a Conv or
+ *     an AveragePool is merged into its padding.</li>
+ * <li>{@code Gemm} (transB, alpha, beta; not transA) and {@code MatMul} of an activation {@code [N,K]} by a constant
+ *     {@code [K,M]} → {@link io.github.dtd4j.graph.Dense} with weight {@code [in,out]}. An {@code Add}/{@code Sub}
+ *     of a constant right after a Conv, Gemm or MatMul (read by nothing else) becomes that layer's bias.</li>
+ * <li>{@code Relu}, {@code MaxPool} (no dilation; {@code ceil_mode=1} only where it changes nothing),
+ *     {@code AveragePool} ({@code count_include_pad}), {@code GlobalAveragePool}, {@code BatchNormalization}
+ *     (inference), {@code LRN} (odd sizes), {@code Concat} (not along the batch), {@code Flatten} (axis 1),
+ *     {@code Add} of two activations, {@code Identity}, {@code Dropout}.</li>
+ * <li>{@code Reshape} to a constant shape ({@code 0} and {@code -1} resolved; the first dimension must stay the
+ *     batch), and {@code ReduceSum} over the last axis, which is how PyTorch exports the sum-pooling
+ *     {@code x.view(N, D/k, k).sum(2)}: both become a {@link io.github.dtd4j.graph.SumPool}.</li>
+ * <li>Shape arithmetic is evaluated at import time: {@code Constant}, {@code Shape}, {@code Gather},
+ *     {@code Unsqueeze}, {@code Concat}, {@code Cast}, {@code Add}/{@code Sub} on integer constants (what PyTorch
+ *     writes for {@code x.view(x.size(0), -1)}).</li>
+ * <li>A final {@code Softmax} is removed (DTD explains the logits) and the removal is recorded in the graph's
+ *     {@link Graph#provenance() provenance}, with the source, the producer, the opset and every rewrite.</li>
+ * </ul>
+ * Initializers may be raw little-endian bytes or typed fields ({@code float_data}, {@code double_data},
+ * {@code int64_data}, {@code int32_data}), or live in an external data file next to the model (only when loading
+ * from a {@link Path}). Any other operator, attribute or use makes the import fail with one
+ * {@link UnsupportedModelException} that lists every offending node; a malformed file (truncated, not ONNX, a
+ * cycle, a dangling edge, a missing initializer, sizes that would need absurd memory) raises an
+ * {@link InvalidModelException} naming the file and the node. Nothing runs before the whole model is checked.
+ *
+ * <h2>Node names</h2>
+ * A layer that has a weight takes the name of its weight initializer without the {@code .weight} suffix: PyTorch's
+ * module path, such as {@code layer1.0.conv1} or {@code fc}, so that rules can be assigned by the names a PyTorch
+ * user knows. When that initializer has a generated name (PyTorch's {@code onnx::Conv_123}, written when it fused a
+ * BatchNorm into the convolution) or the name is already taken, and for every layer without weights, the node takes
+ * the ONNX node's name ({@code /layer1/layer1.0/relu/Relu}), or its first output's name if the node has none. Names
+ * are made unique with a {@code _2}, {@code _3}, ... suffix. The graph's input keeps the ONNX input's name.
+ */
+public final class OnnxModels {
+    /** The lowest default-domain opset the importer accepts. */
+    public static final long MIN_OPSET = OnnxImporter.MIN_OPSET;
+    /** The highest default-domain opset the importer accepts. */
+    public static final long MAX_OPSET = OnnxImporter.MAX_OPSET;
+    /** The largest model file read into memory; larger models must keep their weights in external data. */
+    public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 64;
+
+    private OnnxModels() {
+    }
+
+    /** {@return the ONNX operators the importer knows, sorted} */
+    public static Set<String> supportedOperators() {
+        return OnnxImporter.OPERATORS;
+    }
+
+    /**
+     * Imports an ONNX model file. External data files are looked for in the file's directory.
+     *
+     * @param file the {@code .onnx} file
+     * @return the layer graph
+     * @throws InvalidModelException     if the file cannot be read or is not a well-formed ONNX model
+     * @throws UnsupportedModelException listing every node dtd4j cannot represent
+     */
+    public static Graph load(Path file) {
+        Objects.requireNonNull(file, "file");
+        String source = file.toString();
+        byte[] bytes;
+        try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new InvalidModelException(source + ": " + size + " bytes is more than an ONNX file without "
+                        + "external data can hold (" + MAX_FILE_BYTES + ")");
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new InvalidModelException(source + ": cannot read the file: " + e, e);
+        }
+        Path dir = file.toAbsolutePath().getParent();
+        return load(bytes, source, dir);
+    }
+
+    /**
+     * Imports an ONNX model from a stream, read to its end and not closed. A model whose weights live in external
+     * data files cannot be read this way: use {@link #load(Path)}.
+     *
+     * @param in the model's bytes
+     * @return the layer graph
+     * @throws InvalidModelException     if the stream cannot be read or is not a well-formed ONNX model
+     * @throws UnsupportedModelException listing every node dtd4j cannot represent
+     */
+    public static Graph load(InputStream in) {
+        Objects.requireNonNull(in, "in");
+        byte[] bytes;
+        try {
+            bytes = in.readNBytes((int) MAX_FILE_BYTES + 1);
+        } catch (IOException e) {
+            throw new InvalidModelException("(stream): cannot read the model: " + e, e);
+        }
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw new InvalidModelException("(stream): more than " + MAX_FILE_BYTES + " bytes");
+        }
+        return load(bytes, "(stream)", null);
+    }
+
+    /**
+     * Imports an ONNX model held in memory; see {@link #load(InputStream)}.
+     *
+     * @param bytes the serialised {@code ModelProto}; not modified
+     * @return the layer graph
+     * @throws InvalidModelException     if the bytes are not a well-formed ONNX model
+     * @throws UnsupportedModelException listing every node dtd4j cannot represent
+     */
+    public static Graph load(byte[] bytes) {
+        Objects.requireNonNull(bytes, "bytes");
+        return load(bytes, "(bytes)", null);
+    }
+
+    static Graph load(byte[] bytes, String source, Path baseDir) {
+        ModelProto model = parse(bytes, source);
+        return new OnnxImporter(source, new OnnxTensors(source, baseDir)).convert(model);
+    }
+
+    static ModelProto parse(byte[] bytes, String source) {
+        if (bytes.length == 0) {
+            throw new InvalidModelException(source + ": is empty");
+        }
+        try {
+            return ModelProto.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new InvalidModelException(source + ": not a valid ONNX model (the protobuf cannot be parsed: "
+                    + e.getMessage() + "); is the file truncated?", e);
+        } catch (RuntimeException e) {
+            // protobuf signals some malformed inputs with unchecked exceptions; never let them leak
+            throw new InvalidModelException(source + ": not a valid ONNX model (the protobuf cannot be parsed: " + e
+                    + ")", e);
+        }
+    }
+}

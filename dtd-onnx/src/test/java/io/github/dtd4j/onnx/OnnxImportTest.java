@@ -1,0 +1,216 @@
+package io.github.dtd4j.onnx;
+
+import static io.github.dtd4j.onnx.OnnxBuilder.FLOAT;
+import static io.github.dtd4j.onnx.OnnxBuilder.attr;
+import static io.github.dtd4j.onnx.OnnxBuilder.attrs;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.graph.AvgPool2d;
+import io.github.dtd4j.graph.BatchNorm;
+import io.github.dtd4j.graph.Conv2d;
+import io.github.dtd4j.graph.Dense;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.MaxPool2d;
+import io.github.dtd4j.graph.Node;
+import io.github.dtd4j.internal.Forward;
+import io.github.dtd4j.rules.Presets;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import onnx.OnnxMl.AttributeProto;
+import onnx.OnnxMl.NodeProto;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** What the importer builds: names, rewrites, provenance, and operator details checked against ONNX Runtime. */
+class OnnxImportTest {
+    @TempDir
+    Path tmp;
+
+    private static List<String> kinds(Graph g) {
+        return g.nodes().stream().map(Node::kind).toList();
+    }
+
+    @Test
+    void torchvisionNamesAreThePyTorchModulePaths() {
+        Graph g = OnnxModels.load(Fixtures.path("resnet_op13"));
+        assertThat(g.inputName()).isEqualTo("input");
+        assertThat(g.node("conv1").orElseThrow().layer()).isInstanceOf(Conv2d.class);
+        assertThat(g.node("bn1").orElseThrow().layer()).isInstanceOf(BatchNorm.class);
+        assertThat(g.node("layer1.0.conv1").orElseThrow().layer()).isInstanceOf(Conv2d.class);
+        assertThat(g.node("layer2.0.downsample.0").orElseThrow().layer()).isInstanceOf(Conv2d.class);
+        assertThat(g.node("layer2.0.downsample.1").orElseThrow().layer()).isInstanceOf(BatchNorm.class);
+        assertThat(g.node("fc").orElseThrow().layer()).isInstanceOf(Dense.class);
+        assertThat(g.node("/layer1/layer1.0/Add").orElseThrow().inputs()).containsExactly("layer1.0.bn2", "/maxpool/MaxPool");
+        assertThat(g.node("/maxpool/MaxPool").orElseThrow().layer()).isEqualTo(new MaxPool2d(3, 3, 2, 2, 1, 1, 1, 1));
+        // torch fused BatchNorm into the convolutions and named their weights onnx::Conv_NNN: the node names remain
+        Graph fused = OnnxModels.load(Fixtures.path("resnet_fused_op13"));
+        assertThat(fused.node("/layer1/layer1.0/conv1/Conv").orElseThrow().layer()).isInstanceOf(Conv2d.class);
+        assertThat(fused.nodes()).noneMatch(n -> n.name().startsWith("onnx::"));
+    }
+
+    @Test
+    void bytesStreamAndPathGiveTheSameGraph() throws IOException {
+        Graph fromPath = OnnxModels.load(Fixtures.path("cnn_op13"));
+        Graph fromBytes = OnnxModels.load(Fixtures.bytes("cnn_op13"));
+        Graph fromStream = OnnxModels.load(new ByteArrayInputStream(Fixtures.bytes("cnn_op13")));
+        assertThat(fromBytes.toString()).isEqualTo(fromPath.toString()).isEqualTo(fromStream.toString());
+        assertThat(fromBytes.provenance().get("source")).isEqualTo("(bytes)");
+        assertThat(fromStream.provenance().get("source")).isEqualTo("(stream)");
+        INDArray x = OnnxRuntimeParityTest.input(fromPath, 9);
+        assertThat(Forward.output(fromBytes, x)).isEqualTo(Forward.output(fromPath, x));
+    }
+
+    @Test
+    void torchSumPoolingBecomesSumPool() {
+        Graph g = OnnxModels.load(Fixtures.path("sumpool_op13"));
+        assertThat(kinds(g)).containsExactly("Dense", "Relu", "SumPool", "Dense", "Relu", "SumPool");
+        assertThat(g.provenance().get("rewritten")).contains("SumPool(4)").contains("'/ReduceSum'");
+        assertThat(g.provenance().get("fused")).contains("Add '/Add' into the bias of Dense 'w1'");
+        assertThat(g.provenance().get("evaluated at import")).contains("shape-computation");
+        Graph op11 = OnnxModels.load(Fixtures.path("sumpool_op11"));
+        assertThat(kinds(op11)).isEqualTo(kinds(g));
+    }
+
+    @Test
+    void deduplicatedInitializersAndPaddedPoolsFromTorch() {
+        Graph g = OnnxModels.load(Fixtures.path("cnn_op11"));
+        // conv4's bias is an Identity of conv3's (torch de-duplicated them)
+        Conv2d c3 = (Conv2d) g.node("conv3").orElseThrow().layer();
+        Conv2d c4 = (Conv2d) g.node("conv4").orElseThrow().layer();
+        assertThat(c4.bias()).isEqualTo(c3.bias());
+        assertThat(c4.groups()).isEqualTo(8);
+        assertThat(c3.dilationH()).isEqualTo(2);
+        // torch writes AvgPool2d(padding=1, count_include_pad=True) as Pad + AveragePool: merged back
+        assertThat(g.node("/pool4/AveragePool").orElseThrow().layer()).isEqualTo(new AvgPool2d(2, 2, 1, 1, 1, 1, 1, 1,
+                true));
+        assertThat(g.node("/pool2/AveragePool").orElseThrow().layer()).isEqualTo(new AvgPool2d(3, 3, 1, 1, 1, 1, 1, 1,
+                false));
+        assertThat(g.provenance().get("merged")).contains("Pad '/pool4/Pad'");
+    }
+
+    private Graph checkAgainstOnnxRuntime(String name, OnnxBuilder model, int batch) throws Exception {
+        Path file = tmp.resolve(name + ".onnx");
+        Files.write(file, model.bytes());
+        Graph g = OnnxModels.load(file);
+        long[] shape = g.inputShape().withBatch(batch);
+        INDArray x = Nd4j.rand(DataType.FLOAT, shape);
+        OrtReference.Result ref = OrtReference.run(file, x);
+        INDArray ours = Forward.output(g, x);
+        assertThat(ours.shape()).isEqualTo(ref.logits().shape());
+        assertThat(OnnxRuntimeParityTest.relativeError(ours, ref.logits())).as(name).isLessThanOrEqualTo(1e-5);
+        Explanation e = Explainer.of(g).preset(Presets.dtd(0, 1)).explain(x);
+        for (int i = 0; i < batch; i++) {
+            assertThat(Math.abs(e.ledger().imbalance()[i])).isLessThanOrEqualTo(1e-4 * Math.abs(e.explainedScores()[i]));
+        }
+        return g;
+    }
+
+    @Test
+    void padConvBiasChainGemmScalarBiasAgainstOnnxRuntime() throws Exception {
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 7L, 6L).output("y")
+                .ints("pads", 0, 0, 2, 0, 0, 0, 1, 3)
+                .node("Pad", "pad", List.of("x", "pads"))
+                .weight("conv.weight", 0.4, 4, 2, 3, 3)
+                .node("Conv", "conv", List.of("pad", "conv.weight"), attrs("strides", 2, 1))
+                .weight("b1", 0.3, 1, 4, 1, 1).weight("b2", 0.2, 4, 1, 1)
+                .node("Add", "add1", List.of("conv", "b1")).node("Sub", "sub2", List.of("add1", "b2"))
+                .node("Relu", "relu", List.of("sub2"))
+                .node("MaxPool", "pool", List.of("relu"), attrs("kernel_shape", 2, 2), attrs("strides", 2, 2),
+                        attr("auto_pad", "SAME_LOWER"))
+                .node("Flatten", "flat", List.of("pool"))
+                .weight("fc.weight", 0.3, 3, 32).floats("fc.bias", new long[]{}, new float[]{0.25f})
+                .node("Gemm", "y", List.of("flat", "fc.weight", "fc.bias"), attr("transB", 1L), attr("alpha", 0.5),
+                        attr("beta", 3.0));
+        Graph g = checkAgainstOnnxRuntime("padconv", b, 3);
+        Conv2d conv = (Conv2d) g.node("conv").orElseThrow().layer();
+        assertThat(new int[]{conv.padTop(), conv.padLeft(), conv.padBottom(), conv.padRight()})
+                .containsExactly(2, 0, 1, 3);
+        assertThat(conv.bias()).isNotNull();
+        assertThat(g.provenance().get("fused")).contains("'add1'").contains("'sub2'");
+        assertThat(kinds(g)).containsExactly("Conv2d", "Relu", "MaxPool2d", "Flatten", "Dense");
+    }
+
+    @Test
+    void staticBatchReshapeDropoutOpset11AndBatchNormOnVectors() throws Exception {
+        OnnxBuilder b = new OnnxBuilder(11).input("x", FLOAT, 1L, 2L, 3L, 4L).output("y")
+                .node(NodeProto.newBuilder().setOpType("Constant").setName("shape").addOutput("shape")
+                        .addAttribute(AttributeProto.newBuilder().setName("value_ints")
+                                .setType(AttributeProto.AttributeType.INTS).addAllInts(List.of(1L, -1L))).build())
+                .node("Reshape", "flat", List.of("x", "shape"))
+                .node("Dropout", "drop", List.of("flat"), attr("ratio", 0.2))
+                .weight("fc.weight", 0.3, 24, 5).weight("fc.bias", 0.1, 5)
+                .node("Gemm", "fc", List.of("drop", "fc.weight", "fc.bias"))
+                .weight("bn.weight", 0.5, 5).weight("bn.bias", 0.2, 5).weight("bn.running_mean", 0.1, 5)
+                .floats("bn.running_var", new long[]{5}, new float[]{1, 2, 0.5f, 1.5f, 3})
+                .node("BatchNormalization", "bn", List.of("fc", "bn.weight", "bn.bias", "bn.running_mean",
+                        "bn.running_var"), attr("epsilon", 1e-3))
+                .node("Relu", "r", List.of("bn")).node("Identity", "id", List.of("r"))
+                .node("Softmax", "y", List.of("id"));
+        Graph g = checkAgainstOnnxRuntime("staticbatch", b, 1);
+        assertThat(kinds(g)).containsExactly("Reshape", "Dropout", "Dense", "BatchNorm", "Relu", "Identity");
+        assertThat(((BatchNorm) g.node("bn").orElseThrow().layer()).eps()).isEqualTo(1e-3, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(g.provenance().get("removed")).contains("final Softmax 'y'");
+    }
+
+    @Test
+    void poolingAutoPadAndCountIncludePadAgainstOnnxRuntime() throws Exception {
+        OnnxBuilder b = new OnnxBuilder(17).input("x", FLOAT, "N", 3L, 9L, 8L).output("y")
+                .node("AveragePool", "ap_same", List.of("x"), attrs("kernel_shape", 3, 2), attrs("strides", 2, 3),
+                        attr("auto_pad", "SAME_UPPER"))
+                .node("AveragePool", "ap_incl", List.of("ap_same"), attrs("kernel_shape", 2, 2),
+                        attrs("pads", 1, 0, 0, 1), attr("count_include_pad", 1L))
+                .node("MaxPool", "mp", List.of("ap_incl"), attrs("kernel_shape", 2, 2), attrs("pads", 0, 1, 1, 0),
+                        attrs("strides", 1, 1))
+                .weight("dw.weight", 0.5, 3, 1, 2, 2)
+                .node("Conv", "dw", List.of("mp", "dw.weight"), attr("group", 3L), attr("auto_pad", "SAME_UPPER"))
+                .node("Relu", "r", List.of("dw")).node("GlobalAveragePool", "gap", List.of("r"))
+                .node("Flatten", "y", List.of("gap"));
+        Graph g = checkAgainstOnnxRuntime("pools", b, 2);
+        assertThat(g.node("ap_same").orElseThrow().layer()).isEqualTo(new AvgPool2d(3, 2, 2, 3, 1, 0, 1, 0, false));
+    }
+
+    @Test
+    void typedFloatDataReadsLikeRawData() throws Exception {
+        float[] w = new float[12 * 5];
+        for (int k = 0; k < w.length; k++) {
+            w[k] = (float) Math.cos(k * 0.7);
+        }
+        onnx.OnnxMl.TensorProto.Builder typed = OnnxBuilder.tensor("fc.weight", FLOAT, 12, 5);
+        for (float v : w) {
+            typed.addFloatData(v);
+        }
+        OnnxBuilder withTyped = new OnnxBuilder(13).input("x", FLOAT, "N", 12L).output("y")
+                .initializer(typed.build()).node("MatMul", "y", List.of("x", "fc.weight"));
+        OnnxBuilder withRaw = new OnnxBuilder(13).input("x", FLOAT, "N", 12L).output("y")
+                .floats("fc.weight", new long[]{12, 5}, w).node("MatMul", "y", List.of("x", "fc.weight"));
+        Graph a = checkAgainstOnnxRuntime("typed", withTyped, 2);
+        Graph b = OnnxModels.load(withRaw.bytes());
+        assertThat(((Dense) a.node("fc").orElseThrow().layer()).weight())
+                .isEqualTo(((Dense) b.node("fc").orElseThrow().layer()).weight());
+    }
+
+    @Test
+    void importTimes() {
+        for (String name : List.of("mlp_op13", "cnn_op13", "densenet_op13", "resnet_op13")) {
+            OnnxModels.load(Fixtures.path(name));
+            long t0 = System.nanoTime();
+            int runs = 5;
+            Graph g = null;
+            for (int i = 0; i < runs; i++) {
+                g = OnnxModels.load(Fixtures.path(name));
+            }
+            double ms = (System.nanoTime() - t0) / 1e6 / runs;
+            System.out.printf("import %-14s %4d nodes, %,9d parameters: %.1f ms%n", name, g.nodes().size(),
+                    g.parameterCount(), ms);
+            assertThat(g.nodes()).isNotEmpty();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.github.dtd4j.onnx;
+
+import static io.github.dtd4j.onnx.OnnxBuilder.FLOAT;
+import static io.github.dtd4j.onnx.OnnxBuilder.attr;
+import static io.github.dtd4j.onnx.OnnxBuilder.attrs;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.github.dtd4j.onnx.UnsupportedModelException.UnsupportedNode;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Models dtd4j cannot represent: one exception lists every offending node, before anything runs. */
+class UnsupportedModelTest {
+
+    @Test
+    void sigmoidAndTanhAreListedTogether() {
+        byte[] model = new OnnxBuilder(13).input("x", FLOAT, "N", 6L).output("out")
+                .weight("fc.weight", 0.5, 6, 4).weight("fc.bias", 0.1, 4)
+                .node("Gemm", "fc", List.of("x", "fc.weight", "fc.bias"))
+                .node("Sigmoid", "gate", List.of("fc"))
+                .node("Relu", "relu", List.of("gate"))
+                .node("Tanh", "squash", List.of("relu"))
+                .node("Mul", "out", List.of("squash", "fc"))
+                .bytes();
+        UnsupportedModelException e = catchThrowableOfType(UnsupportedModelException.class,
+                () -> OnnxModels.load(model));
+        assertThat(e.unsupported()).extracting(UnsupportedNode::node, UnsupportedNode::opType,
+                UnsupportedNode::domain, UnsupportedNode::opset)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("gate", "Sigmoid", "ai.onnx", 13L),
+                        org.assertj.core.groups.Tuple.tuple("squash", "Tanh", "ai.onnx", 13L),
+                        org.assertj.core.groups.Tuple.tuple("out", "Mul", "ai.onnx", 13L));
+        assertThat(e).hasMessageContaining("(bytes): 3 unsupported nodes")
+                .hasMessageContaining("'gate' (Sigmoid, ai.onnx opset 13)")
+                .hasMessageContaining("'squash' (Tanh, ai.onnx opset 13)");
+        // the Relu between them is supported; it is skipped, not reported
+        assertThat(e.getMessage()).doesNotContain("'relu'");
+    }
+
+    @Test
+    void otherDomainsAreListedWithTheirOpset() {
+        byte[] model = new OnnxBuilder(13).opset("com.example", 2).input("x", FLOAT, "N", 4L).output("y")
+                .node(onnx.OnnxMl.NodeProto.newBuilder().setOpType("Relu").setDomain("com.example").setName("y")
+                        .addInput("x").addOutput("y").build())
+                .bytes();
+        UnsupportedModelException e = catchThrowableOfType(UnsupportedModelException.class,
+                () -> OnnxModels.load(model));
+        assertThat(e.unsupported()).singleElement()
+                .satisfies(u -> assertThat(u.domain()).isEqualTo("com.example"))
+                .satisfies(u -> assertThat(u.opset()).isEqualTo(2));
+    }
+
+    @Test
+    void anOpsetOutsideTheRangeIsReportedWithTheUnsupportedOperators() {
+        byte[] model = new OnnxBuilder(9).input("x", FLOAT, "N", 4L).output("y")
+                .node("Relu", "r", List.of("x")).node("Elu", "y", List.of("r")).bytes();
+        UnsupportedModelException e = catchThrowableOfType(UnsupportedModelException.class,
+                () -> OnnxModels.load(model));
+        assertThat(e.unsupported()).extracting(UnsupportedNode::node).containsExactly("(model)", "y");
+        assertThat(e.unsupported().get(0).reason()).contains("opset 9").contains("11-17");
+    }
+
+    @Test
+    void twoInputsAreUnsupported() {
+        byte[] model = new OnnxBuilder(13).input("a", FLOAT, "N", 4L).input("b", FLOAT, "N", 4L).output("y")
+                .node("Add", "y", List.of("a", "b")).bytes();
+        assertThatThrownBy(() -> OnnxModels.load(model)).isInstanceOf(UnsupportedModelException.class)
+                .hasMessageContaining("one input and one output");
+    }
+
+    static Stream<Arguments> unsupportedUses() {
+        return Stream.of(
+                use("Softmax", "not the model's final", b -> b.input("x", FLOAT, "N", 4L)
+                        .node("Softmax", "s", List.of("x"), attr("axis", 1L)).node("Relu", "y", List.of("s"))),
+                use("LRN", "even size", b -> b.input("x", FLOAT, "N", 4L, 3L, 3L)
+                        .node("LRN", "y", List.of("x"), attr("size", 4L))),
+                use("MaxPool", "ceil_mode=1 changes", b -> b.input("x", FLOAT, "N", 1L, 5L, 5L)
+                        .node("MaxPool", "y", List.of("x"), attrs("kernel_shape", 2, 2), attrs("strides", 2, 2),
+                                attr("ceil_mode", 1L))),
+                use("Flatten", "axis 2", b -> b.input("x", FLOAT, "N", 2L, 3L, 3L)
+                        .node("Flatten", "y", List.of("x"), attr("axis", 2L))),
+                use("Reshape", "mix the batch", b -> b.input("x", FLOAT, "N", 2L, 3L, 3L).ints("shape", 2, -1)
+                        .node("Reshape", "y", List.of("x", "shape"))),
+                use("Gemm", "transA", b -> b.input("x", FLOAT, "N", 4L).weight("w", 1, 4, 2)
+                        .node("Gemm", "y", List.of("x", "w"), attr("transA", 1L))),
+                use("ReduceSum", "only the last axis", b -> b.input("x", FLOAT, "N", 4L, 3L).ints("axes", 1)
+                        .node("ReduceSum", "y", List.of("x", "axes"), attr("keepdims", 0L))),
+                use("Add", "different shapes", b -> b.input("x", FLOAT, "N", 4L, 3L).node("Relu", "r", List.of("x"))
+                        .node("ReduceSum", "s", List.of("r", "ax"), attr("keepdims", 1L)).ints("ax", -1)
+                        .node("Add", "y", List.of("r", "s"))),
+                use("Add", "bias of the Conv, Gemm or MatMul", b -> b.input("x", FLOAT, "N", 4L).weight("c", 1, 4)
+                        .node("Add", "y", List.of("x", "c"))),
+                use("Concat", "batch axis", b -> b.input("x", FLOAT, "N", 4L).node("Relu", "r", List.of("x"))
+                        .node("Concat", "y", List.of("x", "r"), attr("axis", 0L))),
+                use("MatMul", "rank-3", b -> b.input("x", FLOAT, "N", 2L, 4L).weight("w", 1, 4, 3)
+                        .node("MatMul", "y", List.of("x", "w"))),
+                use("Conv", "1-D convolutions", b -> b.input("x", FLOAT, "N", 2L, 8L).weight("w", 1, 3, 2, 3)
+                        .node("Conv", "y", List.of("x", "w"))),
+                use("Pad", "reflect", b -> b.input("x", FLOAT, "N", 1L, 4L, 4L).ints("p", 0, 0, 1, 1, 0, 0, 1, 1)
+                        .node("Pad", "y", List.of("x", "p"), attr("mode", "reflect"))),
+                use("MaxPool", "Pad", b -> b.input("x", FLOAT, "N", 1L, 4L, 4L).ints("p", 0, 0, 1, 1, 0, 0, 1, 1)
+                        .node("Pad", "padded", List.of("x", "p"))
+                        .node("MaxPool", "y", List.of("padded"), attrs("kernel_shape", 2, 2))),
+                use("BatchNormalization", "training_mode", b -> b.input("x", FLOAT, "N", 2L)
+                        .weight("s", 1, 2).weight("b", 1, 2).weight("m", 1, 2).floats("v", new long[]{2},
+                                new float[]{1, 1})
+                        .node("BatchNormalization", "y", List.of("x", "s", "b", "m", "v"), attr("training_mode", 1L))),
+                use("Conv", "computed from the input", b -> b.input("x", FLOAT, "N", 1L, 3L, 3L)
+                        .node("Relu", "w", List.of("x")).node("Conv", "y", List.of("x", "w"))));
+    }
+
+    private static Arguments use(String op, String reason, Consumer<OnnxBuilder> model) {
+        return Arguments.of(op, reason, model);
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("unsupportedUses")
+    void unsupportedUsesOfSupportedOperators(String op, String reason, Consumer<OnnxBuilder> model) {
+        OnnxBuilder b = new OnnxBuilder(op.equals("BatchNormalization") ? 15 : 13).output("y");
+        model.accept(b);
+        UnsupportedModelException e = catchThrowableOfType(UnsupportedModelException.class,
+                () -> OnnxModels.load(b.bytes()));
+        assertThat(e).as("expected an UnsupportedModelException").isNotNull();
+        assertThat(e.unsupported()).as(e.getMessage()).singleElement().satisfies(u -> {
+            assertThat(u.opType()).isEqualTo(op);
+            assertThat(u.reason()).contains(reason);
+        });
+    }
+}
