@@ -1,0 +1,128 @@
+package io.github.dtd4j.cli;
+
+import io.github.dtd4j.Backend;
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.internal.Forward;
+import io.github.dtd4j.io.Npy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dtd bench}: forward and explanation times for a model, as one JSON object. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time the forward pass and the explanation of a model; prints one JSON object.")
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "PATH", description = ".onnx, DL4J model .zip or Keras .h5")
+    Path model;
+
+    @Option(names = "--input", paramLabel = "PATH.npy", description = "input tensor; default: a seeded random input inside the first rule's domain")
+    Path input;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "batch size for a synthetic input (default 1)")
+    int batch;
+
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "10", description = "timed runs after the warm-up (default 10)")
+    int repeat;
+
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "2", description = "untimed runs first (default 2)")
+    int warmup;
+
+    @Option(names = "--verbose", description = "print stack traces on errors")
+    boolean verbose;
+
+    @Mixin
+    RuleOptionsMixin rules;
+
+    @Override
+    public Integer call() {
+        if (batch < 1 || repeat < 1 || warmup < 0) {
+            throw new CliException("--batch and --repeat must be >= 1, --warmup >= 0");
+        }
+        Graph g = ModelFiles.load(model);
+        RuleOptions r = rules.options;
+        if (r.low == null && r.high == null) {
+            r.defaultBounds = new double[][]{{0}, {1}};
+        }
+        Explainer ex = r.explainer(g);
+        INDArray x = input != null ? Npy.read(input) : synthetic(g, r);
+        Graph run = ex.graph();
+        INDArray xr = x.castTo(ex.dtype());
+        for (int i = 0; i < warmup; i++) {
+            Forward.output(run, xr);
+            ex.explain(x).close();
+        }
+        double[] fwd = new double[repeat];
+        double[] exp = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            long t0 = System.nanoTime();
+            Forward.output(run, xr);
+            long t1 = System.nanoTime();
+            try (Explanation e = ex.explain(x)) {
+                long t2 = System.nanoTime();
+                fwd[i] = (t1 - t0) / 1e6;
+                exp[i] = (t2 - t1) / 1e6;
+            }
+        }
+        java.util.Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
+        spec.commandLine().getOut().printf(Locale.ROOT,
+                "{\"model\": \"%s\", \"batch\": %d, \"repeat\": %d, \"dtype\": \"%s\", \"forward_ms_median\": %.3f, "
+                        + "\"explain_ms_median\": %.3f, \"explain_over_forward\": %.3f, \"peak_rss_mb\": %d, \"threads\": %s, "
+                        + "\"backend\": \"%s\", \"rules\": \"%s\"}%n",
+                model.toString().replace("\\", "/").replace("\"", "'"), x.size(0), repeat, ex.dtype(), median(fwd),
+                median(exp), median(exp) / median(fwd), peakRssMb(), env.get("omp.threads"),
+                Backend.isOneDnn() ? "nd4j-cpu-onednn" : Backend.nativeLibrary().replace("\\", "/"),
+                ex.coverage().rows().stream().filter(row -> row.propagation().startsWith("rule "))
+                        .map(row -> row.propagation().substring(5)).distinct().reduce((a, b) -> a + ", " + b).orElse(""));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    private INDArray synthetic(Graph g, RuleOptions r) {
+        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(42);
+        INDArray u = Nd4j.rand(rng, g.inputShape().withBatch(batch)).castTo(DataType.FLOAT);
+        double[][] b = r.low != null && r.high != null ? new double[][]{parse(r.low), parse(r.high)} : r.defaultBounds;
+        // inside the z^B box (per channel when the bounds are), so that the default dtd preset accepts it
+        INDArray lo = io.github.dtd4j.spi.Tensors.perChannel(u, b[0]);
+        INDArray hi = io.github.dtd4j.spi.Tensors.perChannel(u, b[1]);
+        return lo.add(hi.sub(lo).muli(u));
+    }
+
+    private static double[] parse(String s) {
+        return Arrays.stream(s.split(",")).mapToDouble(t -> Double.parseDouble(t.trim())).toArray();
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
