@@ -92,9 +92,10 @@ public final class Ops {
             ph = 0;
             pw = 0;
         }
-        INDArray[] inputs = b == null ? new INDArray[]{in, w} : new INDArray[]{in, w, b};
-        return exec("conv2d", inputs, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), ph, pw, c.dilationH(),
-                c.dilationW(), 0, 0, 1);
+        INDArray k = dilate(w, c);
+        INDArray[] inputs = b == null ? new INDArray[]{in, k} : new INDArray[]{in, k, b};
+        return exec("conv2d", inputs, (int) k.size(2), (int) k.size(3), c.strideH(), c.strideW(), ph, pw, 1, 1, 0,
+                0, 1);
     }
 
     /**
@@ -122,14 +123,34 @@ public final class Ops {
         return conv2dTranspose1(s, w, c, inShape);
     }
 
+    /**
+     * {@return the kernel with the layer's dilation written out (zeros between the taps), or {@code w} itself
+     * without dilation}. The oneDNN build of ND4J M2.1 rejects every dilated float32 conv2d ("could not create a
+     * descriptor for a dilated convolution"); a dilated kernel with dilation 1 computes the same sums.
+     */
+    static INDArray dilate(INDArray w, Conv2d c) {
+        int dh = c.dilationH();
+        int dw = c.dilationW();
+        if (dh == 1 && dw == 1) {
+            return w;
+        }
+        long kh = w.size(2);
+        long kw = w.size(3);
+        INDArray k = Nd4j.zeros(w.dataType(), w.size(0), w.size(1), (kh - 1) * dh + 1, (kw - 1) * dw + 1);
+        k.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, dh, (kh - 1) * dh + 1),
+                NDArrayIndex.interval(0, dw, (kw - 1) * dw + 1)).assign(w);
+        return k;
+    }
+
     private static INDArray conv2dTranspose1(INDArray s, INDArray w, Conv2d c, long[] inShape) {
         // Always transpose onto the explicitly padded frame and crop afterwards. deconv2d's own padding argument
         // would crop pad rows/columns from the far end too, which drops real input rows/columns whenever the last
         // window does not reach the end of the padded frame exactly (e.g. H=8, k=3, stride 2, pad 1).
         long hp = inShape[2] + c.padTop() + c.padBottom();
         long wp = inShape[3] + c.padLeft() + c.padRight();
-        INDArray g = exec("deconv2d", new INDArray[]{s, w}, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), 0, 0,
-                c.dilationH(), c.dilationW(), 0, 0, 1);
+        INDArray k = dilate(w, c);
+        INDArray g = exec("deconv2d", new INDArray[]{s, k}, (int) k.size(2), (int) k.size(3), c.strideH(), c.strideW(),
+                0, 0, 1, 1, 0, 0, 1);
         if (g.size(2) < hp || g.size(3) < wp) {
             // rows/columns past the last window never reached an output: their gradient is zero
             INDArray full = Nd4j.zeros(g.dataType(), g.size(0), g.size(1), hp, wp);
