@@ -517,9 +517,9 @@ final class Converter {
         int[] st = sl.getStride();
         int[] p = padding(s.dl4jName(), sl.getConvolutionMode(), h, w, k, st, sl.getPadding(), null);
         boolean max = sl.getPoolingType() == PoolingType.MAX;
-        // DL4J's avgPoolIncludePadInDivisor=false (the builder's default) divides every window by kh*kw; true
-        // divides by the taps inside the input. Zeros a ZeroPaddingLayer added are inside DL4J's input.
-        boolean countPad = !sl.isAvgPoolIncludePadInDivisor();
+        // avgPoolIncludePadInDivisor means what it says (measured against DL4J's output; the comments in DL4J's
+        // SubsamplingLayer say the opposite). Zeros a ZeroPaddingLayer added are inside DL4J's input and always count.
+        boolean countPad = sl.isAvgPoolIncludePadInDivisor();
         boolean ownPadding = p[0] + p[1] + p[2] + p[3] > 0;
         if (zp != null) {
             if (max && !(layers.get(in.node()) instanceof Relu)) {
