@@ -41,6 +41,7 @@ import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.modelimport.keras.KerasModel;
 import org.deeplearning4j.nn.modelimport.keras.KerasSequentialModel;
+import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.utils.KerasModelBuilder;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -222,6 +223,9 @@ public final class Dl4jModels {
      * <p>DL4J 1.0.0-M2.1 reads files written by Keras 1 and 2 ({@code tf.keras} up to TensorFlow 2.15, or
      * {@code tf_keras}). Files written by Keras 3 are rejected with a {@link ModelFormatException}.
      *
+     * <p>The first call turns off the HDF5 library's printing of its error stack to stderr, for the whole process:
+     * HDF5 errors reach the caller as this method's exception instead.
+     *
      * @param h5 the HDF5 file
      * @throws ModelFormatException      if the file is missing, not HDF5, truncated, corrupt, from Keras 3, or holds a
      *                                   layer DL4J cannot import
@@ -234,10 +238,11 @@ public final class Dl4jModels {
         Object net;
         InputType inputType;
         String version;
+        QuietHdf5.ensure();
         try (KerasModelBuilder b = new KerasModel().modelBuilder()) {
             b.modelHdf5Filename(h5.toAbsolutePath().toString()).enforceTrainingConfig(false);
             JsonNode config = new ObjectMapper().readTree(b.getModelJson());
-            version = kerasVersion(h5, b.getModelJson());
+            version = kerasVersion(h5, b);
             if (version.startsWith("3")) {
                 throw new ModelFormatException("Keras model '" + h5 + "' was written by Keras " + version
                         + "; DL4J 1.0.0-M2.1 imports only Keras 1 and 2 files (save it with tf.keras <= 2.15 or "
@@ -397,13 +402,17 @@ public final class Dl4jModels {
         throw new ModelFormatException("Keras model file '" + p + "' is not an HDF5 file (no HDF5 signature)");
     }
 
-    private static String kerasVersion(Path h5, String modelJson) {
-        // DL4J copies keras_version from the file's attributes into the model JSON it hands on.
+    private static String kerasVersion(Path h5, KerasModelBuilder b) {
         try {
-            JsonNode v = new ObjectMapper().readTree(modelJson).path("keras_version");
-            return v.isMissingNode() ? "unknown" : v.asText();
-        } catch (IOException e) {
-            throw new ModelFormatException("Keras model '" + h5 + "': its model_config is not JSON", e);
+            return b.getWeightsArchive().readAttributeAsString("keras_version");
+        } catch (RuntimeException | UnsupportedKerasConfigurationException e) {
+            // DL4J copied the first five characters of keras_version into the model JSON
+            try {
+                JsonNode v = new ObjectMapper().readTree(b.getModelJson()).path("keras_version");
+                return v.isMissingNode() ? "unknown" : v.asText();
+            } catch (IOException e2) {
+                throw new ModelFormatException("Keras model '" + h5 + "': its model_config is not JSON", e2);
+            }
         }
     }
 
@@ -450,20 +459,22 @@ public final class Dl4jModels {
         }
     }
 
+    /** {@return the innermost cause, as "Type: first line of its message", with a hint for what it means} */
     private static String describe(Throwable e) {
-        StringBuilder sb = new StringBuilder();
         Throwable t = e;
         Set<Throwable> seen = new HashSet<>();
-        while (t != null && seen.add(t)) {
-            if (sb.length() > 0) {
-                sb.append(" <- ");
-            }
-            sb.append(t.getClass().getSimpleName());
-            if (t.getMessage() != null) {
-                sb.append(": ").append(t.getMessage().lines().findFirst().orElse(""));
-            }
+        while (t.getCause() != null && seen.add(t)) {
             t = t.getCause();
         }
-        return sb.toString();
+        String message = t.getMessage() == null ? "" : t.getMessage().lines().findFirst().orElse("");
+        String hint = "";
+        if (t instanceof java.io.EOFException) {
+            hint = " (the file ends early: truncated or corrupt)";
+        } else if (message.contains("H5Fopen failed")) {
+            hint = " (HDF5 cannot open it: truncated or corrupt)";
+        } else if (t instanceof OutOfMemoryError) {
+            hint = " (sizes in the file are absurd, or the model does not fit in memory)";
+        }
+        return t.getClass().getSimpleName() + (message.isEmpty() ? "" : ": " + message) + hint;
     }
 }
