@@ -22,8 +22,10 @@ import io.github.dtd4j.graph.Shape;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -126,6 +128,7 @@ final class Converter {
     private final Map<String, Out> outs = new HashMap<>();
     private final Map<String, Layer> layers = new HashMap<>();
     private final Map<String, Integer> consumers = new HashMap<>();
+    private final Set<String> dl4jNames = new HashSet<>();
     private final List<UnsupportedModelException.Item> problems = new ArrayList<>();
     private final List<String> removed = new ArrayList<>();
     private final List<String> rewritten = new ArrayList<>();
@@ -144,19 +147,23 @@ final class Converter {
         this.outputName = outputName;
         this.inputLayout = inputShape.rank() == 1 ? Layout.FLAT : imageLayout(sources);
         this.builder = Graph.builder(inputName, inputShape);
+        dl4jNames.add(inputName);
         for (Source s : sources) {
+            dl4jNames.add(s.nodeName());
             for (String i : s.inputs()) {
                 consumers.merge(i, 1, Integer::sum);
             }
         }
     }
 
-    /** {@return the layout of the first layer that declares one, NCHW if none does} */
+    /** {@return the layout of the first layer or preprocessor that declares one, NCHW if none does} */
     private static Layout imageLayout(List<Source> sources) {
         for (Source s : sources) {
             CNN2DFormat f = null;
             Object c = unwrap(s.conf());
-            if (c instanceof ConvolutionLayer cl) {
+            if (s.pre() instanceof CnnToFeedForwardPreProcessor cf) {
+                f = cf.getFormat();
+            } else if (c instanceof ConvolutionLayer cl) {
                 f = cl.getCnn2dDataFormat();
             } else if (c instanceof SubsamplingLayer sl) {
                 f = sl.getCnn2dDataFormat();
@@ -379,6 +386,15 @@ final class Converter {
         throw new IllegalStateException("unchecked layer type " + c.getClass());
     }
 
+    /** {@return {@code base}, or {@code base_2}, {@code base_3}, ... if a DL4J layer already has that name} */
+    private String auxName(String base) {
+        String name = base;
+        for (int i = 2; builder.has(name) || dl4jNames.contains(name); i++) {
+            name = base + "_" + i;
+        }
+        return name;
+    }
+
     private Out add(String name, Layer layer, String input, Layout layout) {
         builder.add(name, layer, input);
         layers.put(name, layer);
@@ -424,7 +440,7 @@ final class Converter {
         if (act == null || act instanceof ActivationIdentity) {
             return out;
         } else if (isPlainRelu(act)) {
-            return add(s.nodeName() + "/relu", new Relu(), out.node(), out.layout());
+            return add(auxName(s.nodeName() + "/relu"), new Relu(), out.node(), out.layout());
         } else if (act instanceof ActivationSoftmax && isOutput) {
             removed.add("softmax of '" + s.dl4jName() + "' (the graph outputs the logits)");
             return out;
@@ -578,7 +594,7 @@ final class Converter {
             return add(s.nodeName(), new Flatten(), in.node(), Layout.FLAT);
         }
         add(s.nodeName(), pooled, in.node(), in.layout());
-        return add(s.nodeName() + "/flatten", new Flatten(), s.nodeName(), Layout.FLAT);
+        return add(auxName(s.nodeName() + "/flatten"), new Flatten(), s.nodeName(), Layout.FLAT);
     }
 
     private Out batchNorm(Source s, Out in, BatchNormalization bn) {
@@ -657,7 +673,7 @@ final class Converter {
                 throw new Unsupported("CnnToFeedForwardPreProcessor in format " + cf.getFormat()
                         + " reads activations laid out " + in.layout());
             }
-            String name = ownName ? owner : owner + "/flatten";
+            String name = ownName ? owner : auxName(owner + "/flatten");
             builder.add(name, new Flatten(), in.node());
             layers.put(name, new Flatten());
             boolean reorder = want == Layout.NHWC && sh.dim(0) > 1 && sh.dim(1) * sh.dim(2) > 1;
@@ -668,7 +684,7 @@ final class Converter {
                 return in;
             }
             Shape target = Shape.of(fc.getNumChannels(), fc.getInputHeight(), fc.getInputWidth());
-            return add(ownName ? owner : owner + "/reshape", new Reshape(target), in.node(), Layout.NCHW);
+            return add(ownName ? owner : auxName(owner + "/reshape"), new Reshape(target), in.node(), Layout.NCHW);
         }
         throw new IllegalStateException("unchecked preprocessor " + p);
     }

@@ -37,6 +37,7 @@ import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.modelimport.keras.KerasModel;
@@ -76,8 +77,9 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  * graph's provenance says so.
  *
  * <p><b>Input shape</b>: DL4J does not keep a network's {@code InputType} after building it. For networks that
- * start with a dense layer (or a {@code FeedForwardToCnn} preprocessor) the shape follows from the
- * configuration; for convolutional networks pass it, e.g. {@code Shape.of(3, 224, 224)}.
+ * start with a dense layer, or with a preprocessor that records the image size, the shape follows from the
+ * configuration; for convolutional networks pass it, e.g. {@code Shape.of(3, 224, 224)}. A shape that disagrees
+ * with the sizes DL4J recorded in its flatten preprocessors is reported where they disagree.
  *
  * <p>The network is never modified: every parameter is copied.
  */
@@ -344,6 +346,10 @@ public final class Dl4jModels {
             InputPreProcessor pre = s.pre();
             if (pre instanceof FeedForwardToCnnPreProcessor f) {
                 return Shape.of(f.getNumChannels() * f.getInputHeight() * f.getInputWidth());
+            }
+            if (pre instanceof CnnToFeedForwardPreProcessor f && f.getNumChannels() > 0 && f.getInputHeight() > 0
+                    && f.getInputWidth() > 0) {
+                return Shape.of(f.getNumChannels(), f.getInputHeight(), f.getInputWidth());
             }
             if (pre == null && (c instanceof DropoutLayer || c instanceof ActivationLayer)) {
                 current = s.dl4jName();

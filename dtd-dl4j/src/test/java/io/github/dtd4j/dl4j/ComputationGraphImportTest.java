@@ -116,4 +116,24 @@ class ComputationGraphImportTest {
         INDArray x = Nd4j.randn(DataType.FLOAT, 4, 6);
         Dl4jReference.assertClose(Forward.output(g, x), net.outputSingle(false, x), 1e-5);
     }
+
+    @Test
+    void auxiliaryNodeNamesNeverClashWithDl4jNames() {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5)
+                .weightInit(WeightInit.XAVIER).graphBuilder()
+                .addInputs("in")
+                .addLayer("a", new DenseLayer.Builder().nIn(4).nOut(4).activation(Activation.RELU).build(), "in")
+                .addLayer("a/relu", new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.RELU).build(), "a")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(3).nOut(2)
+                        .activation(Activation.IDENTITY).build(), "a/relu")
+                .setOutputs("out")
+                .build();
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        Graph g = Dl4jModels.from(net);
+        assertThat(g.node("a/relu").orElseThrow().layer()).isInstanceOf(io.github.dtd4j.graph.Dense.class);
+        assertThat(g.node("a/relu_2").orElseThrow().inputs()).containsExactly("a");
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 4);
+        Dl4jReference.assertClose(Forward.output(g, x), net.outputSingle(false, x), 1e-5);
+    }
 }

@@ -14,6 +14,9 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -200,5 +203,32 @@ class LayerSemanticsTest {
         assertThatThrownBy(() -> Dl4jModels.from(net, Shape.of(2, H, W)))
                 .isInstanceOf(UnsupportedModelException.class)
                 .hasMessageContaining("'layer1' (GlobalPoolingLayer): global max pooling over 7x6 pixels");
+    }
+
+    /** DL4J applies locked gamma/beta only when gamma != 1 and beta != 0; the import reproduces that. */
+    @ParameterizedTest
+    @ValueSource(strings = {"2.0,0.5", "1.0,0.5", "2.0,0.0"})
+    void batchNormWithLockedGammaAndBeta(String gammaBeta) {
+        String[] gb = gammaBeta.split(",");
+        check(net(conv(3).build(), new BatchNormalization.Builder().lockGammaBeta(true)
+                .gamma(Double.parseDouble(gb[0])).beta(Double.parseDouble(gb[1])).build()));
+    }
+
+    @Test
+    void frozenLayersAreConverted() {
+        Graph g = check(net(new FrozenLayer.Builder().layer(conv(3).activation(Activation.RELU).build()).build(),
+                new FrozenLayerWithBackprop(new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2)
+                        .stride(2, 2).build())));
+        layer(g, "layer0", Conv2d.class);
+        layer(g, "layer1", AvgPool2d.class);
+    }
+
+    @Test
+    void imageInputFlattenedByTheFirstLayerIsInferred() {
+        MultiLayerNetwork net = net();
+        Graph g = Dl4jModels.from(net);
+        assertThat(g.inputShape()).isEqualTo(Shape.of(2, H, W));
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 2, H, W);
+        Dl4jReference.assertClose(Forward.output(g, x), net.output(x, false), 1e-5);
     }
 }

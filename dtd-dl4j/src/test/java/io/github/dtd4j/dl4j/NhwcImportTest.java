@@ -89,4 +89,23 @@ class NhwcImportTest {
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);
         Dl4jReference.assertClose(Forward.output(g, x), net.outputSingle(false, nhwc(x)), 1e-4);
     }
+
+    @Test
+    void nhwcImageReadByADenseLayer() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(33).weightInit(WeightInit.XAVIER)
+                .list()
+                .layer(new DenseLayer.Builder().nOut(6).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(2)
+                        .activation(Activation.IDENTITY).build())
+                .setInputType(InputType.convolutional(4, 5, 3, CNN2DFormat.NHWC))
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        TestNets.randomizeBiasesAndNorms(net.paramTable(), 5);
+        Graph g = Dl4jModels.from(net);
+        assertThat(g.inputShape()).isEqualTo(Shape.of(3, 4, 5));
+        assertThat(g.provenance()).containsKey("input layout");
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 3, 4, 5);
+        Dl4jReference.assertClose(Forward.output(g, x), net.output(nhwc(x), false), 1e-5);
+    }
 }
