@@ -153,7 +153,7 @@ class DtdCliIT {
     void inspectAndBench() throws Exception {
         Run i = dtd("inspect", "--model", MODEL.toString());
         assertThat(i.exit()).as(i.err()).isZero();
-        assertThat(i.out()).contains("layer1.0.conv1").contains("rule z+").contains("winner-take-all");
+        assertThat(i.out()).contains("/layer1/layer1.0/conv1/Conv").contains("rule z+").contains("winner-take-all");
         Run b = dtd("bench", "--model", MODEL.toString(), "--batch", "2", "--repeat", "2", "--warmup", "1");
         assertThat(b.exit()).as(b.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(b.out());
