@@ -1,6 +1,5 @@
 package io.github.dtd4j.dl4j;
 
-import io.github.dtd4j.Dtd4jException;
 import java.util.List;
 import java.util.Objects;
 
@@ -8,7 +7,7 @@ import java.util.Objects;
  * A DL4J model holds layers, vertices or settings that dtd4j cannot explain. The exception lists every one of them
  * at once, so that a user sees the whole list before changing the model.
  */
-public class UnsupportedModelException extends Dtd4jException {
+public class UnsupportedModelException extends io.github.dtd4j.io.UnsupportedModelException {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -43,6 +42,11 @@ public class UnsupportedModelException extends Dtd4jException {
     /** {@return every unsupported layer, vertex or setting, in the model's topological order} */
     public List<Item> items() {
         return items;
+    }
+
+    @Override
+    public List<String> parts() {
+        return items.stream().map(Object::toString).toList();
     }
 
     private static String message(String source, List<Item> items) {

@@ -55,6 +55,9 @@ class UnsupportedModelTest {
                 .contains("'layer0' (DenseLayer): activation sigmoid")
                 .contains("'layer1' (LSTM): layer type not supported (activation tanh)")
                 .contains("'layer2' (RnnOutputLayer)");
+        assertThat(e).isInstanceOf(io.github.dtd4j.io.UnsupportedModelException.class);
+        assertThat(((io.github.dtd4j.io.UnsupportedModelException) e).parts())
+                .anySatisfy(p -> assertThat(p).contains("'layer1' (LSTM)"));
     }
 
     @Test

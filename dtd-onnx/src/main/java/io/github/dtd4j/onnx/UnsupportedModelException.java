@@ -1,6 +1,5 @@
 package io.github.dtd4j.onnx;
 
-import io.github.dtd4j.Dtd4jException;
 import java.util.List;
 import java.util.Objects;
 
@@ -8,7 +7,7 @@ import java.util.Objects;
  * A well-formed ONNX model uses operators, attributes or data types that dtd4j cannot represent. The exception lists
  * every such node at once ({@link #unsupported()}), found before any of the model runs.
  */
-public class UnsupportedModelException extends Dtd4jException {
+public class UnsupportedModelException extends io.github.dtd4j.io.UnsupportedModelException {
     private static final long serialVersionUID = 1L;
 
     /** @serial the unsupported nodes */
@@ -26,6 +25,11 @@ public class UnsupportedModelException extends Dtd4jException {
     /** {@return every unsupported node, in the model's order} */
     public List<UnsupportedNode> unsupported() {
         return unsupported;
+    }
+
+    @Override
+    public List<String> parts() {
+        return unsupported.stream().map(Object::toString).toList();
     }
 
     private static String message(String source, List<UnsupportedNode> list) {

@@ -42,6 +42,10 @@ class UnsupportedModelTest {
                 .hasMessageContaining("'squash' (Tanh, ai.onnx opset 13)");
         // the Relu between them is supported; it is skipped, not reported
         assertThat(e.getMessage()).doesNotContain("'relu'");
+        // one type for every importer: the core supertype lists the same parts
+        assertThat(e).isInstanceOf(io.github.dtd4j.io.UnsupportedModelException.class);
+        assertThat(((io.github.dtd4j.io.UnsupportedModelException) e).parts()).hasSize(3)
+                .anySatisfy(p -> assertThat(p).contains("'gate' (Sigmoid"));
     }
 
     @Test
