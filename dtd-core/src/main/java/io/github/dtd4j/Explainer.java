@@ -246,6 +246,16 @@ public final class Explainer {
         return toExplanation(Engine.explain(plan(), x, targets));
     }
 
+    /**
+     * {@return the model's output for {@code x}, {@code [N,K]}, computed as {@link #explain} computes it (same
+     * graph, dtype and input checks) but without propagating relevance}
+     *
+     * @param x {@code [N, ...inputShape]}, finite; never modified
+     */
+    public INDArray forward(INDArray x) {
+        return Engine.forward(plan(), x);
+    }
+
     private static Explanation toExplanation(Engine.Result r) {
         return new Explanation(r.inputRelevance(), r.logits(), r.targets(), r.ledger(), r.layers());
     }

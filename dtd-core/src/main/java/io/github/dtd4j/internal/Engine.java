@@ -64,6 +64,23 @@ public final class Engine {
         }
     }
 
+    /**
+     * The model's output only: the same input checks and the same workspace as {@link #explain}, no sweep.
+     *
+     * @param plan  a compiled plan
+     * @param input {@code [N, ...inputShape]}; not modified
+     * @return the logits {@code [N,K]}, a new array
+     */
+    public static INDArray forward(Plan plan, INDArray input) {
+        Graph g = plan.graph;
+        if (!WORKSPACES) {
+            return Forward.output(g, checkInput(g, input, plan.settings.dtype()));
+        }
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
+            return Forward.output(g, checkInput(g, input, plan.settings.dtype())).detach();
+        }
+    }
+
     /** Set {@code -Ddtd4j.workspaces=false} to allocate every array on its own (for debugging). */
     private static final boolean WORKSPACES = Boolean.parseBoolean(System.getProperty("dtd4j.workspaces", "true"));
     private static final String WORKSPACE_ID = "dtd4j-explain";

@@ -47,4 +47,22 @@ class SmokeTest {
             assertThat(Math.abs(imb[0])).isLessThan(1e-9);
         }
     }
+
+    @Test
+    void forwardGivesTheLogitsExplainComputes() {
+        Nd4j.getRandom().setSeed(9);
+        Graph net = Graph.sequential(Shape.of(2, 9, 9))
+                .conv("c1", Conv2d.of(Nd4j.randn(DataType.FLOAT, 4, 2, 3, 3), Nd4j.zeros(DataType.FLOAT, 4)).withPadding(1))
+                .relu().maxPool(3, 3).flatten()
+                .dense("fc", Nd4j.randn(DataType.FLOAT, 36, 3), null).build();
+        INDArray x = Nd4j.rand(DataType.FLOAT, 3, 2, 9, 9);
+        Explainer ex = Explainer.of(net).rule(Rules.Z_PLUS);
+        INDArray logits = ex.forward(x);
+        assertThat(logits.shape()).containsExactly(3, 3);
+        try (Explanation e = ex.explain(x)) {
+            assertThat(logits).isEqualTo(e.logits());
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ex.forward(Nd4j.rand(DataType.FLOAT, 1, 2, 8, 9)))
+                .isInstanceOf(io.github.dtd4j.InvalidInputException.class);
+    }
 }
