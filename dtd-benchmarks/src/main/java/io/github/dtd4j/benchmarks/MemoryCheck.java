@@ -1,0 +1,60 @@
+package io.github.dtd4j.benchmarks;
+
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Memory figures for the performance report, as JSON on stdout: peak RSS while explaining VGG16 at batch 8, and the
+ * RSS trend over many consecutive ResNet-50 explanations (RSS after the 50th and after the last).
+ * Arguments: {@code [vgg16 batch-8 runs] [resnet50 consecutive explanations]}, default 5 and 1000.
+ */
+public final class MemoryCheck {
+    private MemoryCheck() {
+    }
+
+    static long kb(String key) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith(key)) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    /** @param args VGG16 runs, ResNet-50 runs @throws IOException reading /proc */
+    public static void main(String[] args) throws IOException {
+        int vggRuns = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int soak = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        Explainer vgg = Models.explainer(Models.graph("vgg16"), "dtd");
+        INDArray x8 = Models.input(8);
+        for (int i = 0; i < vggRuns; i++) {
+            vgg.explain(x8).close();
+        }
+        long vggPeak = kb("VmHWM:");
+        vgg = null;
+        x8 = null;
+        Explainer res = Models.explainer(Models.graph("resnet50"), "dtd");
+        INDArray x1 = Models.input(1);
+        long at50 = 0;
+        long t0 = System.nanoTime();
+        for (int i = 1; i <= soak; i++) {
+            try (Explanation e = res.explain(x1)) {
+                if (!Double.isFinite(e.explainedScores()[0])) {
+                    throw new IllegalStateException("non-finite score");
+                }
+            }
+            if (i == Math.min(50, soak)) {
+                at50 = kb("VmRSS:");
+            }
+        }
+        long last = kb("VmRSS:");
+        System.out.printf(Locale.ROOT, "{\"vgg16_batch8_peak_rss_mb\": %d, \"resnet50_explanations\": %d, "
+                        + "\"rss_after_50_mb\": %d, \"rss_after_last_mb\": %d, \"ratio\": %.3f, \"seconds\": %.1f}%n",
+                vggPeak / 1024, soak, at50 / 1024, last / 1024, (double) last / at50, (System.nanoTime() - t0) / 1e9);
+    }
+}

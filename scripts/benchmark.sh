@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the JMH suite, the PyTorch baseline and the memory check on this machine in one go and writes
+# docs/performance.md. Needs Debian's python3-torch/python3-torchvision (installed here if missing).
+# Usage: scripts/benchmark.sh            (full suite; ~20-40 minutes on 2 cores)
+#        SOAK=200 JMH_ARGS="-p batch=1" scripts/benchmark.sh   (shorter)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
+  apt-get update -qq && apt-get install -y -qq python3-torch python3-torchvision
+fi
+mkdir -p target/bench
+mvn -B -ntp -q -DskipTests install
+JAR=dtd-benchmarks/target/benchmarks.jar
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+  echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
+  echo "java: $(java -version 2>&1 | head -1)"
+  echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  java -cp "$JAR" io.github.dtd4j.benchmarks.BackendInfo
+} > target/bench/machine.txt
+/usr/bin/python3 scripts/pytorch_baseline.py 2 10 > target/bench/pytorch.json
+java -jar "$JAR" ModelBenchmark -rf json -rff target/bench/jmh-models.json ${JMH_ARGS:-}
+java -jar "$JAR" RuleBenchmark -rf json -rff target/bench/jmh-rules.json
+java -Xmx3g -cp "$JAR" io.github.dtd4j.benchmarks.MemoryCheck 5 "${SOAK:-1000}" > target/bench/memory.json
+echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/machine.txt
+/usr/bin/python3 scripts/performance_report.py target/bench/jmh-models.json target/bench/jmh-rules.json \
+  target/bench/pytorch.json target/bench/memory.json target/bench/machine.txt "scripts/benchmark.sh" > docs/performance.md
+echo "wrote docs/performance.md"

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Turns the JMH results, the PyTorch baseline and the memory check into docs/performance.md (Markdown on stdout).
+Usage: performance_report.py jmh-models.json jmh-rules.json pytorch.json memory.json machine.txt command"""
+import json
+import sys
+
+models, rules, torch, memory, machine, command = sys.argv[1:7]
+jm = json.load(open(models))
+jr = json.load(open(rules))
+pt = json.load(open(torch))
+mem = json.load(open(memory))
+mach = open(machine).read().strip()
+
+ms = {}
+for r in jm:
+    p = r["params"]
+    kind = r["benchmark"].rsplit(".", 1)[1]
+    ms[(p["model"], int(p["batch"]), p["preset"], kind)] = r["primaryMetric"]["score"]
+
+
+def get(model, batch, preset, kind):
+    return ms.get((model, batch, preset, kind))
+
+
+def fmt(v, d=0):
+    return "–" if v is None else f"{v:.{d}f}"
+
+
+def ok(v, limit):
+    return "–" if v is None else ("yes" if v <= limit else "**no**")
+
+
+lines = ["# Performance", "",
+         "Measured by one run of `" + command + "`. Do not edit by hand: rerun the script.", "",
+         "## Machine", "", "```", mach, "```", "",
+         f"PyTorch {pt['torch']} ({pt['threads']} threads, `no_grad`, eval, random weights, median of {pt['repeat']}); "
+         "dtd4j: JMH average time (float32, oneDNN build, random weights, BatchNorm folded).", "",
+         "## Explanation time against a PyTorch forward pass", "",
+         "| model | batch | PyTorch forward ms | our forward ms | DTD explain ms | explain / PyTorch | target | met | "
+         "explain / our forward | target | met |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
+targets = {"vgg16": (3.2, 3.3), "resnet50": (4.0, 4.0)}
+for model in ("vgg16", "resnet50"):
+    for batch in (1, 8):
+        t = pt["forward_ms_median"].get(f"{model}/{batch}")
+        f = get(model, batch, "dtd", "forward")
+        e = get(model, batch, "dtd", "explain")
+        r1 = e / t if e and t else None
+        r2 = e / f if e and f else None
+        a, b = targets[model]
+        lines.append(f"| {model} | {batch} | {fmt(t)} | {fmt(f)} | {fmt(e)} | {fmt(r1, 2)} | ≤ {a} | {ok(r1, a)} | "
+                     f"{fmt(r2, 2)} | ≤ {b} | {ok(r2, b)} |")
+lines += ["", "## Presets on VGG16 (batch 1) against the PyTorch forward pass", "",
+          "| preset | explain ms | / PyTorch forward | target | met |", "|---|---|---|---|---|"]
+t = pt["forward_ms_median"].get("vgg16/1")
+for preset, limit in (("dtd", 3.2), ("epsilon-zplus", 3.2), ("epsilon-alphabeta", 4.5)):
+    e = get("vgg16", 1, preset, "explain")
+    r = e / t if e and t else None
+    lines.append(f"| {preset} | {fmt(e)} | {fmt(r, 2)} | ≤ {limit} | {ok(r, limit)} |")
+lines += ["", "## Batching (time per image, DTD)", "", "| model | batch 1 ms/image | batch 8 ms/image | batch 8 ≤ batch 1 |",
+          "|---|---|---|---|"]
+for model in ("vgg16", "resnet50"):
+    e1 = get(model, 1, "dtd", "explain")
+    e8 = get(model, 8, "dtd", "explain")
+    per8 = e8 / 8 if e8 else None
+    lines.append(f"| {model} | {fmt(e1)} | {fmt(per8)} | {ok(per8, e1) if e1 else '–'} |")
+lines += ["", "## Memory", "",
+          f"- Peak RSS, VGG16 DTD at batch 8: **{mem['vgg16_batch8_peak_rss_mb']} MB** (target ≤ 3072 MB: "
+          f"{'met' if mem['vgg16_batch8_peak_rss_mb'] <= 3072 else 'not met'}).",
+          f"- {mem['resnet50_explanations']} consecutive ResNet-50 explanations in one JVM: RSS {mem['rss_after_50_mb']} MB "
+          f"after the 50th, {mem['rss_after_last_mb']} MB after the last (ratio {mem['ratio']:.3f}; target ≤ 1.1: "
+          f"{'met' if mem['ratio'] <= 1.1 else 'not met'}).", "",
+          "## One rule on one convolution", "",
+          "64→64 channels, 3×3, padding 1, 112×112, batch 1; each rule's time includes the layer's forward pass.", "",
+          "| rule | ms | in convolutions |", "|---|---|---|"]
+conv = None
+rows = []
+for r in jr:
+    rule = r["params"]["rule"]
+    score = r["primaryMetric"]["score"]
+    if rule == "conv":
+        conv = score
+    rows.append((rule, score))
+for rule, score in rows:
+    lines.append(f"| {rule} | {score:.1f} | {score / conv:.2f} |" if conv else f"| {rule} | {score:.1f} | – |")
+print("\n".join(lines))
