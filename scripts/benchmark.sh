@@ -20,7 +20,11 @@ JAR=dtd-benchmarks/target/benchmarks.jar
   java -cp "$JAR" io.github.dtd4j.benchmarks.BackendInfo
 } > target/bench/machine.txt
 /usr/bin/python3 scripts/pytorch_baseline.py 2 10 > target/bench/pytorch.json
-java -jar "$JAR" ModelBenchmark -rf json -rff target/bench/jmh-models.json ${JMH_ARGS:-}
+# the forward pass does not depend on the preset: time it once per model and batch
+java -jar "$JAR" 'ModelBenchmark.forward' -p preset=dtd -rf json -rff target/bench/jmh-forward.json ${JMH_ARGS:-}
+java -jar "$JAR" 'ModelBenchmark.explain' -rf json -rff target/bench/jmh-explain.json ${JMH_ARGS:-}
+/usr/bin/python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1])) + json.load(open(sys.argv[2])), open(sys.argv[3], "w"))' \
+  target/bench/jmh-forward.json target/bench/jmh-explain.json target/bench/jmh-models.json
 java -jar "$JAR" RuleBenchmark -rf json -rff target/bench/jmh-rules.json
 java -Xmx3g -cp "$JAR" io.github.dtd4j.benchmarks.MemoryCheck 5 "${SOAK:-1000}" > target/bench/memory.json
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/machine.txt
