@@ -63,6 +63,10 @@ final class ExplainCommand implements Callable<Integer> {
             description = "heatmap scaling: max |R| (default) or a percentile, e.g. p99.5")
     String scale;
 
+    @Option(names = "--overlay", paramLabel = "ALPHA",
+            description = "for image inputs: also blend the heatmap over the input (weight ALPHA in [0,1]) as a third panel")
+    Double overlay;
+
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
@@ -185,6 +189,15 @@ final class ExplainCommand implements Callable<Integer> {
                 panels.add(in.picture());
             }
             panels.add(heat);
+            if (overlay != null) {
+                if (!(overlay >= 0 && overlay <= 1)) {
+                    throw new CliException("--overlay: ALPHA must be in [0,1], got " + overlay);
+                }
+                if (in.picture() == null || n != 1) {
+                    throw new CliException("--overlay needs an image input (.png/.jpg)");
+                }
+                panels.add(Heatmaps.overlay(in.picture(), heat, overlay));
+            }
         }
         return panels.size() == 1 ? panels.get(0) : Heatmaps.panels(panels);
     }

@@ -150,6 +150,31 @@ class DtdCliIT {
     }
 
     @Test
+    void imagenetPreprocessingOverlayAndALabelFile() throws Exception {
+        // the VGG16 fixture takes 3x224x224: a 300x400 photo-like picture is resized to 256, centre-cropped to 224
+        BufferedImage img = new BufferedImage(400, 300, BufferedImage.TYPE_INT_RGB);
+        java.util.Random rnd = new java.util.Random(4);
+        for (int y = 0; y < 300; y++) {
+            for (int x = 0; x < 400; x++) {
+                img.setRGB(x, y, rnd.nextInt(0xffffff));
+            }
+        }
+        Path in = dir.resolve("photo.jpg");
+        ImageIO.write(img, "jpg", in.toFile());
+        Path labels = dir.resolve("labels.txt");
+        Files.writeString(labels, String.join("\n", java.util.stream.IntStream.range(0, 10).mapToObj(i -> "thing-" + i)
+                .toList()));
+        Path out = dir.resolve("photo-heat.png");
+        Run r = dtd("explain", "--model", FIXTURES.resolve("vgg16.onnx").toString(), "--input", in.toString(), "--out",
+                out.toString(), "--labels", labels.toString(), "--overlay", "0.5");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("thing-");
+        BufferedImage heat = ImageIO.read(out.toFile());
+        assertThat(heat.getHeight()).isEqualTo(224);
+        assertThat(heat.getWidth()).isEqualTo(3 * 224 + 2 * 7);
+    }
+
+    @Test
     void inspectAndBench() throws Exception {
         Run i = dtd("inspect", "--model", MODEL.toString());
         assertThat(i.exit()).as(i.err()).isZero();
