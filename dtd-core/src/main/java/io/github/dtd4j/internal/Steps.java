@@ -27,7 +27,8 @@ final class Steps {
             public List<INDArray> propagate(Node node, List<INDArray> inputs, INDArray output, INDArray r,
                                             Accounts accounts, Map<String, double[]> branches) {
                 INDArray x = inputs.get(0);
-                return List.of(r.reshape('c', x.shape()).dup());
+                // relevance arrays are never written once made: hand it on (a reshaped view if the shape changes)
+                return List.of(java.util.Arrays.equals(r.shape(), x.shape()) ? r : r.reshape('c', x.shape()));
             }
 
             @Override
