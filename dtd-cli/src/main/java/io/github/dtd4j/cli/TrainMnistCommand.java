@@ -35,7 +35,7 @@ final class TrainMnistCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "2017", description = "RNG seed (default 2017)")
     long seed;
 
-    @Option(names = "--steps", defaultValue = "5000", description = "Adam steps (default 5000)")
+    @Option(names = "--steps", defaultValue = "2500", description = "Adam steps (default 2500)")
     int steps;
 
     @Option(names = "--batch", defaultValue = "64", description = "pairs per step (default 64)")

@@ -30,7 +30,7 @@ public record PairNetTrainer(long seed, int steps, int batch, double lr, int shi
 
     /** {@return the default settings used for the shipped weights} */
     public static PairNetTrainer defaults() {
-        return new PairNetTrainer(2017, 5000, 64, 1e-3, 2);
+        return new PairNetTrainer(2017, 2500, 64, 1e-3, 2);
     }
 
     /**
