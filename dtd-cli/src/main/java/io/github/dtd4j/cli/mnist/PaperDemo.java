@@ -289,7 +289,7 @@ public final class PaperDemo {
         return c;
     }
 
-    /** Fig. 6 (bottom): how often pixel relevances take each value, counts on a log scale, red R > 0, blue R < 0. */
+    /** Fig. 6 (bottom): how often pixel relevances take each value, counts on a log scale, red R ≥ 0, blue R < 0 (counted apart). */
     static XYChart histogram(Result res, Heatmapping m) {
         double[][] r = res.relevance().get(m);
         double max = 0;
@@ -300,10 +300,16 @@ public final class PaperDemo {
         }
         int bins = 41;
         double width = (max > 0 ? 2 * max : 2) / bins;
-        long[] count = new long[bins];
+        long[] pos = new long[bins];
+        long[] neg = new long[bins];
         for (double[] ri : r) {
             for (double v : ri) {
-                count[Math.min(bins - 1, (int) Math.floor((v + bins * width / 2) / width))]++;
+                int b = Math.max(0, Math.min(bins - 1, (int) Math.floor((v + bins * width / 2) / width)));
+                if (v < 0) {
+                    neg[b]++;
+                } else {
+                    pos[b]++;
+                }
             }
         }
         List<Double> px = new ArrayList<>();
@@ -312,20 +318,22 @@ public final class PaperDemo {
         List<Double> ny = new ArrayList<>();
         for (int b = 0; b < bins; b++) {
             double centre = (b - (bins - 1) / 2.0) * width;
-            if (count[b] > 0) {
-                (centre < 0 ? nx : px).add(centre);
-                (centre < 0 ? ny : py).add((double) count[b]);
+            if (pos[b] > 0) {
+                px.add(centre);
+                py.add((double) pos[b]);
+            }
+            if (neg[b] > 0) {
+                nx.add(centre);
+                ny.add((double) neg[b]);
             }
         }
         XYChart c = new XYChartBuilder().width(420).height(300).title(m.title())
-                .xAxisTitle("pixel relevance R_p (41 bins; the middle one holds R = 0)").yAxisTitle("count").build();
+                .xAxisTitle("pixel relevance R_p (64 pairs, 41 bins)").yAxisTitle("count").build();
         c.getStyler().setYAxisLogarithmic(true);
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         c.getStyler().setLegendVisible(false);
         add(c, "R ≥ 0", px, py, new Color(200, 30, 30));
-        if (!nx.isEmpty()) {
-            add(c, "R < 0", nx, ny, new Color(30, 60, 200));
-        }
+        add(c, "R < 0", nx, ny, new Color(30, 60, 200));
         return c;
     }
 
