@@ -47,6 +47,17 @@ final class TrainMnistCommand implements Callable<Integer> {
     @Option(names = "--shift", defaultValue = "2", description = "max digit translation in pixels for training (default 2)")
     int shift;
 
+    @Option(names = "--net", paramLabel = "PATH.npz",
+            description = "start from these trained weights instead of training (e.g. to fit only the min-max model)")
+    Path net;
+
+    @Option(names = "--minmax-out", paramLabel = "PATH.npz",
+            description = "also fit the min-max relevance model (paper section 5.1) of the first layer and write it here")
+    Path minmaxOut;
+
+    @Option(names = "--minmax-steps", defaultValue = "1500", description = "Adam steps for the min-max model (default 1500)")
+    int minmaxSteps;
+
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
@@ -59,8 +70,14 @@ final class TrainMnistCommand implements Callable<Integer> {
         PairNetTrainer trainer = new PairNetTrainer(seed, steps, batch, lr, shift);
         System.out.printf(Locale.ROOT, "%d training digits, %d test digits%n", digits.trainDigits(), digits.testDigits());
         long t0 = System.nanoTime();
-        PairNet net = trainer.train(digits, System.out::println);
+        PairNet net = this.net != null ? PairNet.load(this.net) : trainer.train(digits, System.out::println);
         double seconds = (System.nanoTime() - t0) / 1e9;
+        if (minmaxOut != null) {
+            fitMinMax(digits, net);
+        }
+        if (this.net != null) {
+            return 0;
+        }
         double trainAcc = PairNetTrainer.accuracy(net, digits.pairs(new Random(seed + 1), EVAL_PAIRS, false, 0));
         double testAcc = PairNetTrainer.accuracy(net, digits.pairs(new Random(seed + 2), EVAL_PAIRS, true, 0));
         System.out.printf(Locale.ROOT, "accuracy on %d pairs: train %.4f, test %.4f (%.0f s)%n", EVAL_PAIRS, trainAcc,
@@ -113,6 +130,34 @@ final class TrainMnistCommand implements Callable<Integer> {
             throw new UncheckedIOException(out + ": cannot write", e);
         }
         return 0;
+    }
+
+    private void fitMinMax(MnistPairs digits, PairNet trained) {
+        long t0 = System.nanoTime();
+        io.github.dtd4j.cli.mnist.MinMaxModel m = io.github.dtd4j.cli.mnist.MinMaxModel.train(trained, digits, seed + 10,
+                minmaxSteps, batch, lr, shift, System.out::println);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        try {
+            if (minmaxOut.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(minmaxOut.toAbsolutePath().getParent());
+            }
+            m.save(minmaxOut);
+            Files.writeString(jsonBeside(minmaxOut), String.format(Locale.ROOT, """
+                    {
+                      "what": "min-max relevance model (paper section 5.1) of the first detection-pooling layer of %s: y_j = max(0, x v_j + min(0, R_top u_j + d_j)), Rhat_k = sum of its 4 y_j",
+                      "targets": "R_k of the 100 pooled units by the z+ rule on the top layer",
+                      "init": "v = w1 and d = b1 of the network, u = 0",
+                      "command": "dtd train-mnist --data DIR --net %s --minmax-out %s --seed %d --minmax-steps %d --batch %d --lr %s --shift %d",
+                      "seed": %d,
+                      "steps": %d,
+                      "optimizer": "Adam, lr %s, lr/10 for the last quarter, on fresh random pairs of training digits",
+                      "seconds": %.1f
+                    }
+                    """, (net != null ? net : out).getFileName(), (net != null ? net : out).getFileName(), minmaxOut.getFileName(), seed, minmaxSteps, batch, lr,
+                    shift, seed + 10, minmaxSteps, lr, seconds));
+        } catch (IOException e) {
+            throw new UncheckedIOException(minmaxOut + ": cannot write", e);
+        }
     }
 
     static Path jsonBeside(Path npz) {

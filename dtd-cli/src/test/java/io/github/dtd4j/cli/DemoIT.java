@@ -37,7 +37,7 @@ class DemoIT {
         BufferedImage fig5 = ImageIO.read(out.resolve("fig5.png").toFile());
         assertThat(fig5.getWidth()).isGreaterThan(12 * 56);
         assertThat(fig5.getHeight()).isGreaterThan(4 * 28);
-        for (String m : List.of("sensitivity", "taylor", "dtd")) {
+        for (String m : List.of("sensitivity", "taylor", "minmax", "dtd")) {
             for (String kind : List.of("scatter", "hist")) {
                 Path png = out.resolve("fig6-" + kind + "-" + m + ".png");
                 assertThat(png).exists();

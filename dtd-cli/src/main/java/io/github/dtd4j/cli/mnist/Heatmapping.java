@@ -17,7 +17,7 @@ public enum Heatmapping {
     /** Sensitivity analysis: {@code R = (∂f/∂x)²}, the gradient from {@link PairNet#gradient}. */
     SENSITIVITY("Sensitivity", "sensitivity") {
         @Override
-        public INDArray relevance(PairNet net, INDArray x) {
+        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
             INDArray g = net.castTo(DataType.DOUBLE).gradient(x.castTo(DataType.DOUBLE));
             return g.mul(g);
         }
@@ -30,7 +30,7 @@ public enum Heatmapping {
      */
     TAYLOR("Taylor (nearest root)", "taylor") {
         @Override
-        public INDArray relevance(PairNet net, INDArray x) {
+        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
             PairNet n = net.castTo(DataType.DOUBLE);
             INDArray xs = x.castTo(DataType.DOUBLE);
             INDArray r = Nd4j.zeros(DataType.DOUBLE, xs.shape());
@@ -45,12 +45,25 @@ public enum Heatmapping {
         }
     },
     /**
+     * Deep Taylor decomposition with the min-max relevance model (§5.1) of the first layer ({@link MinMaxModel}):
+     * R_j = y_j of the relevance model, then the z^B-rule over its weights; z⁺ on the top layer gives its targets.
+     */
+    MINMAX("Deep Taylor (min-max)", "minmax") {
+        @Override
+        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+            if (minmax == null) {
+                throw new IllegalArgumentException("the min-max method needs a fitted MinMaxModel");
+            }
+            return minmax.relevance(net, x);
+        }
+    },
+    /**
      * Deep Taylor decomposition with the training-free relevance model (§5.2), through the library:
      * {@code Explainer.of(net.graph()).preset(Presets.dtd(-0.5, 1.5))}, i.e. z^B on the pixels, z⁺ above.
      */
     DTD("Deep Taylor (training-free)", "dtd") {
         @Override
-        public INDArray relevance(PairNet net, INDArray x) {
+        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
             Explanation e = Explainer.of(net.castTo(DataType.DOUBLE).graph()).preset(Presets.dtd(-0.5, 1.5))
                     .dtype(DataType.DOUBLE).explain(x.castTo(DataType.DOUBLE), 0);
             return e.inputRelevance().castTo(DataType.DOUBLE).reshape(new long[]{x.size(0), x.size(1)});
@@ -81,10 +94,16 @@ public enum Heatmapping {
     /**
      * {@return the relevance of each pixel, {@code [B,1568]}, float64}
      *
-     * @param net the network
-     * @param x   inputs {@code [B,1568]}
+     * @param net    the network
+     * @param minmax the fitted min-max relevance model (only {@link #MINMAX} uses it)
+     * @param x      inputs {@code [B,1568]}
      */
-    public abstract INDArray relevance(PairNet net, INDArray x);
+    public abstract INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x);
+
+    /** {@return {@link #relevance(PairNet, MinMaxModel, INDArray)} without a min-max model} @param net net @param x inputs */
+    public INDArray relevance(PairNet net, INDArray x) {
+        return relevance(net, null, x);
+    }
 
     /**
      * {@return a point x̃ near x with {@code f(x̃) < 0.1·f(x)}, or null if f(x) ≤ 0 (nothing to explain) or none was
