@@ -94,13 +94,14 @@ public final class PaperDemo {
      * @param method           the method
      * @param explained        samples with f(x) ≥ {@link #MIN_F}
      * @param maxRelError      max over explained samples of |ΣR − f| / f
+     * @param medianRelError   median over explained samples of |ΣR − f| / f
      * @param meanRatio        mean over explained samples of ΣR / f
      * @param minR             smallest pixel relevance over all samples
      * @param negativeFraction Σ|R⁻| / Σ|R| over all samples
      * @param negativePixels   fraction of pixels with R < −1e-9·max|R|
      * @param msPerSample      computation time per sample
      */
-    public record Row(Heatmapping method, int explained, double maxRelError, double meanRatio, double minR,
+    public record Row(Heatmapping method, int explained, double maxRelError, double medianRelError, double meanRatio, double minR,
                       double negativeFraction, double negativePixels, double msPerSample) {
         /** {@return Definition 1 holds on the sample: ΣR = f(x) within {@link #CONSERVATIVE_TOL}·f(x)} */
         public boolean conservative() {
@@ -161,6 +162,7 @@ public final class PaperDemo {
         }
         long negPix = 0;
         long pix = 0;
+        List<Double> rels = new ArrayList<>();
         for (int i = 0; i < r.length; i++) {
             double s = 0;
             for (double v : r[i]) {
@@ -178,10 +180,14 @@ public final class PaperDemo {
             if (f[i] >= MIN_F) {
                 explained++;
                 maxRel = Math.max(maxRel, Math.abs(s - f[i]) / f[i]);
+                rels.add(Math.abs(s - f[i]) / f[i]);
                 ratio += s / f[i];
             }
         }
-        return new Row(m, explained, maxRel, explained == 0 ? Double.NaN : ratio / explained, minR,
+        rels.sort(null);
+        double median = rels.isEmpty() ? Double.NaN : rels.size() % 2 == 1 ? rels.get(rels.size() / 2)
+                : (rels.get(rels.size() / 2 - 1) + rels.get(rels.size() / 2)) / 2;
+        return new Row(m, explained, maxRel, median, explained == 0 ? Double.NaN : ratio / explained, minR,
                 abs == 0 ? 0 : neg / abs, (double) negPix / pix, ms);
     }
 
@@ -345,6 +351,7 @@ public final class PaperDemo {
         XYChart c = new XYChartBuilder().width(420).height(300).title(m.title())
                 .xAxisTitle("pixel relevance R_p (64 pairs, 41 bins)").yAxisTitle("count").build();
         c.getStyler().setYAxisLogarithmic(true);
+        c.getStyler().setXAxisDecimalPattern(max >= 0.1 ? "0.00" : "0.0E0");
         c.getStyler().setChartBackgroundColor(Color.WHITE);
         c.getStyler().setLegendVisible(false);
         add(c, "R ≥ 0", px, py, new Color(200, 30, 30));
@@ -382,6 +389,7 @@ public final class PaperDemo {
         line(sb, "Conservative", r -> yes(r.conservative()) + String.format(Locale.ROOT, " (max rel. error %.2e)", r.maxRelError()), res);
         line(sb, "Positive", r -> yes(r.positive()) + String.format(Locale.ROOT, " (min R %.3g)", r.minR()), res);
         line(sb, "Consistent", r -> yes(r.consistent()), res);
+        line(sb, "median |ΣR − f(x)| / f(x)", r -> String.format(Locale.ROOT, "%.2e", r.medianRelError()), res);
         line(sb, "mean ΣR / f(x)", r -> String.format(Locale.ROOT, "%.4g", r.meanRatio()), res);
         line(sb, "negative mass Σ|R⁻| / Σ|R|", r -> String.format(Locale.ROOT, "%.3g", r.negativeFraction()), res);
         line(sb, "negative pixels", r -> String.format(Locale.ROOT, "%.3g", r.negativePixels()), res);
@@ -392,9 +400,9 @@ public final class PaperDemo {
     }
 
     private static void line(StringBuilder sb, String name, java.util.function.Function<Row, String> cell, Result res) {
-        sb.append("| ").append(name).append(" | ");
+        sb.append("| ").append(name.replace("|", "\\|")).append(" | ");
         for (Row r : res.table()) {
-            sb.append(cell.apply(r)).append(" | ");
+            sb.append(cell.apply(r).replace("|", "\\|")).append(" | ");
         }
         sb.append('\n');
     }
@@ -409,10 +417,10 @@ public final class PaperDemo {
             Row r = res.table().get(k);
             sb.append(String.format(Locale.ROOT, """
                         "%s": {"title": "%s", "conservative": %b, "positive": %b, "consistent": %b, \
-                    "maxRelError": %s, "meanRatio": %s, "minR": %s, "negativeFraction": %s, "negativePixels": %s, \
+                    "maxRelError": %s, "medianRelError": %s, "meanRatio": %s, "minR": %s, "negativeFraction": %s, "negativePixels": %s, \
                     "explained": %d, "msPerSample": %s}%s
                     """, r.method().id(), r.method().title(), r.conservative(), r.positive(), r.consistent(),
-                    num(r.maxRelError()), num(r.meanRatio()), num(r.minR()), num(r.negativeFraction()),
+                    num(r.maxRelError()), num(r.medianRelError()), num(r.meanRatio()), num(r.minR()), num(r.negativeFraction()),
                     num(r.negativePixels()), r.explained(), num(r.msPerSample()), k + 1 < res.table().size() ? "," : ""));
         }
         sb.append("  }\n}\n");
