@@ -6,10 +6,10 @@ import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code dtd} command: {@code explain}, {@code inspect}, {@code bench}. */
+/** The {@code dtd} command: {@code explain}, {@code inspect}, {@code bench}, {@code demo}, {@code train-mnist}. */
 @Command(name = "dtd", mixinStandardHelpOptions = true, version = "dtd4j 0.1.0",
         description = "Explain neural-network decisions by Deep Taylor Decomposition / LRP.",
-        subcommands = {ExplainCommand.class, InspectCommand.class, BenchCommand.class,
+        subcommands = {ExplainCommand.class, InspectCommand.class, BenchCommand.class, TrainMnistCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dtd implements Runnable {
     @CommandLine.Spec
@@ -17,7 +17,7 @@ public final class Dtd implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: explain, inspect or bench");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: explain, inspect, bench, demo or train-mnist");
     }
 
     /** {@return the command line, with dtd4j's error handling} */

@@ -1,0 +1,132 @@
+package io.github.dtd4j.cli.mnist;
+
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.rules.Presets;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The heatmapping methods compared in the paper's Fig. 5, 6 and Table 1, on a {@link PairNet}. Every method
+ * returns the pixel relevances {@code R} ({@code [B,1568]}, float64) of a batch of inputs {@code x}.
+ */
+public enum Heatmapping {
+    /** Sensitivity analysis: {@code R = (∂f/∂x)²}, the gradient from {@link PairNet#gradient}. */
+    SENSITIVITY("Sensitivity", "sensitivity") {
+        @Override
+        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+            INDArray g = net.castTo(DataType.DOUBLE).gradient(x.castTo(DataType.DOUBLE));
+            return g.mul(g);
+        }
+    },
+    /**
+     * Simple Taylor decomposition at a nearest root (§2.2): {@code R = ∇f(x̃) ⊙ (x − x̃)}, with {@code x̃} found by
+     * projecting onto the linearised level set {@code f = 0.05·f(x)} again and again (each step is the shortest
+     * move that would reach it if f were linear), inside the pixel box [−0.5, 1.5], until {@code f(x̃) < 0.1·f(x)}
+     * as in the paper's §6.1.
+     */
+    TAYLOR("Taylor (nearest root)", "taylor") {
+        @Override
+        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+            PairNet n = net.castTo(DataType.DOUBLE);
+            INDArray xs = x.castTo(DataType.DOUBLE);
+            INDArray r = Nd4j.zeros(DataType.DOUBLE, xs.shape());
+            for (int i = 0; i < xs.size(0); i++) {
+                INDArray xi = xs.get(NDArrayIndex.interval(i, i + 1), NDArrayIndex.all()).dup();
+                INDArray root = root(n, xi);
+                if (root != null) {
+                    r.putRow(i, n.gradient(root).mul(xi.sub(root)).reshape(new long[]{xi.length()}));
+                }
+            }
+            return r;
+        }
+    },
+    /**
+     * Deep Taylor decomposition with the min-max relevance model (§5.1) of the first layer ({@link MinMaxModel}):
+     * R_j = y_j of the relevance model, then the z^B-rule over its weights; z⁺ on the top layer gives its targets.
+     */
+    MINMAX("Deep Taylor (min-max)", "minmax") {
+        @Override
+        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+            if (minmax == null) {
+                throw new IllegalArgumentException("the min-max method needs a fitted MinMaxModel");
+            }
+            return minmax.relevance(net, x);
+        }
+    },
+    /**
+     * Deep Taylor decomposition with the training-free relevance model (§5.2), through the library:
+     * {@code Explainer.of(net.graph()).preset(Presets.dtd(-0.5, 1.5))}, i.e. z^B on the pixels, z⁺ above.
+     */
+    DTD("Deep Taylor (training-free)", "dtd") {
+        @Override
+        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+            Explanation e = Explainer.of(net.castTo(DataType.DOUBLE).graph()).preset(Presets.dtd(-0.5, 1.5))
+                    .dtype(DataType.DOUBLE).explain(x.castTo(DataType.DOUBLE), 0);
+            return e.inputRelevance().castTo(DataType.DOUBLE).reshape(new long[]{x.size(0), x.size(1)});
+        }
+    };
+
+    /** Iterations allowed to the root search. */
+    static final int ROOT_ITERATIONS = 200;
+
+    private final String title;
+    private final String id;
+
+    Heatmapping(String title, String id) {
+        this.title = title;
+        this.id = id;
+    }
+
+    /** {@return the name shown in figures and tables} */
+    public String title() {
+        return title;
+    }
+
+    /** {@return the short name used in file names} */
+    public String id() {
+        return id;
+    }
+
+    /**
+     * {@return the relevance of each pixel, {@code [B,1568]}, float64}
+     *
+     * @param net    the network
+     * @param minmax the fitted min-max relevance model (only {@link #MINMAX} uses it)
+     * @param x      inputs {@code [B,1568]}
+     */
+    public abstract INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x);
+
+    /** {@return {@link #relevance(PairNet, MinMaxModel, INDArray)} without a min-max model} @param net net @param x inputs */
+    public INDArray relevance(PairNet net, INDArray x) {
+        return relevance(net, null, x);
+    }
+
+    /**
+     * {@return a point x̃ near x with {@code f(x̃) < 0.1·f(x)}, or null if f(x) ≤ 0 (nothing to explain) or none was
+     * found}
+     */
+    static INDArray root(PairNet net, INDArray x) {
+        double f0 = net.forward(x).getDouble(0);
+        if (!(f0 > 0)) {
+            return null;
+        }
+        INDArray xt = x.dup();
+        for (int it = 0; it < ROOT_ITERATIONS; it++) {
+            double f = net.forward(xt).getDouble(0);
+            if (f < 0.1 * f0) {
+                return xt;
+            }
+            INDArray g = net.gradient(xt);
+            double gg = g.mul(g).sumNumber().doubleValue();
+            if (gg == 0) {
+                return null;
+            }
+            xt = Transforms.min(Transforms.max(xt.sub(g.mul((f - 0.05 * f0) / gg)), -0.5, false), 1.5, false);
+        }
+        return null;
+    }
+}
