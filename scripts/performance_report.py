@@ -83,4 +83,9 @@ for r in jr:
     rows.append((rule, score))
 for rule, score in rows:
     lines.append(f"| {rule} | {score:.1f} | {score / conv:.2f} |" if conv else f"| {rule} | {score:.1f} | – |")
+notes = "docs/performance-notes.md"
+try:
+    lines += ["", open(notes).read().strip()]
+except FileNotFoundError:
+    pass
 print("\n".join(lines))

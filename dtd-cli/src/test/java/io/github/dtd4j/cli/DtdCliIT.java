@@ -175,6 +175,44 @@ class DtdCliIT {
     }
 
     @Test
+    void kerasAndDl4jModelFilesAndRawPixels() throws Exception {
+        Path keras = Path.of("../dtd-dl4j/src/test/resources/keras").toAbsolutePath().normalize();
+        Path out = dir.resolve("keras-r.npy");
+        Run k = dtd("explain", "--model", keras.resolve("keras2-layout-mlp.h5").toString(), "--input",
+                keras.resolve("keras2-layout-mlp.input.npy").toString(), "--out", out.toString(), "--rule", "epsilon");
+        assertThat(k.exit()).as(k.err()).isZero();
+        assertThat(Npy.read(out).shape()).containsExactly(4, 8);
+
+        // a DL4J model zip (dense network: DL4J keeps no input shape, dtd4j infers it from the first layer)
+        org.deeplearning4j.nn.multilayer.MultiLayerNetwork net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(
+                new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(3).list()
+                        .layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(12).nOut(7)
+                                .activation(org.nd4j.linalg.activations.Activation.RELU).build())
+                        .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(
+                                org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nIn(7).nOut(4)
+                                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build())
+                        .build());
+        net.init();
+        Path zip = dir.resolve("mlp.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(net, zip.toFile(), false);
+        Path x = dir.resolve("mlp-x.npy");
+        Npy.write(org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 2, 12), x);
+        Path rz = dir.resolve("mlp-r.npy");
+        Run z = dtd("explain", "--model", zip.toString(), "--input", x.toString(), "--out", rz.toString(),
+                "--preset", "dtd", "--low", "0", "--high", "1", "--target", "2");
+        assertThat(z.exit()).as(z.err()).isZero();
+        assertThat(z.out()).contains("class 2");
+        assertThat(Npy.read(rz).shape()).containsExactly(2, 12);
+
+        // --preprocess none: raw 0-255 pixels, box [0,255] by default
+        Path raw = dir.resolve("raw-heat.png");
+        Run n = dtd("explain", "--model", MODEL.toString(), "--input", png("raw.png", 9).toString(), "--out",
+                raw.toString(), "--preprocess", "none");
+        assertThat(n.exit()).as(n.err()).isZero();
+        assertThat(ImageIO.read(raw.toFile()).getHeight()).isEqualTo(64);
+    }
+
+    @Test
     void inspectAndBench() throws Exception {
         Run i = dtd("inspect", "--model", MODEL.toString());
         assertThat(i.exit()).as(i.err()).isZero();
