@@ -96,15 +96,11 @@ final class BenchCommand implements Callable<Integer> {
     private INDArray synthetic(Graph g, RuleOptions r) {
         Random rng = Nd4j.getRandomFactory().getNewRandomInstance(42);
         INDArray u = Nd4j.rand(rng, g.inputShape().withBatch(batch)).castTo(DataType.FLOAT);
-        double[][] b = r.low != null && r.high != null ? new double[][]{parse(r.low), parse(r.high)} : r.defaultBounds;
-        // inside the z^B box (per channel when the bounds are), so that the default dtd preset accepts it
-        INDArray lo = io.github.dtd4j.spi.Tensors.perChannel(u, b[0]);
-        INDArray hi = io.github.dtd4j.spi.Tensors.perChannel(u, b[1]);
+        // inside the z^B box the explainer uses (per channel when the bounds are), so the dtd preset accepts it
+        var box = r.zBox();
+        INDArray lo = io.github.dtd4j.spi.Tensors.perChannel(u, box.low());
+        INDArray hi = io.github.dtd4j.spi.Tensors.perChannel(u, box.high());
         return lo.add(hi.sub(lo).muli(u));
-    }
-
-    private static double[] parse(String s) {
-        return Arrays.stream(s.split(",")).mapToDouble(t -> Double.parseDouble(t.trim())).toArray();
     }
 
     static double median(double[] v) {
