@@ -46,7 +46,7 @@ public final class Explainer {
             throw new ConfigurationException("Explainer.of: the graph is null");
         }
         return new Explainer(graph, new Plan.Settings(List.of(), BiasPolicy.RULE_DEFAULT, 1e-6,
-                MaxPoolMode.WINNER_TAKES_ALL, BatchNormMode.FOLD, BatchNormMode.BYPASS, DataType.FLOAT, false));
+                MaxPoolMode.WINNER_TAKES_ALL, SumSplit.SIGNED, BatchNormMode.FOLD, BatchNormMode.BYPASS, DataType.FLOAT, false));
     }
 
     private static <T> T require(T value) {
@@ -64,7 +64,7 @@ public final class Explainer {
         List<Preset.Assignment> all = new ArrayList<>(settings.assignments());
         all.addAll(more);
         Plan.Settings s = settings;
-        return with(new Plan.Settings(all, s.biasPolicy(), s.stabilizer(), s.maxPool(), s.batchNorm(),
+        return with(new Plan.Settings(all, s.biasPolicy(), s.stabilizer(), s.maxPool(), s.sumSplit(), s.batchNorm(),
                 s.batchNormFallback(), s.dtype(), s.recordLayers()));
     }
 
@@ -96,7 +96,7 @@ public final class Explainer {
     public Explainer biasPolicy(BiasPolicy policy) {
         Plan.Settings s = settings;
         return with(new Plan.Settings(s.assignments(), require(policy), s.stabilizer(), s.maxPool(),
-                s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
+                s.sumSplit(), s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
     }
 
     /** {@return a copy with another stabilizer ε (default 1e-6)} @param epsilon finite, ≥ 0 */
@@ -105,7 +105,7 @@ public final class Explainer {
             throw new ConfigurationException("stabilizer must be finite and >= 0, got " + epsilon);
         }
         Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), epsilon, s.maxPool(), s.batchNorm(),
+        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), epsilon, s.maxPool(), s.sumSplit(), s.batchNorm(),
                 s.batchNormFallback(), s.dtype(), s.recordLayers()));
     }
 
@@ -113,6 +113,18 @@ public final class Explainer {
     public Explainer maxPool(MaxPoolMode mode) {
         Plan.Settings s = settings;
         return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), require(mode),
+                s.sumSplit(), s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
+    }
+
+    /**
+     * {@return a copy with another split at sums}: residual Add, sum/average pooling, proportional max-pooling
+     *
+     * @param split SIGNED (RULES-SPEC default) or POSITIVE (z⁺ on the sum: relevance stays positive, and with
+     *              biases ignored the pixels receive the whole logit in residual and dense-block networks too)
+     */
+    public Explainer sumSplit(SumSplit split) {
+        Plan.Settings s = settings;
+        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(), require(split),
                 s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
     }
 
@@ -138,7 +150,7 @@ public final class Explainer {
         }
         Plan.Settings s = settings;
         return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(),
-                require(mode), require(fallback), s.dtype(), s.recordLayers()));
+                s.sumSplit(), require(mode), require(fallback), s.dtype(), s.recordLayers()));
     }
 
     /** {@return a copy computing in another dtype} @param dtype FLOAT (default) or DOUBLE */
@@ -147,14 +159,14 @@ public final class Explainer {
             throw new ConfigurationException("dtype must be FLOAT or DOUBLE, got " + dtype);
         }
         Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(), s.batchNorm(),
+        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(), s.sumSplit(), s.batchNorm(),
                 s.batchNormFallback(), dtype, s.recordLayers()));
     }
 
     /** {@return a copy that keeps the relevance at every node's output in each explanation} @param record on/off */
     public Explainer recordLayers(boolean record) {
         Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(), s.batchNorm(),
+        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(), s.sumSplit(), s.batchNorm(),
                 s.batchNormFallback(), s.dtype(), record));
     }
 

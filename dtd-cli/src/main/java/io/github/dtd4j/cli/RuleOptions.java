@@ -4,6 +4,7 @@ import io.github.dtd4j.BatchNormMode;
 import io.github.dtd4j.BiasPolicy;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.MaxPoolMode;
+import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.Selector;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.rules.Presets;
@@ -70,6 +71,11 @@ final class RuleOptions {
 
     @Option(names = "--maxpool", paramLabel = "MODE", defaultValue = "winner", description = "winner or proportional")
     String maxPool;
+
+    @Option(names = "--sum-split", paramLabel = "MODE", defaultValue = "signed",
+            description = "split at residual Add and average/sum pooling: signed (default, RULES-SPEC) or positive "
+                    + "(z+ on the sum: relevance stays positive in ResNets and DenseNets)")
+    String sumSplit;
 
     @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "float32", description = "float32 (default) or float64")
     String dtype;
@@ -186,6 +192,11 @@ final class RuleOptions {
             case "winner" -> MaxPoolMode.WINNER_TAKES_ALL;
             case "proportional" -> MaxPoolMode.PROPORTIONAL;
             default -> throw new CliException("--maxpool: expected winner or proportional, got '" + maxPool + "'");
+        });
+        ex = ex.sumSplit(switch (sumSplit.toLowerCase(Locale.ROOT)) {
+            case "signed" -> SumSplit.SIGNED;
+            case "positive" -> SumSplit.POSITIVE;
+            default -> throw new CliException("--sum-split: expected signed or positive, got '" + sumSplit + "'");
         });
         return ex.dtype(dataType());
     }

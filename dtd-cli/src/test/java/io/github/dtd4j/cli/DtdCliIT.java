@@ -110,6 +110,7 @@ class DtdCliIT {
                 {"--rule", "flat", "--batchnorm", "affine"},
                 {"--preset", "dtd-w2", "--maxpool", "proportional", "--batchnorm", "bypass"},
                 {"--preset", "epsilon-zplus"},
+                {"--preset", "dtd", "--low", "-3", "--high", "3", "--sum-split", "positive", "--bias", "ignore"},
                 {"--preset", "epsilon-alphabeta", "--low", "0,0,0", "--high", "1,1,1", "--dtype", "float64"},
         };
         for (String[] v : variants) {

@@ -7,6 +7,7 @@ import io.github.dtd4j.Coverage;
 import io.github.dtd4j.MaxPoolMode;
 import io.github.dtd4j.Preset;
 import io.github.dtd4j.Selector;
+import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.graph.Add;
 import io.github.dtd4j.graph.AdaptiveAvgPool2d;
 import io.github.dtd4j.graph.AvgPool2d;
@@ -39,8 +40,8 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Plan {
     /** The settings an explainer compiles. */
     public record Settings(List<Preset.Assignment> assignments, BiasPolicy biasPolicy, double stabilizer,
-                           MaxPoolMode maxPool, BatchNormMode batchNorm, BatchNormMode batchNormFallback,
-                           DataType dtype, boolean recordLayers) {
+                           MaxPoolMode maxPool, SumSplit sumSplit, BatchNormMode batchNorm,
+                           BatchNormMode batchNormFallback, DataType dtype, boolean recordLayers) {
         /** Copies the list. */
         public Settings {
             assignments = List.copyOf(assignments);
@@ -137,7 +138,7 @@ public final class Plan {
                 step = Steps.passThrough("bypass");
                 reason = bnReason;
             } else {
-                step = fixedStep(l, s.maxPool(), eps);
+                step = fixedStep(l, s.maxPool(), s.sumSplit(), eps);
             }
             steps.put(n.name(), step);
             rows.add(new Coverage.Row(n.name(), n.kind(), step.describe(), reason));
@@ -162,21 +163,23 @@ public final class Plan {
      *
      * @param l       the layer (not Dense/Conv2d)
      * @param maxPool the max-pooling treatment
+     * @param split   how sums split relevance
      * @param eps     the stabilizer
      */
-    static Step fixedStep(Layer l, MaxPoolMode maxPool, double eps) {
+    static Step fixedStep(Layer l, MaxPoolMode maxPool, SumSplit split, double eps) {
+        boolean pos = split == SumSplit.POSITIVE;
         if (l instanceof MaxPool2d p) {
-            return maxPool == MaxPoolMode.PROPORTIONAL ? Steps.maxPoolProportional(p, eps) : Steps.maxPoolWinner(p);
+            return maxPool == MaxPoolMode.PROPORTIONAL ? Steps.maxPoolProportional(p, eps, pos) : Steps.maxPoolWinner(p);
         } else if (l instanceof AvgPool2d p) {
-            return Steps.avgPool(p, eps);
+            return Steps.avgPool(p, eps, pos);
         } else if (l instanceof AdaptiveAvgPool2d p) {
-            return Steps.adaptiveAvgPool(p, eps);
-        } else if (l instanceof GlobalAvgPool) {
-            return Steps.globalAvgPool(eps);
+            return Steps.adaptiveAvgPool(p, eps, pos);
+        } else if (l instanceof GlobalAvgPool p) {
+            return Steps.globalAvgPool(p, eps, pos);
         } else if (l instanceof SumPool p) {
-            return Steps.sumPool(p, eps);
+            return Steps.sumPool(p, eps, pos);
         } else if (l instanceof Add) {
-            return Steps.add(eps);
+            return Steps.add(eps, pos);
         } else if (l instanceof Concat c) {
             return Steps.concat(c);
         } else if (l instanceof BatchNorm || l instanceof io.github.dtd4j.graph.LocalResponseNorm) {

@@ -32,10 +32,11 @@ public final class Single {
      * @param stabilizer ε
      * @param ignoreBias leave biases out of the denominators
      * @param maxPool    max-pooling treatment
+     * @param sumSplit   split at sums
      * @return the input relevances and accounts
      */
     public static Outcome run(Layer layer, List<INDArray> inputs, INDArray relevance, Rule rule, double stabilizer,
-                              boolean ignoreBias, MaxPoolMode maxPool) {
+                              boolean ignoreBias, MaxPoolMode maxPool, io.github.dtd4j.SumSplit sumSplit) {
         List<Shape> shapes = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) {
@@ -57,7 +58,7 @@ public final class Single {
             INDArray bias = ignoreBias ? Nd4j.zeros(view.bias().dataType(), view.bias().length()) : view.bias();
             step = Steps.rule(rule, view, bias, stabilizer);
         } else {
-            step = Plan.fixedStep(layer, maxPool, stabilizer);
+            step = Plan.fixedStep(layer, maxPool, sumSplit, stabilizer);
         }
         Accounts acc = new Accounts((int) relevance.size(0));
         Map<String, double[]> branches = new LinkedHashMap<>();

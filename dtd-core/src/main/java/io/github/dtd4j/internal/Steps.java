@@ -14,6 +14,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** The propagations of RULES-SPEC "Other layers", and the adapter that runs a rule on a linear node. */
 final class Steps {
@@ -61,31 +62,51 @@ final class Steps {
         };
     }
 
-    /** A linear map A (pooling): R_i = x_i · Σ_j A_ji R_j / stab(y_j). */
+    /**
+     * A linear map A (pooling): R_i = x_i · Σ_j A_ji R_j / stab(y_j); with {@code positive}, x⁺ and y⁺ = A x⁺ take
+     * their places (z⁺ on the map's unit weights).
+     */
     private abstract static class Proportional implements Step {
         private final double stabilizer;
+        private final boolean positive;
+        private final io.github.dtd4j.graph.Layer layer;
 
-        Proportional(double stabilizer) {
+        Proportional(io.github.dtd4j.graph.Layer layer, double stabilizer, boolean positive) {
+            this.layer = layer;
             this.stabilizer = stabilizer;
+            this.positive = positive;
         }
 
         abstract INDArray transpose(INDArray x, INDArray s);
 
+        /** {@return A·x: the recorded output if there is one (null: compute it)} */
         INDArray forward(INDArray x, INDArray recorded) {
-            return recorded;
+            return recorded != null ? recorded : Forward.apply(layer, List.of(x));
+        }
+
+        abstract String name();
+
+        @Override
+        public String describe() {
+            return positive ? name() + ", positive parts" : name();
         }
 
         @Override
         public List<INDArray> propagate(Node node, List<INDArray> inputs, INDArray output, INDArray r,
                                         Accounts accounts, Map<String, double[]> branches) {
             INDArray x = inputs.get(0);
+            if (positive) {
+                INDArray xp = Transforms.relu(x, true);
+                INDArray s = accounts.divide(null, r, forward(xp, null), null, stabilizer);
+                return List.of(transpose(xp, s).muli(xp));
+            }
             INDArray s = accounts.divide(null, r, forward(x, output), null, stabilizer);
             return List.of(transpose(x, s).muli(x));
         }
     }
 
-    static Step sumPool(SumPool p, double stabilizer) {
-        return new Proportional(stabilizer) {
+    static Step sumPool(SumPool p, double stabilizer, boolean positive) {
+        return new Proportional(p, stabilizer, positive) {
             @Override
             INDArray transpose(INDArray x, INDArray s) {
                 long n = x.size(0);
@@ -95,42 +116,42 @@ final class Steps {
             }
 
             @Override
-            public String describe() {
+            String name() {
                 return "proportional";
             }
         };
     }
 
-    static Step avgPool(AvgPool2d p, double stabilizer) {
-        return new Proportional(stabilizer) {
+    static Step avgPool(AvgPool2d p, double stabilizer, boolean positive) {
+        return new Proportional(p, stabilizer, positive) {
             @Override
             INDArray transpose(INDArray x, INDArray s) {
                 return Ops.avgPoolTranspose(x, s, p);
             }
 
             @Override
-            public String describe() {
+            String name() {
                 return "proportional";
             }
         };
     }
 
-    static Step adaptiveAvgPool(AdaptiveAvgPool2d p, double stabilizer) {
-        return new Proportional(stabilizer) {
+    static Step adaptiveAvgPool(AdaptiveAvgPool2d p, double stabilizer, boolean positive) {
+        return new Proportional(p, stabilizer, positive) {
             @Override
             INDArray transpose(INDArray x, INDArray s) {
                 return Ops.adaptiveAvgPoolTranspose(x, s, p);
             }
 
             @Override
-            public String describe() {
+            String name() {
                 return "proportional";
             }
         };
     }
 
-    static Step globalAvgPool(double stabilizer) {
-        return new Proportional(stabilizer) {
+    static Step globalAvgPool(io.github.dtd4j.graph.GlobalAvgPool p, double stabilizer, boolean positive) {
+        return new Proportional(p, stabilizer, positive) {
             @Override
             INDArray transpose(INDArray x, INDArray s) {
                 double area = x.size(2) * x.size(3);
@@ -139,16 +160,16 @@ final class Steps {
             }
 
             @Override
-            public String describe() {
+            String name() {
                 return "proportional";
             }
         };
     }
 
     /** Max-pooling treated as sum-pooling over the same windows (paper §5.2). */
-    static Step maxPoolProportional(MaxPool2d p, double stabilizer) {
+    static Step maxPoolProportional(MaxPool2d p, double stabilizer, boolean positive) {
         Ops.Window w = Ops.Window.of(p);
-        return new Proportional(stabilizer) {
+        return new Proportional(p, stabilizer, positive) {
             @Override
             INDArray forward(INDArray x, INDArray recorded) {
                 return Ops.sumPool(x, w);
@@ -160,7 +181,7 @@ final class Steps {
             }
 
             @Override
-            public String describe() {
+            String name() {
                 return "proportional (as sum)";
             }
         };
@@ -181,16 +202,28 @@ final class Steps {
         };
     }
 
-    /** Residual sum: R_k = x_k / stab(Σ x) · R, signed. */
-    static Step add(double stabilizer) {
+    /**
+     * Residual sum: R_k = x_k / stab(Σ x) · R, signed; with {@code positive}, R_k = x_k⁺ / stab(Σ x⁺) · R (z⁺ on the
+     * sum's unit weights).
+     */
+    static Step add(double stabilizer, boolean positive) {
         return new Step() {
             @Override
             public List<INDArray> propagate(Node node, List<INDArray> inputs, INDArray output, INDArray r,
                                             Accounts accounts, Map<String, double[]> branches) {
-                INDArray s = accounts.divide(null, r, output, null, stabilizer);
+                List<INDArray> xs = inputs;
+                INDArray y = output;
+                if (positive) {
+                    xs = new ArrayList<>();
+                    for (INDArray x : inputs) {
+                        xs.add(Transforms.relu(x, true));
+                    }
+                    y = Forward.apply(node.layer(), xs);
+                }
+                INDArray s = accounts.divide(null, r, y, null, stabilizer);
                 List<INDArray> out = new ArrayList<>();
-                for (int k = 0; k < inputs.size(); k++) {
-                    INDArray rk = inputs.get(k).mul(s);
+                for (int k = 0; k < xs.size(); k++) {
+                    INDArray rk = positive ? xs.get(k).muli(s) : xs.get(k).mul(s);
                     branches.merge(node.inputs().get(k), Accounts.perSample(rk), Steps::sum);
                     out.add(rk);
                 }
@@ -199,7 +232,7 @@ final class Steps {
 
             @Override
             public String describe() {
-                return "proportional";
+                return positive ? "proportional, positive parts" : "proportional";
             }
         };
     }

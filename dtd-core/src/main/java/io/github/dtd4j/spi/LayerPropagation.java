@@ -2,6 +2,7 @@ package io.github.dtd4j.spi;
 
 import io.github.dtd4j.InvalidInputException;
 import io.github.dtd4j.MaxPoolMode;
+import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.graph.Layer;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.internal.Single;
@@ -66,7 +67,25 @@ public final class LayerPropagation {
      */
     public static Result apply(Layer layer, List<INDArray> inputs, INDArray relevance, Rule rule, double stabilizer,
                                boolean ignoreBias, MaxPoolMode maxPool) {
-        Single.Outcome o = Single.run(layer, inputs, relevance, rule, stabilizer, ignoreBias, maxPool);
+        return apply(layer, inputs, relevance, rule, stabilizer, ignoreBias, maxPool, SumSplit.SIGNED);
+    }
+
+    /**
+     * Applies a layer's propagation, with a choice of split at sums.
+     *
+     * @param layer      the layer
+     * @param inputs     its inputs, batch first; not modified
+     * @param relevance  relevance at its output
+     * @param rule       the rule for rule-taking layers; null for the others
+     * @param stabilizer ε
+     * @param ignoreBias leave biases out of every denominator
+     * @param maxPool    max-pooling treatment
+     * @param sumSplit   split at Add and sum/average pooling
+     * @return the result
+     */
+    public static Result apply(Layer layer, List<INDArray> inputs, INDArray relevance, Rule rule, double stabilizer,
+                               boolean ignoreBias, MaxPoolMode maxPool, SumSplit sumSplit) {
+        Single.Outcome o = Single.run(layer, inputs, relevance, rule, stabilizer, ignoreBias, maxPool, sumSplit);
         if (!java.util.Arrays.equals(o.output().shape(), relevance.shape())) {
             throw new InvalidInputException("layer (" + layer.kind() + "): relevance " + Shape.format(relevance.shape())
                     + " does not match the output " + Shape.format(o.output().shape()));

@@ -46,4 +46,45 @@ class ResidualSplitTest {
         assertThat(r.getDouble(0, 1)).isCloseTo(4, within(1e-9));
         assertThat(e.ledger().inputRelevance()[0]).isCloseTo(e.explainedScores()[0], within(1e-9));
     }
+
+    /**
+     * A branch with a negative output before the Add (as conv3+BN in a ResNet bottleneck):
+     * x = (1, 2), h = x·W with W = diag(2, −0.5) -> h = (2, −1); y = relu(h + x) = (3, 1); f = 4.
+     */
+    @Test
+    void negativeBranchSignedSplitVersusPositiveSplit() {
+        INDArray w = Nd4j.create(new double[][]{{2, 0}, {0, -0.5}});
+        Graph g = Graph.builder(Shape.of(2))
+                .add("block", Dense.of(w, null), "input")
+                .add("add", new Add(), "block", "input")
+                .add("relu", new Relu(), "add")
+                .add("out", new SumPool(2), "relu")
+                .build();
+        INDArray x = Nd4j.create(new double[][]{{1, 2}});
+        Explainer ex = Explainer.of(g).rule(Rules.Z_PLUS).dtype(DataType.DOUBLE).stabilizer(1e-12);
+
+        // signed (RULES-SPEC default): unit 2 sends h2/y2·R = −1 to the block and x2/y2·R = 2 to the shortcut.
+        // z+ at the block: unit 1 (R = 2) -> input 1; unit 2 (R = −1) has no positive contribution (x2·w = −1), so
+        // the stabilizer books −1. Input: (1 + 2, 2) = 5; 5 − 1 = f.
+        try (Explanation e = ex.explain(x)) {
+            LedgerEntry add = e.ledger().entry("add").orElseThrow();
+            assertThat(add.branches().get("block")[0]).isCloseTo(1, within(1e-9));
+            assertThat(add.branches().get("input")[0]).isCloseTo(3, within(1e-9));
+            assertThat(e.inputRelevance().getDouble(0, 0)).isCloseTo(3, within(1e-9));
+            assertThat(e.inputRelevance().getDouble(0, 1)).isCloseTo(2, within(1e-9));
+            assertThat(e.ledger().absorbedByStabilizer()[0]).isCloseTo(-1, within(1e-9));
+        }
+        // positive: unit 2 splits by (max(0, −1), max(0, 2)) = (0, 2): all of R = 1 to the shortcut.
+        // Block: (2, 0) -> input (2, 0); shortcut: (1, 1). Input: (3, 1) = f, nothing absorbed.
+        try (Explanation e = ex.sumSplit(io.github.dtd4j.SumSplit.POSITIVE).explain(x)) {
+            LedgerEntry add = e.ledger().entry("add").orElseThrow();
+            assertThat(add.propagation()).isEqualTo("proportional, positive parts");
+            assertThat(add.branches().get("block")[0]).isCloseTo(2, within(1e-9));
+            assertThat(add.branches().get("input")[0]).isCloseTo(2, within(1e-9));
+            assertThat(e.inputRelevance().getDouble(0, 0)).isCloseTo(3, within(1e-9));
+            assertThat(e.inputRelevance().getDouble(0, 1)).isCloseTo(1, within(1e-9));
+            assertThat(e.ledger().absorbedByStabilizer()[0]).isCloseTo(0, within(1e-9));
+            assertThat(e.ledger().inputRelevance()[0]).isCloseTo(4, within(1e-9));
+        }
+    }
 }

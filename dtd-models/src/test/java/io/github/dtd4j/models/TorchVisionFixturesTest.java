@@ -2,11 +2,21 @@ package io.github.dtd4j.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.within;
+
+import io.github.dtd4j.BiasPolicy;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
+import io.github.dtd4j.SumSplit;
+import io.github.dtd4j.graph.Conv2d;
+import io.github.dtd4j.graph.Dense;
 import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.GraphBuilder;
+import io.github.dtd4j.graph.Layer;
+import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Rewrites;
 import io.github.dtd4j.internal.Forward;
+import io.github.dtd4j.internal.Ops;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.rules.Presets;
 import io.github.dtd4j.rules.Rules;
@@ -19,6 +29,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Reduced-width torchvision models made by {@code src/test/fixtures/make_torchvision_fixtures.py} (PyTorch 1.13,
@@ -82,5 +93,102 @@ class TorchVisionFixturesTest {
                 }
             }
         }
+    }
+
+    /**
+     * The positive split at sums (z⁺ on the unit weights of Add and average pooling) with biases left out of every
+     * denominator: the pixels receive the whole logit, except the relevance that reaches "pure-bias" units — units of
+     * a z⁺ layer that fire only because of their (folded, positive) bias, every input contribution x_i·w_ij being
+     * ≤ 0. With biases ignored such a unit has nowhere to send its relevance; the stabilizer books it. This test
+     * computes that relevance independently (the units whose z⁺ denominator is exactly 0, and the relevance recorded
+     * at them) and checks that it is exactly what the ledger's stabilizer column holds, and that on a copy of the
+     * model whose biases are clipped to ≤ 0 (the paper's condition, §4) the pixels receive the whole logit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void positiveSplitWithBiasesIgnoredSendsTheWholeLogitToThePixels(String name,
+                                                                     BiFunction<Weights, TorchVision.Options, Graph> build,
+                                                                     int div, int side) throws Exception {
+        TorchVision.Options o = TorchVision.Options.imageNet().withClasses(10).withWidthDivisor(div).withInput(3, side, side);
+        Graph g = build.apply(Weights.fromNpz(resource(name + ".npz")), o);
+        INDArray x = Npy.read(resource(name + ".input.npy")).castTo(DataType.DOUBLE);
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(SumSplit.POSITIVE)
+                .biasPolicy(BiasPolicy.IGNORE).dtype(DataType.DOUBLE).stabilizer(1e-12).recordLayers(true);
+        try (Explanation e = ex.explain(x)) {
+            double[] pureBias = pureBiasRelevance(ex.graph(), x, e);
+            for (int i = 0; i < x.size(0); i++) {
+                double f = e.explainedScores()[i];
+                double tol = 1e-6 * Math.max(1, Math.abs(f));
+                assertThat(e.ledger().absorbedByBias()[i]).isEqualTo(0.0);
+                assertThat(e.heatmap().slice(i).minNumber().doubleValue()).as("positive, element " + i)
+                        .isGreaterThanOrEqualTo(0.0);
+                assertThat(e.ledger().absorbedByStabilizer()[i]).as("stabilizer = relevance of pure-bias units, "
+                        + "element " + i).isCloseTo(pureBias[i], within(tol));
+                assertThat(e.ledger().inputRelevance()[i] + pureBias[i]).as("pixels + pure-bias units, element " + i)
+                        .isCloseTo(f, within(tol));
+                if (!name.equals("resnet50")) {
+                    // in these fixtures no relevant unit fires on its bias alone
+                    assertThat(e.ledger().inputRelevance()[i]).as("pixels, element " + i).isCloseTo(f, within(tol));
+                }
+            }
+        }
+        // the paper's condition: biases <= 0 (after folding); then no unit fires on its bias alone
+        Graph clipped = clipBiases(Rewrites.foldBatchNorm(Rewrites.castTo(g, DataType.DOUBLE)));
+        try (Explanation e = Explainer.of(clipped).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(SumSplit.POSITIVE)
+                .biasPolicy(BiasPolicy.IGNORE).dtype(DataType.DOUBLE).stabilizer(1e-12).explain(x)) {
+            for (int i = 0; i < x.size(0); i++) {
+                double f = e.explainedScores()[i];
+                assertThat(f).as("a positive logit to explain").isPositive();
+                assertThat(e.ledger().inputRelevance()[i]).as("biases <= 0: pixels receive the logit, element " + i)
+                        .isCloseTo(f, within(1e-6 * Math.max(1, f)));
+            }
+        }
+    }
+
+    /** Σ of the relevance recorded at units of z⁺ layers whose z⁺ denominator Σ_i max(0, x_i w_ij) is exactly 0. */
+    private static double[] pureBiasRelevance(Graph run, INDArray x, Explanation e) {
+        java.util.Map<String, INDArray> acts = Forward.run(run, x);
+        double[] total = new double[(int) x.size(0)];
+        boolean first = true;
+        for (Node n : run.nodes()) {
+            if (!n.isLinear()) {
+                continue;
+            }
+            if (first) {
+                first = false; // z^B: its denominator does not vanish on these inputs (checked by the ledger test)
+                continue;
+            }
+            INDArray in = acts.get(n.inputs().get(0));
+            INDArray xp = Transforms.max(in, 0.0);
+            INDArray xn = Transforms.min(in, 0.0);
+            INDArray d;
+            if (n.layer() instanceof Conv2d c) {
+                d = Ops.conv2d(xp, Transforms.max(c.weight(), 0.0), null, c)
+                        .addi(Ops.conv2d(xn, Transforms.min(c.weight(), 0.0), null, c));
+            } else {
+                Dense dn = (Dense) n.layer();
+                d = xp.mmul(Transforms.max(dn.weight(), 0.0)).addi(xn.mmul(Transforms.min(dn.weight(), 0.0)));
+            }
+            INDArray r = e.layerRelevance(n.name()).orElseThrow();
+            INDArray atZero = r.mul(d.eq(0.0).castTo(DataType.DOUBLE));
+            for (int i = 0; i < total.length; i++) {
+                total[i] += atZero.slice(i).sumNumber().doubleValue();
+            }
+        }
+        return total;
+    }
+
+    private static Graph clipBiases(Graph g) {
+        GraphBuilder b = Graph.builder(g.inputName(), g.inputShape());
+        for (Node n : g.nodes()) {
+            Layer l = n.layer();
+            if (l instanceof Conv2d c && c.bias() != null) {
+                l = c.withWeights(c.weight(), Transforms.min(c.bias(), 0.0));
+            } else if (l instanceof Dense d && d.bias() != null) {
+                l = new Dense(d.weight(), Transforms.min(d.bias(), 0.0));
+            }
+            b.add(n.name(), l, n.inputs());
+        }
+        return b.output(g.outputName()).build();
     }
 }

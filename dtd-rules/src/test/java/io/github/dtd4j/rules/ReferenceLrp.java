@@ -579,6 +579,14 @@ final class ReferenceLrp {
      * {@code R_i = x_i Σ_j a_ji R_j / stab(y_j)}.
      */
     static PoolResult proportional(Taps t, double[][] x, double[][] r, double eps) {
+        return proportional(t, x, r, eps, false);
+    }
+
+    /**
+     * Proportional split through a fixed linear map; with {@code positive}, the positive parts:
+     * {@code R_i = x⁺_i Σ_j a_ji R_j / stab(Σ_i a_ji x⁺_i)}. The output is always the map of {@code x} itself.
+     */
+    static PoolResult proportional(Taps t, double[][] x, double[][] r, double eps, boolean positive) {
         int batch = x.length;
         double[][] rel = new double[batch][t.nIn()];
         double[][] mag = new double[batch][t.nIn()];
@@ -586,18 +594,21 @@ final class ReferenceLrp {
         double[] sc = new double[batch];
         double[][] y = new double[batch][t.nOut()];
         for (int n = 0; n < batch; n++) {
+            double[] d = new double[t.nOut()];
             for (int e = 0; e < t.in().length; e++) {
-                y[n][t.out()[e]] += t.a()[e] * x[n][t.in()[e]];
+                double xi = x[n][t.in()[e]];
+                y[n][t.out()[e]] += t.a()[e] * xi;
+                d[t.out()[e]] += t.a()[e] * (positive ? pos(xi) : xi);
             }
             double[] s = new double[t.nOut()];
             for (int j = 0; j < t.nOut(); j++) {
-                s[j] = r[n][j] / stab(y[n][j], eps);
-                st[n] += eps * sign(y[n][j]) * s[j];
+                s[j] = r[n][j] / stab(d[j], eps);
+                st[n] += eps * sign(d[j]) * s[j];
                 sc[n] += Math.abs(r[n][j]) + Math.abs(eps * s[j]);
             }
             for (int e = 0; e < t.in().length; e++) {
                 int i = t.in()[e];
-                double v = x[n][i] * t.a()[e] * s[t.out()[e]];
+                double v = (positive ? pos(x[n][i]) : x[n][i]) * t.a()[e] * s[t.out()[e]];
                 rel[n][i] += v;
                 mag[n][i] += Math.abs(v);
                 sc[n] += Math.abs(v);
@@ -664,6 +675,14 @@ final class ReferenceLrp {
 
     /** Residual sum of K inputs: {@code R_k = x_k / stab(Σ_k x_k) · R}, element-wise. */
     static PoolResult add(List<double[][]> xs, double[][] r, double eps) {
+        return add(xs, r, eps, false);
+    }
+
+    /**
+     * Residual sum of K inputs; with {@code positive}, {@code R_k = x⁺_k / stab(Σ_k x⁺_k) · R}. The output is
+     * always the plain sum.
+     */
+    static PoolResult add(List<double[][]> xs, double[][] r, double eps, boolean positive) {
         int batch = r.length;
         int m = r[0].length;
         List<double[][]> rel = new ArrayList<>();
@@ -677,14 +696,17 @@ final class ReferenceLrp {
         double[][] y = new double[batch][m];
         for (int n = 0; n < batch; n++) {
             for (int p = 0; p < m; p++) {
+                double d = 0;
                 for (double[][] x : xs) {
                     y[n][p] += x[n][p];
+                    d += positive ? pos(x[n][p]) : x[n][p];
                 }
-                double s = r[n][p] / stab(y[n][p], eps);
-                st[n] += eps * sign(y[n][p]) * s;
+                double s = r[n][p] / stab(d, eps);
+                st[n] += eps * sign(d) * s;
                 sc[n] += Math.abs(r[n][p]) + Math.abs(eps * s);
                 for (int k = 0; k < xs.size(); k++) {
-                    double v = xs.get(k)[n][p] * s;
+                    double xk = xs.get(k)[n][p];
+                    double v = (positive ? pos(xk) : xk) * s;
                     rel.get(k)[n][p] = v;
                     mag.get(k)[n][p] = Math.abs(v);
                 }
