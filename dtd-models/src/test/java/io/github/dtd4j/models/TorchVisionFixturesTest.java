@@ -120,7 +120,7 @@ class TorchVisionFixturesTest {
                 double f = e.explainedScores()[i];
                 double tol = 1e-6 * Math.max(1, Math.abs(f));
                 assertThat(e.ledger().absorbedByBias()[i]).isEqualTo(0.0);
-                assertThat(e.heatmap().slice(i).minNumber().doubleValue()).as("positive, element " + i)
+                assertThat(e.inputRelevance().slice(i).minNumber().doubleValue()).as("positive, element " + i)
                         .isGreaterThanOrEqualTo(0.0);
                 assertThat(e.ledger().absorbedByStabilizer()[i]).as("stabilizer = relevance of pure-bias units, "
                         + "element " + i).isCloseTo(pureBias[i], within(tol));
