@@ -258,7 +258,8 @@ class ResidualProperties {
                         ex = ex.rule(Selector.first(), Rules.zBox(n.low(), n.high()));
                     }
                     try (Explanation e = ex.explain(n.x())) {
-                        double[][] ref = referenceHeatmap(n, e.targets(), split == SumSplit.POSITIVE, zBoxFirst);
+                        double[][] ref = ReferenceGraph.inputRelevance(n.graph(), n.x(), e.targets(), zBoxFirst ? "stem" : null,
+                                n.low(), n.high(), split == SumSplit.POSITIVE, 1e-12);
                         double[][] got = ReferenceLrp.readBatch(e.inputRelevance());
                         for (int b = 0; b < ref.length; b++) {
                             double scale = Math.max(1e-12, java.util.Arrays.stream(ref[b]).map(Math::abs).max()
@@ -273,74 +274,5 @@ class ResidualProperties {
                 }
             }
         });
-    }
-
-    private static double[][] referenceHeatmap(Net n, int[] targets, boolean positive, boolean zBoxFirst) {
-        double eps = 1e-12;
-        Graph g = n.graph();
-        Map<String, INDArray> acts = io.github.dtd4j.internal.Forward.run(g, n.x());
-        Map<String, double[][]> rel = new java.util.HashMap<>();
-        int batch = (int) n.x().size(0);
-        double[][] start = ReferenceLrp.readBatch(acts.get(g.outputName()));
-        for (int b = 0; b < batch; b++) {
-            for (int k = 0; k < start[b].length; k++) {
-                start[b][k] = k == targets[b] ? start[b][k] : 0;
-            }
-        }
-        rel.put(g.outputName(), start);
-        java.util.List<io.github.dtd4j.graph.Node> nodes = new java.util.ArrayList<>(g.nodes());
-        java.util.Collections.reverse(nodes);
-        for (io.github.dtd4j.graph.Node node : nodes) {
-            double[][] r = rel.get(node.name());
-            INDArray in0 = acts.get(node.inputs().get(0));
-            double[][] x = ReferenceLrp.readBatch(in0);
-            java.util.List<double[][]> sent;
-            io.github.dtd4j.graph.Layer l = node.layer();
-            if (l instanceof Conv2d c) {
-                ReferenceLrp.RefRule rule = zBoxFirst && node.name().equals("stem")
-                        ? new ReferenceLrp.ZBox(new double[]{n.low()}, new double[]{n.high()}, false)
-                        : new ReferenceLrp.ZPlus();
-                sent = java.util.Collections.singletonList(ReferenceLrp.propagate(ReferenceLrp.conv(c, (int) in0.size(1),
-                        (int) in0.size(2), (int) in0.size(3)), x, r, rule, eps, false).relevance());
-            } else if (l instanceof Dense d) {
-                sent = java.util.Collections.singletonList(ReferenceLrp.propagate(ReferenceLrp.dense(d), x, r, new ReferenceLrp.ZPlus(),
-                        eps, false).relevance());
-            } else if (l instanceof Add) {
-                java.util.List<double[][]> xs = new java.util.ArrayList<>();
-                for (String in : node.inputs()) {
-                    xs.add(ReferenceLrp.readBatch(acts.get(in)));
-                }
-                sent = ReferenceLrp.add(xs, r, eps, positive).relevance();
-            } else if (l instanceof Concat cat) {
-                java.util.List<int[]> shapes = new java.util.ArrayList<>();
-                for (String in : node.inputs()) {
-                    long[] s = acts.get(in).shape();
-                    shapes.add(java.util.Arrays.stream(s, 1, s.length).mapToInt(v -> (int) v).toArray());
-                }
-                sent = ReferenceLrp.concat(shapes, cat.axis(), r).relevance();
-            } else if (l instanceof AvgPool2d p) {
-                sent = ReferenceLrp.proportional(ReferenceLrp.window((int) in0.size(1), (int) in0.size(2),
-                        (int) in0.size(3), p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(),
-                        p.padBottom(), p.padRight(), p.countIncludePad() ? ReferenceLrp.Weighting.AVG_INCLUDE_PAD
-                                : ReferenceLrp.Weighting.AVG_EXCLUDE_PAD), x, r, eps, positive).relevance();
-            } else if (l instanceof GlobalAvgPool) {
-                sent = ReferenceLrp.proportional(ReferenceLrp.global((int) in0.size(1), (int) in0.size(2),
-                        (int) in0.size(3)), x, r, eps, positive).relevance();
-            } else if (l instanceof Relu || l instanceof Flatten) {
-                sent = java.util.Collections.singletonList(r);
-            } else {
-                throw new IllegalStateException("no reference for " + l.kind());
-            }
-            for (int k = 0; k < node.inputs().size(); k++) {
-                double[][] add = sent.get(k);
-                double[][] acc = rel.computeIfAbsent(node.inputs().get(k), key -> new double[batch][add[0].length]);
-                for (int b = 0; b < batch; b++) {
-                    for (int p = 0; p < add[b].length; p++) {
-                        acc[b][p] += add[b][p];
-                    }
-                }
-            }
-        }
-        return rel.get(g.inputName());
     }
 }
