@@ -2,12 +2,17 @@ package io.github.dtd4j.dl4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
+import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.graph.Add;
 import io.github.dtd4j.graph.Concat;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.internal.Forward;
+import io.github.dtd4j.rules.Presets;
+import io.github.dtd4j.rules.ReferenceGraph;
+import io.github.dtd4j.rules.Rules;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -91,6 +96,35 @@ class ComputationGraphImportTest {
         assertThat(e.ledger().entry("res_add")).isPresent();
         assertThat(net.params().equals(before)).isTrue();
         assertThat(TestNets.maxAbsDiff(net.params(), before)).isZero();
+    }
+
+    /**
+     * The issue's "done means" for DL4J: the imported ComputationGraph (residual Add, merge, Same-mode padding,
+     * BatchNorm folded) explained with DTD gives the heatmap of the whole-graph loop reference written from
+     * RULES-SPEC's formulas ({@link ReferenceGraph}), for the signed and the positive split at the Add.
+     */
+    @Test
+    void residualGraphHeatmapEqualsTheLoopReference() {
+        Graph g = Dl4jModels.from(residualMergeNet(), Shape.of(3, 12, 12));
+        Nd4j.getRandom().setSeed(3);
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 3, 12, 12).muli(2).subi(1);
+        for (SumSplit split : SumSplit.values()) {
+            Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(-1, 1))).sumSplit(split)
+                    .dtype(DataType.DOUBLE);
+            try (Explanation e = ex.explain(x)) {
+                double[][] ref = ReferenceGraph.inputRelevance(ex.graph(), x, e.targets(), "stem", -1, 1,
+                        split == SumSplit.POSITIVE, 1e-6);
+                INDArray got = e.inputRelevance().reshape('c', new long[]{3, 3 * 12 * 12});
+                for (int b = 0; b < 3; b++) {
+                    double scale = java.util.Arrays.stream(ref[b]).map(Math::abs).max().orElse(0);
+                    assertThat(scale).isPositive();
+                    for (int p = 0; p < ref[b].length; p++) {
+                        assertThat(Math.abs(got.getDouble(b, p) - ref[b][p])).as("%s split, element %d, pixel %d",
+                                split, b, p).isLessThanOrEqualTo(1e-9 * scale);
+                    }
+                }
+            }
+        }
     }
 
     @Test
