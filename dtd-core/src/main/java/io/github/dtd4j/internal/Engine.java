@@ -23,6 +23,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Conditions;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** One explanation: checks, forward pass, start relevance, one reverse sweep, ledger. Stateless. */
 public final class Engine {
@@ -77,7 +78,34 @@ public final class Engine {
             return Forward.output(g, checkInput(g, input, plan.settings.dtype()));
         }
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
-            return Forward.output(g, checkInput(g, input, plan.settings.dtype())).detach();
+            INDArray x = checkInput(g, input, plan.settings.dtype());
+            // each node's output outside the workspaces, released after its last reader: memory holds the live
+            // activations only, and nothing stays reserved after the call
+            Map<String, Integer> readers = new HashMap<>();
+            for (Node n : g.nodes()) {
+                for (String i : n.inputs()) {
+                    readers.merge(i, 1, Integer::sum);
+                }
+            }
+            Map<String, INDArray> out = new HashMap<>();
+            out.put(g.inputName(), x);
+            for (Node n : g.nodes()) {
+                List<INDArray> in = new ArrayList<>(n.inputs().size());
+                for (String i : n.inputs()) {
+                    in.add(out.get(i));
+                }
+                try (MemoryWorkspace nodeWs = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
+                        NODE_WORKSPACE_ID)) {
+                    out.put(n.name(), Forward.apply(n.layer(), in).detach());
+                }
+                for (String i : new java.util.LinkedHashSet<>(n.inputs())) {
+                    if (readers.merge(i, -n.inputs().stream().filter(i::equals).mapToInt(v -> 1).sum(), Integer::sum) == 0
+                            && !i.equals(g.inputName()) && !i.equals(g.outputName())) {
+                        out.remove(i).close();
+                    }
+                }
+            }
+            return out.get(g.outputName());
         }
     }
 
@@ -93,12 +121,30 @@ public final class Engine {
             .policySpill(SpillPolicy.REALLOCATE)
             .build();
 
+    private static final String NODE_WORKSPACE_ID = "dtd4j-node";
+    /**
+     * One node's temporaries: no learned arena, each allocation is its own and all are returned when the node is
+     * done, so the largest node's temporaries are not kept between explanations (VGG16 at batch 8: peak RSS 3.0
+     * instead of 3.6 GB with a learned arena).
+     */
+    private static final WorkspaceConfiguration NODE_WORKSPACE = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .policyLearning(LearningPolicy.NONE)
+            .policyReset(ResetPolicy.BLOCK_LEFT)
+            .policySpill(SpillPolicy.EXTERNAL)
+            .build();
+
     private static Result sweep(Plan plan, INDArray input, int[] targets) {
         Graph g = plan.graph;
         INDArray x = checkInput(g, input, plan.settings.dtype());
-        Map<String, INDArray> out = Forward.run(g, x);
+        Map<String, INDArray> out;
+        if (WORKSPACES) {
+            out = forwardReleasable(plan, x); // checks every node's output as it goes
+        } else {
+            out = Forward.run(g, x);
+            checkFinite(g, out);
+        }
         INDArray logits = out.get(g.outputName());
-        checkFinite(g, out);
         int n = (int) x.size(0);
         int[] t = resolveTargets(g, logits, targets, n);
         for (Map.Entry<String, Plan.Linear> e : plan.linear.entrySet()) {
@@ -130,18 +176,35 @@ public final class Engine {
             Accounts acc = new Accounts(n);
             Map<String, double[]> branches = new LinkedHashMap<>();
             Step step = plan.steps.get(node.name());
-            long t0 = System.nanoTime();
-            List<INDArray> rin = step.propagate(node, ins, out.get(node.name()), r, acc, branches);
-            long nanos = System.nanoTime() - t0;
-            double[] sumIn = Accounts.perSample(r);
+            double[] sumIn;
             double[] sumOut = new double[n];
-            for (int i = 0; i < rin.size(); i++) {
-                INDArray ri = rin.get(i);
-                double[] s = Accounts.perSample(ri);
-                for (int j = 0; j < n; j++) {
-                    sumOut[j] += s[j];
+            List<INDArray> rin;
+            long nanos;
+            // the node's temporaries (denominators, transposed convolutions, masks) live in a workspace of their own
+            // that is reset after each node: memory peaks at the largest node, not at the sum over all nodes. Only
+            // the relevance sent on moves to the explanation's workspace.
+            try (MemoryWorkspace nodeWs = WORKSPACES ? Nd4j.getWorkspaceManager()
+                    .getAndActivateWorkspace(NODE_WORKSPACE, NODE_WORKSPACE_ID) : null) {
+                long t0 = System.nanoTime();
+                List<INDArray> sent = step.propagate(node, ins, out.get(node.name()), r, acc, branches);
+                nanos = System.nanoTime() - t0;
+                sumIn = Accounts.perSample(r);
+                rin = new ArrayList<>(sent.size());
+                for (INDArray ri : sent) {
+                    double[] s = Accounts.perSample(ri);
+                    for (int j = 0; j < n; j++) {
+                        sumOut[j] += s[j];
+                    }
+                    rin.add(WORKSPACES ? ri.leverageTo(WORKSPACE_ID) : ri);
                 }
-                relevance.merge(node.inputs().get(i), ri, INDArray::add);
+            }
+            for (int i = 0; i < rin.size(); i++) {
+                relevance.merge(node.inputs().get(i), rin.get(i), INDArray::add);
+            }
+            if (WORKSPACES && !node.name().equals(g.outputName()) && !plan.reluInPlace.contains(node.name())) {
+                // every reader of this output has been explained (reverse topological order): release it now
+                // (an in-place ReLU shares its input's array, which is released with the input's node)
+                out.remove(node.name()).close();
             }
             entries.add(new LedgerEntry(node.name(), node.kind(), step.describe(), sumIn, sumOut, acc.bias,
                     acc.stabilizer, branches, nanos));
@@ -155,6 +218,36 @@ public final class Engine {
         }
         Ledger ledger = new Ledger(startSum, Accounts.perSample(rInput), entries);
         return new Result(rInput, logits, t, ledger, recorded);
+    }
+
+    /**
+     * The forward pass with every node's output outside the workspaces, so that the sweep can release each one as
+     * soon as it is no longer needed (the early layers' large outputs are not held next to the sweep's own
+     * arrays); each node's temporaries live in the node workspace.
+     */
+    private static Map<String, INDArray> forwardReleasable(Plan plan, INDArray x) {
+        Graph g = plan.graph;
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        out.put(g.inputName(), x);
+        for (Node n : g.nodes()) {
+            if (plan.reluInPlace.contains(n.name())) {
+                INDArray y = out.get(n.inputs().get(0));
+                Transforms.relu(y, false);
+                out.put(n.name(), y);
+                continue;
+            }
+            List<INDArray> in = new ArrayList<>(n.inputs().size());
+            for (String i : n.inputs()) {
+                in.add(out.get(i));
+            }
+            try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
+                    NODE_WORKSPACE_ID)) {
+                INDArray y = Forward.apply(n.layer(), in).detach();
+                out.put(n.name(), y);
+                checkFinite(n, y);
+            }
+        }
+        return out;
     }
 
     private static INDArray checkInput(Graph g, INDArray input, DataType dtype) {
@@ -193,18 +286,21 @@ public final class Engine {
     }
 
     private static void checkFinite(Graph g, Map<String, INDArray> out) {
-        // every node, not only the logits: max pooling skips NaN and a ReLU maps -Inf to 0, so finite logits can
-        // sit on top of non-finite values that would turn the relevance into garbage (0/NaN, x/Inf)
         for (Node n : g.nodes()) {
-            INDArray a = out.get(n.name());
-            // one reduction per node: a NaN or infinity makes the sum non-finite; only then (or when finite values
-            // overflow the sum) look element by element
-            if (!Double.isFinite(a.sumNumber().doubleValue())
-                    && (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite()))) {
-                throw new InvalidInputException("layer '" + n.name() + "' (" + n.kind() + "): the forward pass produced "
-                        + firstNonFinite(a) + " (output " + Shape.format(a.shape()) + "); the input or the weights "
-                        + "overflow the computation dtype");
-            }
+            checkFinite(n, out.get(n.name()));
+        }
+    }
+
+    private static void checkFinite(Node n, INDArray a) {
+        // every node, not only the logits: max pooling skips NaN and a ReLU maps -Inf to 0, so finite logits can
+        // sit on top of non-finite values that would turn the relevance into garbage (0/NaN, x/Inf).
+        // One reduction per node: a NaN or infinity makes the sum non-finite; only then (or when finite values
+        // overflow the sum) look element by element
+        if (!Double.isFinite(a.sumNumber().doubleValue())
+                && (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite()))) {
+            throw new InvalidInputException("layer '" + n.name() + "' (" + n.kind() + "): the forward pass produced "
+                    + firstNonFinite(a) + " (output " + Shape.format(a.shape()) + "); the input or the weights "
+                    + "overflow the computation dtype");
         }
     }
 

@@ -57,6 +57,11 @@ public final class Plan {
     final Map<String, Step> steps;
     final Map<String, Linear> linear;
     final Coverage coverage;
+    /**
+     * ReLU nodes the engine may apply in place on their input's array: the input is read by nothing else and its
+     * own propagation never looks at its output (z⁺, z^B, w², flat, αβ, pass-through).
+     */
+    final Set<String> reluInPlace;
 
     private Plan(Graph graph, Settings settings, Map<String, Step> steps, Map<String, Linear> linear, Coverage coverage) {
         this.graph = graph;
@@ -64,6 +69,17 @@ public final class Plan {
         this.steps = steps;
         this.linear = linear;
         this.coverage = coverage;
+        Set<String> inPlace = new HashSet<>();
+        for (Node n : graph.nodes()) {
+            if (n.layer() instanceof io.github.dtd4j.graph.Relu && !n.name().equals(graph.outputName())) {
+                String src = n.inputs().get(0);
+                Step st = steps.get(src);
+                if (st != null && !st.readsOutput() && graph.consumers(src).size() == 1) {
+                    inPlace.add(n.name());
+                }
+            }
+        }
+        this.reluInPlace = Set.copyOf(inPlace);
     }
 
     /** {@return the graph the plan runs (rewritten and cast)} */

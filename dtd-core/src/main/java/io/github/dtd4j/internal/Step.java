@@ -20,6 +20,11 @@ interface Step {
     List<INDArray> propagate(Node node, List<INDArray> inputs, INDArray output, INDArray r, Accounts accounts,
                              Map<String, double[]> branches);
 
+    /** {@return whether {@link #propagate} reads {@code output}; true unless the step says otherwise} */
+    default boolean readsOutput() {
+        return true;
+    }
+
     /** {@return a short description for the coverage report and the ledger} */
     String describe();
 }

@@ -33,6 +33,11 @@ final class Steps {
             }
 
             @Override
+            public boolean readsOutput() {
+                return false;
+            }
+
+            @Override
             public String describe() {
                 return why;
             }
@@ -53,6 +58,11 @@ final class Steps {
                             + node.name() + "' whose input is " + io.github.dtd4j.graph.Shape.format(inputs.get(0).shape()));
                 }
                 return List.of(rin);
+            }
+
+            @Override
+            public boolean readsOutput() {
+                return rule.usesOutput();
             }
 
             @Override

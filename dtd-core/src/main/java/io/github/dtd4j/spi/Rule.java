@@ -54,6 +54,15 @@ public interface Rule {
     }
 
     /**
+     * {@return whether {@link #propagate} reads {@link RuleContext#output()}}; a rule that does not (it computes its
+     * own denominators from the input) returns false, and the engine may then apply a ReLU that follows the layer
+     * in place, keeping one array instead of two. The default, true, is always safe.
+     */
+    default boolean usesOutput() {
+        return true;
+    }
+
+    /**
      * Redistributes the relevance at the layer's outputs onto its inputs.
      *
      * @param ctx the layer, its recorded input and output, the relevance and the stabilizer

@@ -39,6 +39,12 @@ public record AlphaBetaRule(double alpha, double beta) implements Rule {
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
+    /** {@return false: the denominators come from the input, never from the recorded output} */
+    @Override
+    public boolean usesOutput() {
+        return false;
+    }
+
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();

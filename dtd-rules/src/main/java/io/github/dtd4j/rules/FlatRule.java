@@ -16,6 +16,12 @@ public record FlatRule() implements Rule {
         return "flat";
     }
 
+    /** {@return false: the denominators come from the input, never from the recorded output} */
+    @Override
+    public boolean usesOutput() {
+        return false;
+    }
+
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();

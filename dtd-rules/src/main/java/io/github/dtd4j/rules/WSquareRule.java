@@ -16,6 +16,12 @@ public record WSquareRule() implements Rule {
         return "w^2";
     }
 
+    /** {@return false: the denominators come from the input, never from the recorded output} */
+    @Override
+    public boolean usesOutput() {
+        return false;
+    }
+
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();

@@ -94,6 +94,12 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
         return Arrays.stream(v).map(Math::abs).max().orElse(0);
     }
 
+    /** {@return false: the denominators come from the input, never from the recorded output} */
+    @Override
+    public boolean usesOutput() {
+        return false;
+    }
+
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer lay = ctx.layer();

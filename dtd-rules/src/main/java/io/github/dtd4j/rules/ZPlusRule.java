@@ -20,6 +20,12 @@ public record ZPlusRule() implements Rule {
         return "z+";
     }
 
+    /** {@return false: the denominators come from the input, never from the recorded output} */
+    @Override
+    public boolean usesOutput() {
+        return false;
+    }
+
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
