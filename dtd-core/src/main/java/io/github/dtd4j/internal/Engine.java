@@ -101,7 +101,7 @@ public final class Engine {
                 for (String i : new java.util.LinkedHashSet<>(n.inputs())) {
                     if (readers.merge(i, -n.inputs().stream().filter(i::equals).mapToInt(v -> 1).sum(), Integer::sum) == 0
                             && !i.equals(g.inputName()) && !i.equals(g.outputName())) {
-                        out.remove(i).close();
+                        release(out.remove(i));
                     }
                 }
             }
@@ -160,6 +160,10 @@ public final class Engine {
         }
         Map<String, INDArray> relevance = new HashMap<>();
         relevance.put(g.outputName(), start);
+        // Σ relevance that arrived at each node, per batch element, summed from what its readers sent (each sent
+        // array is summed once, for the sender's "out"; summing the merged array again would read it twice)
+        Map<String, double[]> arrived = new HashMap<>();
+        arrived.put(g.outputName(), startSum.clone());
         Map<String, INDArray> recorded = new LinkedHashMap<>();
         List<LedgerEntry> entries = new ArrayList<>();
         List<Node> nodes = g.nodes();
@@ -188,13 +192,16 @@ public final class Engine {
                 long t0 = System.nanoTime();
                 List<INDArray> sent = step.propagate(node, ins, out.get(node.name()), r, acc, branches);
                 nanos = System.nanoTime() - t0;
-                sumIn = Accounts.perSample(r);
+                double[] got = arrived.remove(node.name());
+                sumIn = got == null ? new double[n] : got;
                 rin = new ArrayList<>(sent.size());
-                for (INDArray ri : sent) {
+                for (int i = 0; i < sent.size(); i++) {
+                    INDArray ri = sent.get(i);
                     double[] s = Accounts.perSample(ri);
                     for (int j = 0; j < n; j++) {
                         sumOut[j] += s[j];
                     }
+                    arrived.merge(node.inputs().get(i), s, Engine::plus);
                     rin.add(WORKSPACES ? ri.leverageTo(WORKSPACE_ID) : ri);
                 }
             }
@@ -204,7 +211,7 @@ public final class Engine {
             if (WORKSPACES && !node.name().equals(g.outputName()) && !plan.reluInPlace.contains(node.name())) {
                 // every reader of this output has been explained (reverse topological order): release it now
                 // (an in-place ReLU shares its input's array, which is released with the input's node)
-                out.remove(node.name()).close();
+                release(out.remove(node.name()));
             }
             entries.add(new LedgerEntry(node.name(), node.kind(), step.describe(), sumIn, sumOut, acc.bias,
                     acc.stabilizer, branches, nanos));
@@ -240,14 +247,42 @@ public final class Engine {
             for (String i : n.inputs()) {
                 in.add(out.get(i));
             }
-            try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
-                    NODE_WORKSPACE_ID)) {
-                INDArray y = Forward.apply(n.layer(), in).detach();
-                out.put(n.name(), y);
+            INDArray y;
+            if (onlyAllocatesItsOutput(n.layer())) {
+                // computed straight into memory of its own: no copy out of a workspace
+                try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                    y = Forward.apply(n.layer(), in);
+                }
+            } else {
+                try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
+                        NODE_WORKSPACE_ID)) {
+                    y = Forward.apply(n.layer(), in).detach();
+                }
+            }
+            out.put(n.name(), y);
+            if (!(n.layer() instanceof io.github.dtd4j.graph.Relu)) {
+                // a ReLU's output is finite when its input is, and its input was checked
                 checkFinite(n, y);
             }
         }
         return out;
+    }
+
+    /**
+     * {@return whether {@link Forward#apply} makes no array but its result for this layer} (no padding copy,
+     * dilated kernel, channel groups or strided subsampling), so that it can run outside every workspace
+     */
+    private static boolean onlyAllocatesItsOutput(io.github.dtd4j.graph.Layer l) {
+        if (l instanceof io.github.dtd4j.graph.Conv2d c) {
+            boolean pointwise = c.kernelH() == 1 && c.kernelW() == 1;
+            return c.groups() == 1 && c.symmetricPadding() && c.dilationH() == 1 && c.dilationW() == 1
+                    && (!pointwise || (c.strideH() == 1 && c.strideW() == 1 && c.padTop() == 0 && c.padLeft() == 0));
+        }
+        return l instanceof io.github.dtd4j.graph.Dense || l instanceof io.github.dtd4j.graph.Relu
+                || l instanceof io.github.dtd4j.graph.Add || l instanceof io.github.dtd4j.graph.Concat
+                || l instanceof io.github.dtd4j.graph.Flatten
+                || (l instanceof io.github.dtd4j.graph.MaxPool2d p && p.padTop() == p.padBottom()
+                && p.padLeft() == p.padRight());
     }
 
     private static INDArray checkInput(Graph g, INDArray input, DataType dtype) {
@@ -270,6 +305,21 @@ public final class Engine {
                     + Shape.format(input.shape()) + ")");
         }
         return input.dataType() == dtype ? input : input.castTo(dtype);
+    }
+
+    /** Frees an array's memory now (a view, which owns none, is left to the garbage collector). */
+    private static void release(INDArray a) {
+        if (a.closeable()) {
+            a.close();
+        }
+    }
+
+    private static double[] plus(double[] a, double[] b) {
+        double[] s = a.clone();
+        for (int i = 0; i < s.length; i++) {
+            s[i] += b[i];
+        }
+        return s;
     }
 
     /** {@return "NaN at [0,1,2,3]"-style text for the first non-finite element} */

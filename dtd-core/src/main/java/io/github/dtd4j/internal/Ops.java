@@ -114,7 +114,8 @@ public final class Ops {
             Nd4j.gemm(wm, xs.tensorAlongDimension(i, 1, 2), y.tensorAlongDimension(i, 1, 2), transposeW, false, 1.0,
                     0.0);
         }
-        return y.reshape('c', new long[]{n, rows, x.size(2), x.size(3)});
+        // the same buffer as an NCHW array of its own (not a view), so that its owner can close it
+        return Nd4j.create(y.data(), new long[]{n, rows, x.size(2), x.size(3)});
     }
 
     private static INDArray conv2dPointwise(INDArray x, INDArray w, INDArray b, Conv2d c) {
