@@ -55,8 +55,9 @@ public final class Engine {
         if (!WORKSPACES) {
             return sweep(plan, input, targets);
         }
-        // Every temporary of the forward pass, the rules and the sweep lives in one per-thread workspace that is
-        // reset at the end of each call: off-heap memory is reused, not left for the garbage collector.
+        // Nothing is left for the garbage collector: the relevance arrays live in this call's workspace, each node's
+        // temporaries in a nested one (both hand their memory back when closed, so nothing stays reserved between
+        // calls), and the forward outputs, which live outside, are closed as the sweep passes them.
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
             Result r = sweep(plan, input, targets);
             Map<String, INDArray> layers = new LinkedHashMap<>();
@@ -114,11 +115,9 @@ public final class Engine {
     private static final String WORKSPACE_ID = "dtd4j-explain";
     private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
             .initialSize(0)
-            .policyAllocation(AllocationPolicy.OVERALLOCATE)
-            .overallocationLimit(0.1)
-            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyLearning(LearningPolicy.NONE)
             .policyReset(ResetPolicy.BLOCK_LEFT)
-            .policySpill(SpillPolicy.REALLOCATE)
+            .policySpill(SpillPolicy.EXTERNAL)
             .build();
 
     private static final String NODE_WORKSPACE_ID = "dtd4j-node";
