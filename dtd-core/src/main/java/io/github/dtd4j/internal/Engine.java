@@ -91,10 +91,7 @@ public final class Engine {
             Map<String, INDArray> out = new HashMap<>();
             out.put(g.inputName(), x);
             for (Node n : g.nodes()) {
-                List<INDArray> in = new ArrayList<>(n.inputs().size());
-                for (String i : n.inputs()) {
-                    in.add(out.get(i));
-                }
+                List<INDArray> in = Forward.inputsOf(n, out);
                 try (MemoryWorkspace nodeWs = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
                         NODE_WORKSPACE_ID)) {
                     out.put(n.name(), Forward.apply(n.layer(), in).detach());
@@ -171,10 +168,7 @@ public final class Engine {
         for (int k = nodes.size() - 1; k >= 0; k--) {
             Node node = nodes.get(k);
             INDArray r = relevance.remove(node.name());
-            List<INDArray> ins = new ArrayList<>(node.inputs().size());
-            for (String i : node.inputs()) {
-                ins.add(out.get(i));
-            }
+            List<INDArray> ins = Forward.inputsOf(node, out);
             if (r == null) {
                 r = Nd4j.zeros(x.dataType(), out.get(node.name()).shape());
             }
@@ -244,10 +238,7 @@ public final class Engine {
                 out.put(n.name(), y);
                 continue;
             }
-            List<INDArray> in = new ArrayList<>(n.inputs().size());
-            for (String i : n.inputs()) {
-                in.add(out.get(i));
-            }
+            List<INDArray> in = Forward.inputsOf(n, out);
             INDArray y;
             if (onlyAllocatesItsOutput(n.layer())) {
                 // computed straight into memory of its own: no copy out of a workspace

@@ -47,13 +47,18 @@ public final class Forward {
         Map<String, INDArray> out = new LinkedHashMap<>();
         out.put(graph.inputName(), x);
         for (Node n : graph.nodes()) {
-            List<INDArray> in = new ArrayList<>(n.inputs().size());
-            for (String i : n.inputs()) {
-                in.add(out.get(i));
-            }
-            out.put(n.name(), apply(n.layer(), in));
+            out.put(n.name(), apply(n.layer(), inputsOf(n, out)));
         }
         return out;
+    }
+
+    /** {@return a node's inputs, in order, from the outputs computed so far} @param n node @param out outputs */
+    static List<INDArray> inputsOf(Node n, Map<String, INDArray> out) {
+        List<INDArray> in = new ArrayList<>(n.inputs().size());
+        for (String i : n.inputs()) {
+            in.add(out.get(i));
+        }
+        return in;
     }
 
     /** {@return the graph's output for {@code x}} @param graph graph @param x input */
