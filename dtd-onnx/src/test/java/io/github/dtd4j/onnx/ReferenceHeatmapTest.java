@@ -1,7 +1,5 @@
 package io.github.dtd4j.onnx;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.SumSplit;
@@ -40,20 +38,7 @@ class ReferenceHeatmapTest {
             try (Explanation e = ex.explain(x)) {
                 double[][] ref = ReferenceGraph.inputRelevance(run, x, e.targets(), first, 0, 1,
                         split == SumSplit.POSITIVE, 1e-6);
-                INDArray got = e.inputRelevance().reshape('c', new long[]{x.size(0), x.length() / x.size(0)});
-                for (int b = 0; b < ref.length; b++) {
-                    double scale = 0;
-                    for (double v : ref[b]) {
-                        scale = Math.max(scale, Math.abs(v));
-                    }
-                    assertThat(scale).as("%s: a heatmap that is not all zero", name).isPositive();
-                    double worst = 0;
-                    for (int p = 0; p < ref[b].length; p++) {
-                        worst = Math.max(worst, Math.abs(got.getDouble(b, p) - ref[b][p]));
-                    }
-                    assertThat(worst).as("%s, %s split, element %d: largest |library − reference| (max |R| = %s)",
-                            name, split, b, scale).isLessThanOrEqualTo(1e-9 * scale);
-                }
+                ReferenceGraph.assertAgrees(name + ", " + split + " split", e.inputRelevance(), ref, 1e-9, true);
             }
         }
     }

@@ -140,4 +140,41 @@ public final class ReferenceGraph {
     private static List<double[][]> one(double[][] r) {
         return Collections.singletonList(r);
     }
+
+    /**
+     * Asserts that the library's input relevance equals the reference's, element by element, to {@code rel} times
+     * the largest |R| of each batch element.
+     *
+     * @param what            context for failure messages
+     * @param inputRelevance  the library's, shaped like the input
+     * @param reference       {@link #inputRelevance}'s result
+     * @param rel             relative tolerance
+     * @param requireNonZero  also assert that every element's reference heatmap is not all zero
+     */
+    public static void assertAgrees(String what, INDArray inputRelevance, double[][] reference, double rel,
+                                    boolean requireNonZero) {
+        double[][] got = ReferenceLrp.readBatch(inputRelevance);
+        for (int b = 0; b < reference.length; b++) {
+            double scale = Arrays.stream(reference[b]).map(Math::abs).max().orElse(0);
+            if (requireNonZero) {
+                org.assertj.core.api.Assertions.assertThat(scale).as("%s, element %d: a heatmap that is not all zero",
+                        what, b).isPositive();
+            }
+            int worst = 0;
+            for (int p = 1; p < reference[b].length; p++) {
+                double d = Math.abs(got[b][p] - reference[b][p]);
+                if (Double.isNaN(d)) {
+                    worst = p; // fails the assertion below
+                    break;
+                }
+                if (d > Math.abs(got[b][worst] - reference[b][worst])) {
+                    worst = p;
+                }
+            }
+            org.assertj.core.api.Assertions.assertThat(Math.abs(got[b][worst] - reference[b][worst])).as("%s, element "
+                    + "%d, largest difference at pixel %d: library %s, reference %s (max |R| %s)", what, b, worst,
+                    got[b][worst], reference[b][worst], scale)
+                    .isLessThanOrEqualTo(rel * Math.max(requireNonZero ? 0 : 1e-12, scale));
+        }
+    }
 }

@@ -260,16 +260,8 @@ class ResidualProperties {
                     try (Explanation e = ex.explain(n.x())) {
                         double[][] ref = ReferenceGraph.inputRelevance(n.graph(), n.x(), e.targets(), zBoxFirst ? "stem" : null,
                                 n.low(), n.high(), split == SumSplit.POSITIVE, 1e-12);
-                        double[][] got = ReferenceLrp.readBatch(e.inputRelevance());
-                        for (int b = 0; b < ref.length; b++) {
-                            double scale = Math.max(1e-12, java.util.Arrays.stream(ref[b]).map(Math::abs).max()
-                                    .orElse(0));
-                            for (int p = 0; p < ref[b].length; p++) {
-                                assertThat(Math.abs(got[b][p] - ref[b][p])).as("%s, %s split, zBoxFirst=%s, element %d,"
-                                        + " pixel %d: library %s, reference %s", n, split, zBoxFirst, b, p, got[b][p],
-                                        ref[b][p]).isLessThanOrEqualTo(1e-9 * scale);
-                            }
-                        }
+                        ReferenceGraph.assertAgrees(n + ", " + split + " split, zBoxFirst=" + zBoxFirst,
+                                e.inputRelevance(), ref, 1e-9, false);
                     }
                 }
             }
