@@ -1,5 +1,6 @@
 package io.github.dtd4j.io;
 
+import io.github.dtd4j.ModelFormatException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,6 @@
 package io.github.dtd4j.dl4j;
 
+import io.github.dtd4j.UnsupportedModelException;
 import io.github.dtd4j.Dtd4jException;
 import io.github.dtd4j.InvalidGraphException;
 import io.github.dtd4j.graph.Add;
@@ -129,7 +130,7 @@ final class Converter {
     private final Map<String, Layer> layers = new HashMap<>();
     private final Map<String, Integer> consumers = new HashMap<>();
     private final Set<String> dl4jNames = new HashSet<>();
-    private final List<UnsupportedModelException.Item> problems = new ArrayList<>();
+    private final List<UnsupportedModelException.Part> problems = new ArrayList<>();
     private final List<String> removed = new ArrayList<>();
     private final List<String> rewritten = new ArrayList<>();
 
@@ -215,11 +216,11 @@ final class Converter {
         }
         Out out = outs.get(outputName);
         if (problems.isEmpty() && out != null && out.pad() != null) {
-            problems.add(new UnsupportedModelException.Item(outputName, "ZeroPaddingLayer",
+            problems.add(new UnsupportedModelException.Part(outputName, "ZeroPaddingLayer",
                     "zero padding as the network's output cannot be folded into a following layer"));
         }
         if (problems.isEmpty() && out != null && out.node().equals(inputName)) {
-            problems.add(new UnsupportedModelException.Item(outputName, "output",
+            problems.add(new UnsupportedModelException.Part(outputName, "output",
                     "the network's output is its input: there is no layer to explain"));
         }
         if (!problems.isEmpty()) {
@@ -237,7 +238,7 @@ final class Converter {
     }
 
     private void problem(Source s, String detail) {
-        problems.add(new UnsupportedModelException.Item(s.dl4jName(), typeName(s.conf()), detail));
+        problems.add(new UnsupportedModelException.Part(s.dl4jName(), typeName(s.conf()), detail));
     }
 
     private static String typeName(Object conf) {

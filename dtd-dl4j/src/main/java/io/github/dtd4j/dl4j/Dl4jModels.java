@@ -1,9 +1,10 @@
 package io.github.dtd4j.dl4j;
 
+import io.github.dtd4j.UnsupportedModelException;
 import io.github.dtd4j.Dtd4jException;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.io.ModelFormatException;
+import io.github.dtd4j.ModelFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -159,7 +160,7 @@ public final class Dl4jModels {
         String source = "DL4J ComputationGraph (" + conf.getVertices().size() + " vertices, " + net.numParams()
                 + " parameters, " + conf.getDataType() + ")";
         if (ins.size() != 1 || outs.size() != 1) {
-            throw new UnsupportedModelException(source, List.of(new UnsupportedModelException.Item(
+            throw new UnsupportedModelException(source, List.of(new UnsupportedModelException.Part(
                     String.join(",", ins) + " -> " + String.join(",", outs), "ComputationGraph",
                     ins.size() + " inputs and " + outs.size() + " outputs; dtd4j explains models with one of each")));
         }

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.internal.Forward;
-import io.github.dtd4j.io.ModelFormatException;
+import io.github.dtd4j.ModelFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,5 +1,6 @@
 package io.github.dtd4j.dl4j;
 
+import io.github.dtd4j.UnsupportedModelException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -38,26 +39,24 @@ class UnsupportedModelTest {
         UnsupportedModelException e = catchThrowableOfType(UnsupportedModelException.class,
                 () -> Dl4jModels.from(net, Shape.of(8)));
         assertThat(e).isInstanceOf(Dtd4jException.class);
-        assertThat(e.items()).extracting(UnsupportedModelException.Item::name)
+        assertThat(e.parts()).extracting(UnsupportedModelException.Part::node)
                 .contains("layer0", "layer1", "layer2");
-        assertThat(e.items()).anySatisfy(i -> {
-            assertThat(i.name()).isEqualTo("layer0");
-            assertThat(i.type()).isEqualTo("DenseLayer");
-            assertThat(i.detail()).contains("activation sigmoid");
+        assertThat(e.parts()).anySatisfy(i -> {
+            assertThat(i.node()).isEqualTo("layer0");
+            assertThat(i.operator()).isEqualTo("DenseLayer");
+            assertThat(i.reason()).contains("activation sigmoid");
         });
-        assertThat(e.items()).anySatisfy(i -> {
-            assertThat(i.name()).isEqualTo("layer1");
-            assertThat(i.type()).isEqualTo("LSTM");
-            assertThat(i.detail()).contains("layer type not supported").contains("tanh");
+        assertThat(e.parts()).anySatisfy(i -> {
+            assertThat(i.node()).isEqualTo("layer1");
+            assertThat(i.operator()).isEqualTo("LSTM");
+            assertThat(i.reason()).contains("layer type not supported").contains("tanh");
         });
         assertThat(e.getMessage())
                 .startsWith("DL4J MultiLayerNetwork")
                 .contains("'layer0' (DenseLayer): activation sigmoid")
                 .contains("'layer1' (LSTM): layer type not supported (activation tanh)")
                 .contains("'layer2' (RnnOutputLayer)");
-        assertThat(e).isInstanceOf(io.github.dtd4j.io.UnsupportedModelException.class);
-        assertThat(((io.github.dtd4j.io.UnsupportedModelException) e).parts())
-                .anySatisfy(p -> assertThat(p).contains("'layer1' (LSTM)"));
+        assertThat(e.parts()).anySatisfy(p -> assertThat(p.toString()).contains("'layer1' (LSTM)"));
     }
 
     @Test
@@ -78,7 +77,7 @@ class UnsupportedModelTest {
         net.init();
         UnsupportedModelException e = catchThrowableOfType(UnsupportedModelException.class,
                 () -> Dl4jModels.from(net, Shape.of(2, 6, 6)));
-        assertThat(e.items()).extracting(UnsupportedModelException.Item::toString).containsExactly(
+        assertThat(e.parts()).extracting(UnsupportedModelException.Part::toString).containsExactly(
                 "'conv' (ConvolutionLayer): activation tanh is not supported (only identity, ReLU, and softmax at the "
                         + "output)",
                 "'product' (ElementWiseVertex): element-wise Product is not supported (only Add)",

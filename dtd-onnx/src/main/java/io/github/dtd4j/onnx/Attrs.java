@@ -1,5 +1,6 @@
 package io.github.dtd4j.onnx;
 
+import io.github.dtd4j.ModelFormatException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -9,12 +10,12 @@ import onnx.OnnxMl.AttributeProto.AttributeType;
 import onnx.OnnxMl.NodeProto;
 import onnx.OnnxMl.TensorProto;
 
-/** Typed access to one node's attributes; a wrong type or a duplicate is an {@link InvalidModelException}. */
+/** Typed access to one node's attributes; a wrong type or a duplicate is an {@link ModelFormatException}. */
 final class Attrs {
     private final Map<String, AttributeProto> map = new HashMap<>();
-    private final Function<String, InvalidModelException> invalid;
+    private final Function<String, ModelFormatException> invalid;
 
-    Attrs(NodeProto node, Function<String, InvalidModelException> invalid) {
+    Attrs(NodeProto node, Function<String, ModelFormatException> invalid) {
         this.invalid = invalid;
         for (AttributeProto a : node.getAttributeList()) {
             if (map.put(a.getName(), a) != null) {

@@ -1,5 +1,7 @@
 package io.github.dtd4j.onnx;
 
+import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.UnsupportedModelException;
 import io.github.dtd4j.InvalidGraphException;
 import io.github.dtd4j.graph.Add;
 import io.github.dtd4j.graph.AvgPool2d;
@@ -20,7 +22,6 @@ import io.github.dtd4j.graph.Relu;
 import io.github.dtd4j.graph.Reshape;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.graph.SumPool;
-import io.github.dtd4j.onnx.UnsupportedModelException.UnsupportedNode;
 import io.github.dtd4j.onnx.Value.Act;
 import io.github.dtd4j.onnx.Value.Padded;
 import io.github.dtd4j.onnx.Value.Poisoned;
@@ -107,7 +108,7 @@ final class OnnxImporter {
     private final List<PNode> nodes = new ArrayList<>();
     private final Map<String, PNode> byName = new HashMap<>();
     private final Set<String> names = new HashSet<>();
-    private final List<UnsupportedNode> unsupported = new ArrayList<>();
+    private final List<UnsupportedModelException.Part> unsupported = new ArrayList<>();
     private final Map<String, String> provenance = new LinkedHashMap<>();
     private int foldedNodes;
     private NodeProto current;
@@ -137,7 +138,7 @@ final class OnnxImporter {
         readInput();
         boolean[] skip = checkOperators(order);
         if (opset < MIN_OPSET || opset > MAX_OPSET) {
-            unsupported.add(0, new UnsupportedNode("(model)", "", DEFAULT_DOMAIN, opset, "opset " + opset + " of "
+            unsupported.add(0, part("(model)", "", DEFAULT_DOMAIN, opset, "opset " + opset + " of "
                     + DEFAULT_DOMAIN + " is outside the supported range " + MIN_OPSET + "-" + MAX_OPSET
                     + "; re-export the model with an opset in that range"));
             throw new UnsupportedModelException(source, unsupported);
@@ -165,7 +166,7 @@ final class OnnxImporter {
                 unsupported.add(unsupportedNode(n, e.getMessage()));
                 poisonOutputs(n);
             } catch (InvalidGraphException e) {
-                throw new InvalidModelException(source + ": " + where(n) + e.getMessage(), e);
+                throw new ModelFormatException(source + ": " + where(n) + e.getMessage(), e);
             }
         }
         current = null;
@@ -205,7 +206,7 @@ final class OnnxImporter {
             sources.add(t.getName());
         }
         if (graph.getSparseInitializerCount() > 0) {
-            throw new UnsupportedModelException(source, List.of(new UnsupportedNode("(model)", "", DEFAULT_DOMAIN,
+            throw new UnsupportedModelException(source, List.of(part("(model)", "", DEFAULT_DOMAIN,
                     opset, "sparse initializers are not supported")));
         }
         for (ValueInfoProto in : graph.getInputList()) {
@@ -293,7 +294,7 @@ final class OnnxImporter {
         if (inputs.size() > 1 || graph.getOutputCount() != 1) {
             List<String> in = inputs.stream().map(ValueInfoProto::getName).toList();
             List<String> out = graph.getOutputList().stream().map(ValueInfoProto::getName).toList();
-            throw new UnsupportedModelException(source, List.of(new UnsupportedNode("(model)", "", DEFAULT_DOMAIN,
+            throw new UnsupportedModelException(source, List.of(part("(model)", "", DEFAULT_DOMAIN,
                     opset, "dtd4j imports models with one input and one output; this one has inputs " + in
                     + " and outputs " + out)));
         }
@@ -312,7 +313,7 @@ final class OnnxImporter {
         } else if (elem == OnnxTensors.DOUBLE) {
             dtype = DataType.DOUBLE;
         } else {
-            throw new UnsupportedModelException(source, List.of(new UnsupportedNode("(model)", "", DEFAULT_DOMAIN,
+            throw new UnsupportedModelException(source, List.of(part("(model)", "", DEFAULT_DOMAIN,
                     opset, "graph input '" + inputName + "' has element type " + OnnxTensors.typeName(elem)
                     + "; dtd4j imports FLOAT and DOUBLE models")));
         }
@@ -322,7 +323,7 @@ final class OnnxImporter {
         TensorShapeProto shape = type.getTensorType().getShape();
         int rank = shape.getDimCount();
         if (rank < 2) {
-            throw new UnsupportedModelException(source, List.of(new UnsupportedNode("(model)", "", DEFAULT_DOMAIN,
+            throw new UnsupportedModelException(source, List.of(part("(model)", "", DEFAULT_DOMAIN,
                     opset, "graph input '" + inputName + "' has rank " + rank + "; dtd4j needs [batch, ...]")));
         }
         long[] dims = new long[rank - 1];
@@ -376,14 +377,14 @@ final class OnnxImporter {
         try {
             v = value(out);
         } catch (NotSupported e) {
-            unsupported.add(new UnsupportedNode(out, "", DEFAULT_DOMAIN, opset, e.getMessage()));
+            unsupported.add(part(out, "", DEFAULT_DOMAIN, opset, e.getMessage()));
             return null;
         }
         if (v instanceof Act a) {
             return a;
         }
         if (v instanceof Padded) {
-            unsupported.add(new UnsupportedNode(out, "Pad", DEFAULT_DOMAIN, opset, "a Pad whose result is the "
+            unsupported.add(part(out, "Pad", DEFAULT_DOMAIN, opset, "a Pad whose result is the "
                     + "model's output"));
         } else if (v instanceof Const) {
             throw invalid("its output '" + out + "' is a constant that does not depend on the input");
@@ -422,7 +423,7 @@ final class OnnxImporter {
         try {
             return b.output(out.node()).build();
         } catch (InvalidGraphException e) {
-            throw new InvalidModelException(source + ": " + e.getMessage(), e);
+            throw new ModelFormatException(source + ": " + e.getMessage(), e);
         }
     }
 
@@ -1495,9 +1496,9 @@ final class OnnxImporter {
         return n.getDomain().isEmpty() ? DEFAULT_DOMAIN : n.getDomain();
     }
 
-    private UnsupportedNode unsupportedNode(NodeProto n, String reason) {
+    private UnsupportedModelException.Part unsupportedNode(NodeProto n, String reason) {
         String domain = domainOf(n);
-        return new UnsupportedNode(display(n), n.getOpType(), domain, opsets.getOrDefault(domain, 0L), reason);
+        return part(display(n), n.getOpType(), domain, opsets.getOrDefault(domain, 0L), reason);
     }
 
     private boolean readsPoison(NodeProto n) {
@@ -1548,8 +1549,13 @@ final class OnnxImporter {
         return "node '" + display(n) + "' (" + n.getOpType() + "): ";
     }
 
-    private InvalidModelException invalid(String message) {
+    private ModelFormatException invalid(String message) {
         String at = current != null && !message.startsWith("node '") ? where(current) : "";
-        return new InvalidModelException(source + ": " + at + message);
+        return new ModelFormatException(source + ": " + at + message);
+    }
+
+    /** {@return one unsupported node, its version as "domain opset N"} */
+    static UnsupportedModelException.Part part(String node, String opType, String domain, long opset, String reason) {
+        return new UnsupportedModelException.Part(node, opType, domain + " opset " + opset, reason);
     }
 }

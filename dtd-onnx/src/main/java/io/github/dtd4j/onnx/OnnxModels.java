@@ -1,5 +1,7 @@
 package io.github.dtd4j.onnx;
 
+import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.UnsupportedModelException;
 import io.github.dtd4j.graph.Graph;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,7 +48,7 @@ import org.nd4j.shade.protobuf.InvalidProtocolBufferException;
  * from a {@link Path}). Any other operator, attribute or use makes the import fail with one
  * {@link UnsupportedModelException} that lists every offending node; a malformed file (truncated, not ONNX, a
  * cycle, a dangling edge, a missing initializer, sizes that would need absurd memory) raises an
- * {@link InvalidModelException} naming the file and the node. Nothing runs before the whole model is checked.
+ * {@link ModelFormatException} naming the file and the node. Nothing runs before the whole model is checked.
  *
  * <h2>Node names</h2>
  * A layer that has a weight takes the name of its weight initializer without the {@code .weight} suffix: PyTorch's
@@ -77,7 +79,7 @@ public final class OnnxModels {
      *
      * @param file the {@code .onnx} file
      * @return the layer graph
-     * @throws InvalidModelException     if the file cannot be read or is not a well-formed ONNX model
+     * @throws ModelFormatException     if the file cannot be read or is not a well-formed ONNX model
      * @throws UnsupportedModelException listing every node dtd4j cannot represent
      */
     public static Graph load(Path file) {
@@ -87,12 +89,12 @@ public final class OnnxModels {
         try {
             long size = Files.size(file);
             if (size > MAX_FILE_BYTES) {
-                throw new InvalidModelException(source + ": " + size + " bytes is more than an ONNX file without "
+                throw new ModelFormatException(source + ": " + size + " bytes is more than an ONNX file without "
                         + "external data can hold (" + MAX_FILE_BYTES + ")");
             }
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new InvalidModelException(source + ": cannot read the file: " + e, e);
+            throw new ModelFormatException(source + ": cannot read the file: " + e, e);
         }
         Path dir = file.toAbsolutePath().getParent();
         return load(bytes, source, dir);
@@ -104,7 +106,7 @@ public final class OnnxModels {
      *
      * @param in the model's bytes
      * @return the layer graph
-     * @throws InvalidModelException     if the stream cannot be read or is not a well-formed ONNX model
+     * @throws ModelFormatException     if the stream cannot be read or is not a well-formed ONNX model
      * @throws UnsupportedModelException listing every node dtd4j cannot represent
      */
     public static Graph load(InputStream in) {
@@ -113,10 +115,10 @@ public final class OnnxModels {
         try {
             bytes = in.readNBytes((int) MAX_FILE_BYTES + 1);
         } catch (IOException e) {
-            throw new InvalidModelException("(stream): cannot read the model: " + e, e);
+            throw new ModelFormatException("(stream): cannot read the model: " + e, e);
         }
         if (bytes.length > MAX_FILE_BYTES) {
-            throw new InvalidModelException("(stream): more than " + MAX_FILE_BYTES + " bytes");
+            throw new ModelFormatException("(stream): more than " + MAX_FILE_BYTES + " bytes");
         }
         return load(bytes, "(stream)", null);
     }
@@ -126,7 +128,7 @@ public final class OnnxModels {
      *
      * @param bytes the serialised {@code ModelProto}; not modified
      * @return the layer graph
-     * @throws InvalidModelException     if the bytes are not a well-formed ONNX model
+     * @throws ModelFormatException     if the bytes are not a well-formed ONNX model
      * @throws UnsupportedModelException listing every node dtd4j cannot represent
      */
     public static Graph load(byte[] bytes) {
@@ -141,16 +143,16 @@ public final class OnnxModels {
 
     static ModelProto parse(byte[] bytes, String source) {
         if (bytes.length == 0) {
-            throw new InvalidModelException(source + ": is empty");
+            throw new ModelFormatException(source + ": is empty");
         }
         try {
             return ModelProto.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw new InvalidModelException(source + ": not a valid ONNX model (the protobuf cannot be parsed: "
+            throw new ModelFormatException(source + ": not a valid ONNX model (the protobuf cannot be parsed: "
                     + e.getMessage() + "); is the file truncated?", e);
         } catch (RuntimeException e) {
             // protobuf signals some malformed inputs with unchecked exceptions; never let them leak
-            throw new InvalidModelException(source + ": not a valid ONNX model (the protobuf cannot be parsed: " + e
+            throw new ModelFormatException(source + ": not a valid ONNX model (the protobuf cannot be parsed: " + e
                     + ")", e);
         }
     }

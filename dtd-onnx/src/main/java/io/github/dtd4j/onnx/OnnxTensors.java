@@ -1,5 +1,6 @@
 package io.github.dtd4j.onnx;
 
+import io.github.dtd4j.ModelFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -56,7 +57,7 @@ final class OnnxTensors {
      * @param what   what it is, for messages ("initializer 'fc.weight'")
      * @param origin the name layers using it may be named after, or null
      * @return the constant
-     * @throws InvalidModelException if its sizes and data disagree or its external file is missing
+     * @throws ModelFormatException if its sizes and data disagree or its external file is missing
      * @throws NotSupported          for data types other than float, double and integers
      */
     Const decode(TensorProto t, String what, String origin) {
@@ -231,7 +232,7 @@ final class OnnxTensors {
             buf.flip();
             return buf;
         } catch (IOException e) {
-            throw new InvalidModelException(source + ": " + what + ": cannot read external file '" + location + "': "
+            throw new ModelFormatException(source + ": " + what + ": cannot read external file '" + location + "': "
                     + e, e);
         }
     }
@@ -262,7 +263,7 @@ final class OnnxTensors {
         };
     }
 
-    private InvalidModelException invalid(String message) {
-        return new InvalidModelException(source + ": " + message);
+    private ModelFormatException invalid(String message) {
+        return new ModelFormatException(source + ": " + message);
     }
 }

@@ -1,6 +1,5 @@
-package io.github.dtd4j.io;
+package io.github.dtd4j;
 
-import io.github.dtd4j.Dtd4jException;
 
 /** A file cannot be read as what it claims to be: truncated, corrupt, an unsupported variant or absurd sizes. */
 public class ModelFormatException extends Dtd4jException {
