@@ -1,13 +1,15 @@
 package io.github.dtd4j;
 
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Graph;
-import io.github.dtd4j.internal.Engine;
-import io.github.dtd4j.internal.Plan;
+import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.graph.Rewrites;
+import io.github.dtd4j.internal.Forward;
 import io.github.dtd4j.spi.Rule;
-import java.util.ArrayList;
 import java.util.List;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Explains a model's decisions by Deep Taylor Decomposition / Layer-wise Relevance Propagation.
@@ -20,24 +22,30 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * INDArray heatmap = e.heatmap();
  * }</pre>
  *
- * <p>An explainer is immutable and thread-safe: every {@code with}-style method ({@link #rule}, {@link #dtype},
- * ...) returns a new explainer, and one explainer may serve {@link #explain} calls from many threads. It is
- * strict: before anything runs, every Dense/Conv2d must have a rule, or one {@link ConfigurationException} lists
- * every layer without one. The first {@code explain} (or {@link #coverage()}) compiles the settings once: weights
- * cast to the dtype, BatchNorm folded, rules chosen, derived weights cached.
+ * <p>Every node gets a rule through selectors ({@link #rule(Selector, Rule)}); linear layers must be given one,
+ * every other kind has a default ({@link Propagations}). The precedence of selectors is in {@link Selector}.
+ *
+ * <p>An explainer is immutable and thread-safe: every setting method returns a new explainer, and one explainer
+ * may serve {@link #explain} calls from many threads. It is strict: before anything runs, every Dense/Conv2d must
+ * have a rule, or one {@link ConfigurationException} lists every node without one. The first {@code explain} (or
+ * {@link #coverage()}, {@link #compile()}) compiles the settings once: it takes its own copy of the model's
+ * weights in the precision, folds BatchNorm, chooses the rules; so changing the model's arrays afterwards changes
+ * nothing in this explainer (a new explainer sees the change).
  */
 public final class Explainer {
     private final Graph graph;
-    private final Plan.Settings settings;
+    private final Settings settings;
+    private volatile Plan.Prepared prepared;
     private volatile Plan plan;
 
-    private Explainer(Graph graph, Plan.Settings settings) {
+    private Explainer(Graph graph, Settings settings, Plan.Prepared prepared) {
         this.graph = graph;
         this.settings = settings;
+        this.prepared = prepared;
     }
 
     /**
-     * {@return an explainer for a graph, with no rules yet, float32, RULES-SPEC defaults}
+     * {@return an explainer for a graph, with no rules yet, float32, the defaults of docs/conventions.md}
      *
      * @param graph the model; never modified
      */
@@ -45,58 +53,46 @@ public final class Explainer {
         if (graph == null) {
             throw new ConfigurationException("Explainer.of: the graph is null");
         }
-        return new Explainer(graph, new Plan.Settings(List.of(), BiasPolicy.RULE_DEFAULT, 1e-6,
-                MaxPoolMode.WINNER_TAKES_ALL, SumSplit.SIGNED, BatchNormMode.FOLD, BatchNormMode.BYPASS, DataType.FLOAT, false));
+        return new Explainer(graph, Settings.DEFAULTS, null);
     }
 
-    private static <T> T require(T value) {
+    private static <T> T require(T value, String what) {
         if (value == null) {
-            throw new ConfigurationException("Explainer: a setting was null");
+            throw new ConfigurationException("Explainer: " + what + " is null");
         }
         return value;
     }
 
-    private Explainer with(Plan.Settings s) {
-        return new Explainer(graph, s);
+    private Explainer with(Settings s) {
+        // the copied, rewritten graph is shared while the settings that shape it stay the same
+        return new Explainer(graph, s, s.sameGraph(settings) ? prepared : null);
     }
 
-    private Explainer withAssignments(List<Preset.Assignment> more) {
-        List<Preset.Assignment> all = new ArrayList<>(settings.assignments());
-        all.addAll(more);
-        Plan.Settings s = settings;
-        return with(new Plan.Settings(all, s.biasPolicy(), s.stabilizer(), s.maxPool(), s.sumSplit(), s.batchNorm(),
-                s.batchNormFallback(), s.dtype(), s.recordLayers()));
-    }
-
-    /** {@return a copy that applies {@code rule} to every rule-taking layer not matched more specifically} */
+    /** {@return a copy that applies {@code rule} to every node whose kind it accepts, unless matched more specifically} */
     public Explainer rule(Rule rule) {
         return rule(Selector.all(), rule);
     }
 
     /**
-     * {@return a copy that applies {@code rule} to the layers {@code selector} picks}; the most specific selector
-     * wins (name, then first, then type, then all), and among equals the one added last
+     * {@return a copy that applies {@code rule} to the nodes {@code selector} picks and the rule accepts}; the most
+     * specific selector wins, and among equals the one added last ({@link Selector})
      *
-     * @param selector which layers
+     * @param selector which nodes
      * @param rule     which rule
      */
     public Explainer rule(Selector selector, Rule rule) {
-        require(selector);
-        require(rule);
-        return withAssignments(List.of(Preset.Assignment.of(selector, rule)));
+        return with(settings.withAssignments(List.of(Preset.Assignment.of(require(selector, "the selector"),
+                require(rule, "the rule")))));
     }
 
     /** {@return a copy with a preset's assignments added} @param preset e.g. {@code Presets.dtd(...)} */
     public Explainer preset(Preset preset) {
-        require(preset);
-        return withAssignments(preset.assignments());
+        return with(settings.withAssignments(require(preset, "the preset").assignments()));
     }
 
     /** {@return a copy with another bias policy} @param policy RULE_DEFAULT or IGNORE */
     public Explainer biasPolicy(BiasPolicy policy) {
-        Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), require(policy), s.stabilizer(), s.maxPool(),
-                s.sumSplit(), s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
+        return with(settings.withBiasPolicy(require(policy, "the bias policy")));
     }
 
     /** {@return a copy with another stabilizer ε (default 1e-6)} @param epsilon finite, ≥ 0 */
@@ -104,28 +100,29 @@ public final class Explainer {
         if (!(epsilon >= 0) || Double.isInfinite(epsilon)) {
             throw new ConfigurationException("stabilizer must be finite and >= 0, got " + epsilon);
         }
-        Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), epsilon, s.maxPool(), s.sumSplit(), s.batchNorm(),
-                s.batchNormFallback(), s.dtype(), s.recordLayers()));
-    }
-
-    /** {@return a copy with another max-pooling treatment} @param mode winner-take-all (default) or proportional */
-    public Explainer maxPool(MaxPoolMode mode) {
-        Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), require(mode),
-                s.sumSplit(), s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
+        return with(settings.withStabilizer(epsilon));
     }
 
     /**
-     * {@return a copy with another split at sums}: residual Add, sum/average pooling, proportional max-pooling
+     * {@return a copy with another default for max-pooling}: a preset of {@link Propagations#winnerTakesAll()}
+     * (default) or {@link Propagations#maxPoolAsSum()}; a selector can still give single nodes another rule
      *
-     * @param split SIGNED (RULES-SPEC default) or POSITIVE (z⁺ on the sum: relevance stays positive, and with
-     *              biases ignored the pixels receive the whole logit in residual and dense-block networks too)
+     * @param mode winner-take-all or proportional
+     */
+    public Explainer maxPool(MaxPoolMode mode) {
+        return with(settings.withMaxPool(require(mode, "the max-pool mode")));
+    }
+
+    /**
+     * {@return a copy with another default split at sums}: residual Add, sum/average pooling, proportional
+     * max-pooling; a preset of {@link Propagations#proportional()} (default) or
+     * {@link Propagations#proportionalPositive()}
+     *
+     * @param split SIGNED (default) or POSITIVE (z⁺ on the sum: relevance stays positive, and with biases ignored
+     *              the pixels receive the whole logit in residual and dense-block networks too)
      */
     public Explainer sumSplit(SumSplit split) {
-        Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(), require(split),
-                s.batchNorm(), s.batchNormFallback(), s.dtype(), s.recordLayers()));
+        return with(settings.withSumSplit(require(split, "the sum split")));
     }
 
     /**
@@ -148,26 +145,29 @@ public final class Explainer {
         if (fallback == BatchNormMode.FOLD) {
             throw new ConfigurationException("the fallback for BatchNorms that cannot be folded must be BYPASS or AFFINE");
         }
-        Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(),
-                s.sumSplit(), require(mode), require(fallback), s.dtype(), s.recordLayers()));
+        return with(settings.withBatchNorm(require(mode, "the BatchNorm mode"), require(fallback, "the fallback")));
     }
 
-    /** {@return a copy computing in another dtype} @param dtype FLOAT (default) or DOUBLE */
-    public Explainer dtype(DataType dtype) {
-        if (dtype != DataType.FLOAT && dtype != DataType.DOUBLE) {
-            throw new ConfigurationException("dtype must be FLOAT or DOUBLE, got " + dtype);
-        }
-        Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(), s.sumSplit(), s.batchNorm(),
-                s.batchNormFallback(), dtype, s.recordLayers()));
+    /** {@return a copy computing in another precision} @param precision FLOAT32 (default) or FLOAT64 */
+    public Explainer precision(Precision precision) {
+        return with(settings.withPrecision(require(precision, "the precision")));
     }
 
     /** {@return a copy that keeps the relevance at every node's output in each explanation} @param record on/off */
     public Explainer recordLayers(boolean record) {
-        Plan.Settings s = settings;
-        return with(new Plan.Settings(s.assignments(), s.biasPolicy(), s.stabilizer(), s.maxPool(), s.sumSplit(), s.batchNorm(),
-                s.batchNormFallback(), s.dtype(), record));
+        return with(settings.withRecordLayers(record));
+    }
+
+    /**
+     * {@return a copy whose sweep stops at a node's output}: {@link Explanation#inputRelevance()} is then the
+     * relevance at that node's output, and nodes below it are not propagated. Relevance that reaches the input by
+     * paths that bypass the node (a residual shortcut around it) is not part of the result; the ledger's imbalance
+     * shows it.
+     *
+     * @param node a node name; null (or the input's name) for the model's input (the default)
+     */
+    public Explainer stopAt(String node) {
+        return with(settings.withStopAt(node));
     }
 
     /** {@return the assignments so far, in order} */
@@ -175,9 +175,9 @@ public final class Explainer {
         return settings.assignments();
     }
 
-    /** {@return the dtype explanations are computed in} */
-    public DataType dtype() {
-        return settings.dtype();
+    /** {@return the precision explanations are computed in} */
+    public Precision precision() {
+        return settings.precision();
     }
 
     /** {@return the model as given} */
@@ -186,21 +186,70 @@ public final class Explainer {
     }
 
     /**
-     * {@return the graph explanations run on: the model cast to the dtype, BatchNorm folded if so configured}
-     *
-     * @throws ConfigurationException if the settings do not fit the model
+     * {@return the graph explanations run on: the explainer's own copy of the model in its precision, BatchNorm
+     * folded if so configured}
      */
-    public Graph graph() {
-        return plan().graph();
+    public Graph compiledGraph() {
+        return prepared().graph();
     }
 
     /**
-     * {@return which propagation each node gets}
+     * {@return which propagation each node gets, and why}
      *
-     * @throws ConfigurationException listing every layer without a rule
+     * @throws ConfigurationException listing every node without a rule
      */
     public Coverage coverage() {
-        return plan().coverage();
+        return plan().coverage;
+    }
+
+    /**
+     * Compiles the explainer now (it compiles on first use otherwise), so that configuration errors surface here.
+     *
+     * @return this explainer
+     * @throws ConfigurationException listing every node without a rule, unknown node names, rules that do not fit
+     */
+    public Explainer compile() {
+        plan();
+        return this;
+    }
+
+    /**
+     * Checks that the rewrites the explainer applies (BatchNorm folding, the precision cast) leave the model's
+     * output unchanged: runs the model as given and the compiled graph in float64 on a seeded random input. This
+     * is a check to run once for a model one does not trust, not on every explanation: the rewrites are exact up
+     * to float rounding, and the library's tests check them.
+     *
+     * @return the largest absolute difference of the outputs, relative to the largest absolute output
+     * @throws ConfigurationException if it exceeds 1e-5
+     */
+    public double verifyRewrites() {
+        Graph a = Rewrites.copy(graph, Precision.FLOAT64);
+        Graph b = Rewrites.copy(compiledGraph(), Precision.FLOAT64);
+        org.nd4j.linalg.api.rng.Random rng = Nd4j.getRandomFactory().getNewRandomInstance(42);
+        INDArray x = Nd4j.rand(rng, graph.inputShape().withBatch(1)).castTo(Precision.FLOAT64.dataType());
+        INDArray ya = Forward.output(a, x);
+        INDArray yb = Forward.output(b, x);
+        double scale = Math.max(ya.amaxNumber().doubleValue(), 1e-300);
+        double rel = ya.sub(yb).amaxNumber().doubleValue() / scale;
+        if (!(rel <= 1e-5)) {
+            throw new ConfigurationException("the rewrites (" + compiledGraph().provenance() + ") changed the model's "
+                    + "output by " + rel + " relative");
+        }
+        return rel;
+    }
+
+    private Plan.Prepared prepared() {
+        Plan.Prepared p = prepared;
+        if (p == null) {
+            synchronized (this) {
+                p = prepared;
+                if (p == null) {
+                    p = Plan.Prepared.of(graph, settings);
+                    prepared = p;
+                }
+            }
+        }
+        return p;
     }
 
     private Plan plan() {
@@ -209,7 +258,9 @@ public final class Explainer {
             synchronized (this) {
                 p = plan;
                 if (p == null) {
-                    p = Plan.compile(graph, settings);
+                    Plan.Prepared prep = prepared();
+                    Plan.checkExplainableOutput(prep.graph());
+                    p = Plan.compile(prep, settings);
                     plan = p;
                 }
             }
@@ -226,7 +277,7 @@ public final class Explainer {
      * @throws ConfigurationException for missing rules or rules that do not fit
      */
     public Explanation explain(INDArray x) {
-        return toExplanation(Engine.explain(plan(), x, null));
+        return explain(x, Start.topClass());
     }
 
     /**
@@ -237,7 +288,7 @@ public final class Explainer {
      * @return the explanation
      */
     public Explanation explain(INDArray x, int target) {
-        return toExplanation(Engine.explain(plan(), x, new int[]{target}));
+        return explain(x, Start.classes(target));
     }
 
     /**
@@ -255,21 +306,55 @@ public final class Explainer {
             throw new InvalidInputException("targets: 1 class given for a batch of " + x.size(0)
                     + " (use explain(x, int) for one class for all)");
         }
-        return toExplanation(Engine.explain(plan(), x, targets));
+        return explain(x, Start.classes(targets));
+    }
+
+    /**
+     * Explains with a start relevance given at the output: soft targets, one-hot vectors, class A against class B.
+     *
+     * @param x                 {@code [N, ...inputShape]}
+     * @param outputRelevance   {@code [N,K]}, finite; never modified
+     * @return the explanation; its targets are the classes where the start relevance is largest
+     */
+    public Explanation explain(INDArray x, INDArray outputRelevance) {
+        return explain(x, Start.relevance(outputRelevance));
+    }
+
+    /**
+     * Explains from a given start: a class, a relevance tensor at the output, or a relevance tensor at an
+     * intermediate node.
+     *
+     * @param x     {@code [N, ...inputShape]}, finite; never modified
+     * @param start where the sweep starts and with what relevance
+     * @return the explanation
+     */
+    public Explanation explain(INDArray x, Start start) {
+        Engine.Result r = Engine.explain(plan(), x, require(start, "the start"));
+        return new Explanation(r.inputRelevance(), r.logits(), r.targets(), r.ledger(), r.layers(), r.end());
     }
 
     /**
      * {@return the model's output for {@code x}, {@code [N,K]}, computed as {@link #explain} computes it (same
-     * graph, dtype and input checks) but without propagating relevance}
+     * graph, precision and input checks) but without propagating relevance; needs no rules}
      *
      * @param x {@code [N, ...inputShape]}, finite; never modified
      */
     public INDArray forward(INDArray x) {
-        return Engine.forward(plan(), x);
+        Graph g = compiledGraph();
+        return Engine.forward(g, settings.precision(), x);
     }
 
-    private static Explanation toExplanation(Engine.Result r) {
-        return new Explanation(r.inputRelevance(), r.logits(), r.targets(), r.ledger(), r.layers());
+    /**
+     * {@return every node's output for {@code x}, by node name in topological order, the input (cast to the
+     * precision) under the input's name}: the forward pass of the compiled graph, with the same checks as
+     * {@link #forward}; needs no rules. Folded BatchNorms have no entry of their own.
+     *
+     * @param x {@code [N, ...inputShape]}, finite; never modified
+     */
+    public java.util.Map<String, INDArray> activations(INDArray x) {
+        Graph g = compiledGraph();
+        INDArray xc = Engine.checkInput(g, x, settings.precision().dataType());
+        return java.util.Collections.unmodifiableMap(Forward.run(g, xc == x ? x.dup() : xc));
     }
 
     @Override

@@ -17,9 +17,11 @@ public final class Explanation implements AutoCloseable {
     private final int[] targets;
     private final Ledger ledger;
     private final Map<String, INDArray> layerRelevances;
+    private final String end;
 
     Explanation(INDArray inputRelevance, INDArray logits, int[] targets, Ledger ledger,
-                Map<String, INDArray> layerRelevances) {
+                Map<String, INDArray> layerRelevances, String end) {
+        this.end = end;
         this.inputRelevance = inputRelevance;
         this.logits = logits;
         this.targets = targets.clone();
@@ -27,7 +29,10 @@ public final class Explanation implements AutoCloseable {
         this.layerRelevances = Collections.unmodifiableMap(layerRelevances);
     }
 
-    /** {@return the input relevance R_p, same shape as the input, in the computation dtype} */
+    /**
+     * {@return the input relevance R_p, same shape as the input, in the computation precision}; with
+     * {@link Explainer#stopAt}, the relevance at the stop node's output
+     */
     public INDArray inputRelevance() {
         return inputRelevance;
     }
@@ -45,7 +50,15 @@ public final class Explanation implements AutoCloseable {
         return logits;
     }
 
-    /** {@return the explained class of each batch element} */
+    /** {@return where the sweep ended: the input's name, or the node given to {@link Explainer#stopAt}} */
+    public String end() {
+        return end;
+    }
+
+    /**
+     * {@return the explained class of each batch element}; for a relevance tensor given at the output, the class
+     * where it is largest, and −1 for a start at an intermediate node
+     */
     public int[] targets() {
         return targets.clone();
     }

@@ -36,8 +36,8 @@ public final class Ledger {
         return start.clone();
     }
 
-    /** {@return Σ of the input relevance, per batch element} */
-    public double[] inputRelevance() {
+    /** {@return Σ of the relevance where the sweep ended (the input, or the stop node), per batch element} */
+    public double[] inputSums() {
         return input.clone();
     }
 

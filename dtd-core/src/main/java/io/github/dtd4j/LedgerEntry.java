@@ -14,14 +14,52 @@ import java.util.Map;
  * @param out         Σ relevance sent to its inputs
  * @param bias        absorbed by the bias term of the rule's denominators
  * @param stabilizer  absorbed by the stabilizer
- * @param branches    for Add and Concat: Σ relevance sent to each input, by input name; empty otherwise
+ * @param branches    for nodes with several inputs (Add, Concat): Σ relevance sent to each, by input name
  * @param nanos       wall time of the node's propagation in the backward sweep (bookkeeping excluded)
  */
 public record LedgerEntry(String node, String kind, String propagation, double[] in, double[] out, double[] bias,
                           double[] stabilizer, Map<String, double[]> branches, long nanos) {
-    /** Copies the branch map. */
+    /** Copies every array and the branch map: an entry is a value. */
     public LedgerEntry {
-        branches = Map.copyOf(branches);
+        in = in.clone();
+        out = out.clone();
+        bias = bias.clone();
+        stabilizer = stabilizer.clone();
+        Map<String, double[]> copy = new java.util.LinkedHashMap<>();
+        branches.forEach((k, v) -> copy.put(k, v.clone()));
+        branches = java.util.Collections.unmodifiableMap(copy);
+    }
+
+    /** {@return Σ relevance at the node's output, per batch element (a copy)} */
+    @Override
+    public double[] in() {
+        return in.clone();
+    }
+
+    /** {@return Σ relevance sent to its inputs, per batch element (a copy)} */
+    @Override
+    public double[] out() {
+        return out.clone();
+    }
+
+    /** {@return absorbed by the bias term, per batch element (a copy)} */
+    @Override
+    public double[] bias() {
+        return bias.clone();
+    }
+
+    /** {@return absorbed by the stabilizer, per batch element (a copy)} */
+    @Override
+    public double[] stabilizer() {
+        return stabilizer.clone();
+    }
+
+    /** {@return Σ relevance sent to each input of a multi-input node, by input name (copies)} */
+    @Override
+    public Map<String, double[]> branches() {
+        Map<String, double[]> copy = new java.util.LinkedHashMap<>();
+        branches.forEach((k, v) -> copy.put(k, v.clone()));
+        return java.util.Collections.unmodifiableMap(copy);
     }
 
     /** {@return in − out − bias − stabilizer for batch element {@code n}: zero up to float rounding} @param n index */

@@ -1,5 +1,6 @@
 package io.github.dtd4j;
 
+import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.spi.Rule;
 import java.util.List;
 

@@ -29,13 +29,13 @@ final class Models {
     static INDArray input(int batch) {
         Random rng = Nd4j.getRandomFactory().getNewRandomInstance(7);
         INDArray u = Nd4j.rand(rng, new long[]{batch, 3, 224, 224}).castTo(DataType.FLOAT);
-        INDArray mean = Nd4j.create(Rules.IMAGENET_MEAN).castTo(DataType.FLOAT).reshape(1, 3, 1, 1);
-        INDArray std = Nd4j.create(Rules.IMAGENET_STD).castTo(DataType.FLOAT).reshape(1, 3, 1, 1);
+        INDArray mean = Nd4j.create(new double[]{0.485, 0.456, 0.406}).castTo(DataType.FLOAT).reshape(1, 3, 1, 1);
+        INDArray std = Nd4j.create(new double[]{0.229, 0.224, 0.225}).castTo(DataType.FLOAT).reshape(1, 3, 1, 1);
         return u.sub(mean).divi(std);
     }
 
     static Preset preset(String name) {
-        var box = Rules.zBoxNormalized(Rules.IMAGENET_MEAN, Rules.IMAGENET_STD);
+        var box = Rules.zBoxImageNet();
         return switch (name) {
             case "dtd" -> Presets.dtd(box);
             case "epsilon-zplus" -> Presets.epsilonZPlus(0.25);

@@ -1,9 +1,8 @@
 package io.github.dtd4j.benchmarks;
 
 import io.github.dtd4j.graph.Conv2d;
-import io.github.dtd4j.internal.Ops;
 import io.github.dtd4j.rules.Rules;
-import io.github.dtd4j.spi.LayerPropagation;
+import io.github.dtd4j.LayerPropagation;
 import io.github.dtd4j.spi.Rule;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -74,7 +73,7 @@ public class RuleBenchmark {
     public double run() {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS, "bench-rule")) {
             if (impl == null) {
-                return Ops.conv2d(x, conv.weight(), conv.bias(), conv).getDouble(0);
+                return LayerPropagation.forward(conv, java.util.List.of(x)).getDouble(0);
             }
             return LayerPropagation.apply(conv, x, r, impl).relevance().getDouble(0);
         }

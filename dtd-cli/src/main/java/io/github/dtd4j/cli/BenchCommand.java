@@ -4,7 +4,6 @@ import io.github.dtd4j.Backend;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.graph.Graph;
-import io.github.dtd4j.internal.Forward;
 import io.github.dtd4j.io.Npy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,17 +60,15 @@ final class BenchCommand implements Callable<Integer> {
         }
         Explainer ex = r.explainer(g);
         INDArray x = input != null ? Npy.read(input) : synthetic(g, r);
-        Graph run = ex.graph();
-        INDArray xr = x.castTo(ex.dtype());
         for (int i = 0; i < warmup; i++) {
-            Forward.output(run, xr);
+            ex.forward(x);
             ex.explain(x).close();
         }
         double[] fwd = new double[repeat];
         double[] exp = new double[repeat];
         for (int i = 0; i < repeat; i++) {
             long t0 = System.nanoTime();
-            Forward.output(run, xr);
+            ex.forward(x);
             long t1 = System.nanoTime();
             try (Explanation e = ex.explain(x)) {
                 long t2 = System.nanoTime();
@@ -84,7 +81,7 @@ final class BenchCommand implements Callable<Integer> {
                 "{\"model\": \"%s\", \"batch\": %d, \"repeat\": %d, \"dtype\": \"%s\", \"forward_ms_median\": %.3f, "
                         + "\"explain_ms_median\": %.3f, \"explain_over_forward\": %.3f, \"peak_rss_mb\": %d, \"threads\": %s, "
                         + "\"backend\": \"%s\", \"rules\": \"%s\"}%n",
-                model.toString().replace("\\", "/").replace("\"", "'"), x.size(0), repeat, ex.dtype(), median(fwd),
+                model.toString().replace("\\", "/").replace("\"", "'"), x.size(0), repeat, ex.precision().name().toLowerCase(Locale.ROOT), median(fwd),
                 median(exp), median(exp) / median(fwd), peakRssMb(), env.get("omp.threads"),
                 Backend.isOneDnn() ? "nd4j-cpu-onednn" : Backend.nativeLibrary().replace("\\", "/"),
                 ex.coverage().rows().stream().filter(row -> row.propagation().startsWith("rule "))

@@ -1,6 +1,6 @@
 package io.github.dtd4j.cli;
 
-import io.github.dtd4j.Dtd4jException;
+import io.github.dtd4j.errors.Dtd4jException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;

@@ -110,7 +110,7 @@ final class ExplainCommand implements Callable<Integer> {
                 for (int i = 0; i < t.length; i++) {
                     stdout.printf(Locale.ROOT, "%s%s: class %d (%s), logit %.6g, sum of relevance %.6g%n", in.name(),
                             t.length > 1 ? "[" + i + "]" : "", t[i], Labels.name(names, t[i]), scores[i],
-                            e.ledger().inputRelevance()[i]);
+                            e.ledger().inputSums()[i]);
                 }
                 write(e, in, dirOut);
                 ledgers.add(e.ledger().toJson());

@@ -13,7 +13,7 @@ import io.github.dtd4j.rules.ZBoxRule;
 import io.github.dtd4j.spi.Rule;
 import java.util.Arrays;
 import java.util.Locale;
-import org.nd4j.linalg.api.buffer.DataType;
+import io.github.dtd4j.graph.Precision;
 import picocli.CommandLine.Option;
 
 /** The rule options shared by explain, inspect and bench, and how they become an {@link Explainer}. */
@@ -83,10 +83,10 @@ final class RuleOptions {
     /** Bounds implied by the input preprocessing when --low/--high are absent; null if none. */
     double[][] defaultBounds;
 
-    DataType dataType() {
+    Precision precision() {
         return switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "float32", "float" -> DataType.FLOAT;
-            case "float64", "double" -> DataType.DOUBLE;
+            case "float32", "float" -> Precision.FLOAT32;
+            case "float64", "double" -> Precision.FLOAT64;
             default -> throw new CliException("--dtype: expected float32 or float64, got '" + dtype + "'");
         };
     }
@@ -198,6 +198,6 @@ final class RuleOptions {
             case "positive" -> SumSplit.POSITIVE;
             default -> throw new CliException("--sum-split: expected signed or positive, got '" + sumSplit + "'");
         });
-        return ex.dtype(dataType());
+        return ex.precision(precision());
     }
 }

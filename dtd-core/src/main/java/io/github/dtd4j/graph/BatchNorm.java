@@ -1,6 +1,6 @@
 package io.github.dtd4j.graph;
 
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -44,6 +44,16 @@ public record BatchNorm(INDArray gamma, INDArray beta, INDArray mean, INDArray v
     /** {@return the number of channels} */
     public long channels() {
         return gamma.length();
+    }
+
+    /** {@return the per-channel scale of {@code y = x·scale + shift}: {@code γ/√(var+eps)}, a new array} */
+    public INDArray scale() {
+        return gamma.div(org.nd4j.linalg.ops.transforms.Transforms.sqrt(var.add(eps), false));
+    }
+
+    /** {@return the per-channel shift of {@code y = x·scale + shift}: {@code β − mean·scale}, a new array} */
+    public INDArray shift() {
+        return beta.sub(mean.mul(scale()));
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.github.dtd4j.graph;
 
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -137,6 +137,57 @@ public final class Graph {
         return new Graph(inputName, inputShape, nodes, outputName, p);
     }
 
+    /**
+     * {@return the names of every node (and the input) that {@code name} depends on, not itself}
+     *
+     * @param name a node name or the input's name
+     * @throws InvalidGraphException for an unknown name
+     */
+    public Set<String> ancestors(String name) {
+        requireKnown(name);
+        Set<String> out = new HashSet<>();
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>();
+        todo.add(name);
+        while (!todo.isEmpty()) {
+            Node n = byName.get(todo.poll());
+            if (n != null) {
+                for (String i : n.inputs()) {
+                    if (out.add(i)) {
+                        todo.add(i);
+                    }
+                }
+            }
+        }
+        return Set.copyOf(out);
+    }
+
+    /**
+     * {@return the names of every node that depends on {@code name}, not itself}
+     *
+     * @param name a node name or the input's name
+     * @throws InvalidGraphException for an unknown name
+     */
+    public Set<String> descendants(String name) {
+        requireKnown(name);
+        Set<String> out = new HashSet<>();
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>();
+        todo.add(name);
+        while (!todo.isEmpty()) {
+            for (String c : consumers(todo.poll())) {
+                if (out.add(c)) {
+                    todo.add(c);
+                }
+            }
+        }
+        return Set.copyOf(out);
+    }
+
+    private void requireKnown(String name) {
+        if (!inputName.equals(name) && !byName.containsKey(name)) {
+            throw new InvalidGraphException("no node named '" + name + "'");
+        }
+    }
+
     /** {@return the number of parameters (weights, biases, BatchNorm vectors)} */
     public long parameterCount() {
         long n = 0;
@@ -163,6 +214,8 @@ public final class Graph {
             }
         } else if (layer instanceof BatchNorm b) {
             out.addAll(List.of(b.gamma(), b.beta(), b.mean(), b.var()));
+        } else if (layer instanceof CustomLayer c) {
+            out.addAll(c.parameters());
         }
         return out;
     }

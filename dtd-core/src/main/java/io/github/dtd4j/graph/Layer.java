@@ -1,18 +1,19 @@
 package io.github.dtd4j.graph;
 
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import java.util.List;
 
 /**
  * What one node of a {@link Graph} computes. Every implementation is an immutable record validated in its
  * constructor; arrays it holds are never modified by dtd4j.
  *
- * <p>Linear layers ({@link Dense}, {@link Conv2d}) take a propagation rule; every other kind has a fixed
- * propagation (see the library's rule reference).
+ * <p>Every node takes a propagation rule through a selector; the linear layers ({@link Dense}, {@link Conv2d}) must be
+ * given one, every other kind has a default (docs/conventions.md). Kinds defined outside dtd4j implement
+ * {@link CustomLayer}.
  */
 public sealed interface Layer
         permits Dense, Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool, AdaptiveAvgPool2d, SumPool, Relu, BatchNorm,
-                Add, Concat, Flatten, Reshape, Dropout, Identity, LocalResponseNorm {
+                Add, Concat, Flatten, Reshape, Dropout, Identity, LocalResponseNorm, CustomLayer {
 
     /** {@return the kind's short name, used in messages: "Conv2d", "Relu", ...} */
     default String kind() {

@@ -1,6 +1,6 @@
 package io.github.dtd4j.graph;
 
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import java.util.List;
 
 /**

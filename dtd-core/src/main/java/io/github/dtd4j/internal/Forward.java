@@ -53,7 +53,7 @@ public final class Forward {
     }
 
     /** {@return a node's inputs, in order, from the outputs computed so far} @param n node @param out outputs */
-    static List<INDArray> inputsOf(Node n, Map<String, INDArray> out) {
+    public static List<INDArray> inputsOf(Node n, Map<String, INDArray> out) {
         List<INDArray> in = new ArrayList<>(n.inputs().size());
         for (String i : n.inputs()) {
             in.add(out.get(i));
@@ -105,8 +105,10 @@ public final class Forward {
             return x.dup();
         } else if (layer instanceof LocalResponseNorm l) {
             return localResponseNorm(x, l);
+        } else if (layer instanceof io.github.dtd4j.graph.CustomLayer c) {
+            return custom(c, in);
         }
-        throw new IllegalStateException("no forward for " + layer.kind());
+        throw new io.github.dtd4j.errors.InvalidGraphException("no forward pass for layer kind " + layer.kind());
     }
 
     /**
@@ -114,9 +116,37 @@ public final class Forward {
      * shift = β − mean·scale}
      */
     public static INDArray[] batchNormAffine(BatchNorm b) {
-        INDArray scale = b.gamma().div(Transforms.sqrt(b.var().add(b.eps()), false));
-        INDArray shift = b.beta().sub(b.mean().mul(scale));
-        return new INDArray[]{scale, shift};
+        return new INDArray[]{b.scale(), b.shift()};
+    }
+
+    /** A custom layer's forward pass, checked: it must return a new array of the shape it declared. */
+    private static INDArray custom(io.github.dtd4j.graph.CustomLayer c, List<INDArray> in) {
+        List<io.github.dtd4j.graph.Shape> shapes = new ArrayList<>();
+        for (INDArray a : in) {
+            shapes.add(io.github.dtd4j.graph.Shape.ofBatch(a.shape()));
+        }
+        long[] expected = c.outputShape(c.kind(), shapes).withBatch(in.get(0).size(0));
+        INDArray y;
+        try {
+            y = c.forward(in);
+        } catch (io.github.dtd4j.errors.Dtd4jException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new io.github.dtd4j.errors.InvalidGraphException("custom layer " + c.kind() + ": its forward pass "
+                    + "failed: " + e, e);
+        }
+        if (y == null || !java.util.Arrays.equals(y.shape(), expected)) {
+            throw new io.github.dtd4j.errors.InvalidGraphException("custom layer " + c.kind() + ": forward returned "
+                    + (y == null ? "null" : io.github.dtd4j.graph.Shape.format(y.shape())) + ", its outputShape says "
+                    + io.github.dtd4j.graph.Shape.format(expected));
+        }
+        for (INDArray a : in) {
+            if (y == a) {
+                throw new io.github.dtd4j.errors.InvalidGraphException("custom layer " + c.kind()
+                        + ": forward returned its input array; it must return a new array");
+            }
+        }
+        return y;
     }
 
     /** {@return a per-channel vector reshaped to broadcast along axis 1 of a rank-{@code rank} array} */

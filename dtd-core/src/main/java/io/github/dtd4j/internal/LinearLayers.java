@@ -27,7 +27,7 @@ public final class LinearLayers {
         } else if (node.layer() instanceof BatchNorm b) {
             return new AffineView(node.name(), inputShape, b);
         }
-        throw new IllegalArgumentException(node.kind() + " is not a linear layer");
+        throw new io.github.dtd4j.errors.ConfigurationException(node.kind() + " is not a linear layer");
     }
 
     private abstract static class Base implements LinearLayer {
@@ -92,7 +92,7 @@ public final class LinearLayers {
                         return weight;
                     }
                     if (!java.util.Arrays.equals(d.shape(), weight.shape())) {
-                        throw new IllegalArgumentException("derived weight '" + key + "' of layer '" + name
+                        throw new io.github.dtd4j.errors.ConfigurationException("derived weight '" + key + "' of layer '" + name
                                 + "' has shape " + Shape.format(d.shape()) + ", expected " + Shape.format(weight.shape()));
                     }
                     return d.castTo(weight.dataType());

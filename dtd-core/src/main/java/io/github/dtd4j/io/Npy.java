@@ -1,6 +1,6 @@
 package io.github.dtd4j.io;
 
-import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.errors.ModelFormatException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -273,7 +273,7 @@ public final class Npy {
             case FLOAT, HALF, BFLOAT16 -> { descr = "<f4"; size = 4; }
             case LONG -> { descr = "<i8"; size = 8; }
             case INT, SHORT, BYTE, UBYTE, BOOL -> { descr = "<i4"; size = 4; }
-            default -> throw new IllegalArgumentException("cannot write dtype " + a.dataType() + " as .npy");
+            default -> throw new io.github.dtd4j.errors.InvalidInputException("cannot write dtype " + a.dataType() + " as .npy");
         }
         long[] shape = a.shape();
         StringBuilder sh = new StringBuilder();

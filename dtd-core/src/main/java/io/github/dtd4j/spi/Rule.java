@@ -1,72 +1,77 @@
 package io.github.dtd4j.spi;
 
+import io.github.dtd4j.graph.Layer;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A propagation rule: how one linear layer (Dense, Conv2d, or a BatchNorm treated as a diagonal linear layer)
- * redistributes the relevance arriving at its outputs onto its inputs.
- *
- * <p>Every rule of the library has the form {@code R_i = Σ_j q_ij / d_j · R_j} and is computed for the whole layer
- * at once: {@code s = ctx.divide(R, Σ_i q_ij, biasTerm)}, then {@code c = layer.transpose(s, W')} (the
- * input-gradient of the layer's linear map with the rule's modified weights W'), then
- * {@code R_in = (input term) ⊙ c}. {@link RuleContext#divide} applies the stabilizer and books what the bias and
- * the stabilizer absorb in the ledger, so a rule never does its own accounting.
+ * How relevance passes through one node of a graph: from the relevance at the node's output to a relevance for
+ * each of its inputs. Every node of a graph gets a rule, through selectors (by kind, name, name pattern, position,
+ * range, or any predicate); linear layers must be given one, every other kind has a default that
+ * docs/conventions.md specifies. {@link LinearRule} is the special case for layers with weights (LRP-ε, z⁺, z^B,
+ * ...); a rule for any other kind of node, including one defined outside dtd4j
+ * ({@link io.github.dtd4j.graph.CustomLayer}), implements this interface directly.
  *
  * <p>Implementations are immutable and thread-safe, validate their parameters in their constructor, and never
- * modify an array they did not allocate.
+ * modify an array they did not allocate. Relevance absorbed on the way (by a stabilizer or a bias) must be booked
+ * through {@link NodeContext#divide}, so that the ledger balances.
  *
  * <pre>{@code
- * // LRP-0 in three lines: q_ij = x_i w_ij, d_j = z_j
- * record Lrp0() implements Rule {
- *     public String name() { return "lrp0"; }
- *     public INDArray propagate(RuleContext ctx) {
- *         LinearLayer l = ctx.layer();
- *         INDArray s = ctx.divide(ctx.relevance(), ctx.output().sub(l.addBias(zeros, ctx.bias())), ctx.bias());
- *         return ctx.input().mul(l.transpose(s, l.weight()));
- *     }
+ * // relevance at a gate y = x · g (g a constant of the layer) goes to x unchanged, as Zennit's Pass rule does
+ * record PassGate() implements Rule {
+ *     public String name() { return "pass (gate)"; }
+ *     public boolean accepts(Layer layer) { return layer instanceof Gate; }
+ *     public List<INDArray> propagate(NodeContext ctx) { return List.of(ctx.relevance().dup()); }
  * }
  * }</pre>
  */
 public interface Rule {
 
-    /** {@return a short name for reports and the coverage table, e.g. "z+" or "epsilon(0.25)"} */
+    /** {@return a short name for the coverage report and the ledger, e.g. "z+" or "proportional"} */
     String name();
 
     /**
-     * Checks, when an explainer is prepared, that this rule can be applied to the layer (for example that
-     * per-channel bounds have one value per input channel).
+     * {@return whether this rule can propagate through nodes of this layer kind}; a selector that matches a node
+     * whose kind the rule does not accept does not apply to it
      *
-     * @param layer the layer the rule was assigned to
-     * @throws io.github.dtd4j.ConfigurationException naming the layer when it does not fit
+     * @param layer the node's layer
      */
-    default void check(LinearLayer layer) {
+    boolean accepts(Layer layer);
+
+    /**
+     * Checks, when an explainer is compiled, that this rule fits the node (shapes, parameters).
+     *
+     * @param node the node the rule was assigned to
+     * @throws io.github.dtd4j.errors.ConfigurationException naming the node when it does not fit
+     */
+    default void check(NodeInfo node) {
     }
 
     /**
-     * Checks, after the forward pass and before any relevance is propagated, that the layer's input lies in the
+     * Checks, after the forward pass and before any relevance is propagated, that the node's inputs lie in the
      * rule's domain (for example inside the z^B box).
      *
-     * @param layer the layer
-     * @param input what the layer received, {@code [N, ...]}; never modify
-     * @throws io.github.dtd4j.InvalidInputException naming the layer and the offending value
+     * @param node   the node
+     * @param inputs what the node received, batch first; never modify
+     * @throws io.github.dtd4j.errors.InvalidInputException naming the node and the offending value
      */
-    default void checkInput(LinearLayer layer, INDArray input) {
+    default void checkInput(NodeInfo node, List<INDArray> inputs) {
     }
 
     /**
-     * {@return whether {@link #propagate} reads {@link RuleContext#output()}}; a rule that does not (it computes its
-     * own denominators from the input) returns false, and the engine may then apply a ReLU that follows the layer
-     * in place, keeping one array instead of two. The default, true, is always safe.
+     * {@return whether {@link #propagate} reads {@link NodeContext#output()}}; a rule that does not may let the
+     * engine apply a following ReLU in place, keeping one array instead of two. The default, true, is always safe.
      */
     default boolean usesOutput() {
         return true;
     }
 
     /**
-     * Redistributes the relevance at the layer's outputs onto its inputs.
+     * Redistributes the relevance at the node's output onto its inputs.
      *
-     * @param ctx the layer, its recorded input and output, the relevance and the stabilizer
-     * @return the input relevance, shaped like {@code ctx.input()}, in a newly allocated array
+     * @param ctx the node, its recorded inputs and output, the relevance at its output, the stabilizer
+     * @return one relevance array per input, each shaped like that input (new arrays, or the unchanged relevance
+     *         array itself where it passes through untouched and has the input's shape)
      */
-    INDArray propagate(RuleContext ctx);
+    List<INDArray> propagate(NodeContext ctx);
 }

@@ -26,7 +26,7 @@ public interface RuleContext {
      */
     INDArray bias();
 
-    /** {@return the stabilizer ε of RULES-SPEC (default 1e-6)} */
+    /** {@return the stabilizer ε (default 1e-6; docs/conventions.md#stabilizer)} */
     double stabilizer();
 
     /**

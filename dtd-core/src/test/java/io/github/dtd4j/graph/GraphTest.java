@@ -3,8 +3,8 @@ package io.github.dtd4j.graph;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.dtd4j.Dtd4jException;
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.Dtd4jException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;

@@ -1,7 +1,7 @@
 package io.github.dtd4j.io;
 
-import io.github.dtd4j.UnsupportedModelException;
-import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.errors.UnsupportedModelException;
+import io.github.dtd4j.errors.ModelFormatException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

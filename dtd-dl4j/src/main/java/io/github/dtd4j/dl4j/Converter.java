@@ -1,8 +1,8 @@
 package io.github.dtd4j.dl4j;
 
-import io.github.dtd4j.UnsupportedModelException;
-import io.github.dtd4j.Dtd4jException;
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.UnsupportedModelException;
+import io.github.dtd4j.errors.Dtd4jException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import io.github.dtd4j.graph.Add;
 import io.github.dtd4j.graph.AvgPool2d;
 import io.github.dtd4j.graph.BatchNorm;

@@ -1,10 +1,10 @@
 package io.github.dtd4j.dl4j;
 
-import io.github.dtd4j.UnsupportedModelException;
-import io.github.dtd4j.Dtd4jException;
+import io.github.dtd4j.errors.UnsupportedModelException;
+import io.github.dtd4j.errors.Dtd4jException;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.errors.ModelFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

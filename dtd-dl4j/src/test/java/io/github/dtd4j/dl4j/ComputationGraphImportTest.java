@@ -1,5 +1,6 @@
 package io.github.dtd4j.dl4j;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.dtd4j.Explainer;
@@ -9,7 +10,6 @@ import io.github.dtd4j.graph.Add;
 import io.github.dtd4j.graph.Concat;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.internal.Forward;
 import io.github.dtd4j.rules.Presets;
 import io.github.dtd4j.rules.ReferenceGraph;
 import io.github.dtd4j.rules.Rules;
@@ -90,7 +90,7 @@ class ComputationGraphImportTest {
 
         Nd4j.getRandom().setSeed(2);
         INDArray x = Nd4j.rand(DataType.FLOAT, 3, 3, 12, 12).muli(2).subi(1);
-        Dl4jReference.assertClose(Forward.output(g, x), Dl4jReference.logits(net, x), 1e-4);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), Dl4jReference.logits(net, x), 1e-4);
 
         Explanation e = Dl4jReference.assertDtdBalances(g, x, -1, 1);
         assertThat(e.ledger().entry("res_add")).isPresent();
@@ -110,9 +110,9 @@ class ComputationGraphImportTest {
         INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 3, 12, 12).muli(2).subi(1);
         for (SumSplit split : SumSplit.values()) {
             Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(-1, 1))).sumSplit(split)
-                    .dtype(DataType.DOUBLE);
+                    .precision(Precision.FLOAT64);
             try (Explanation e = ex.explain(x)) {
-                double[][] ref = ReferenceGraph.inputRelevance(ex.graph(), x, e.targets(), "stem", -1, 1,
+                double[][] ref = ReferenceGraph.inputRelevance(ex.compiledGraph(), x, e.targets(), "stem", -1, 1,
                         split == SumSplit.POSITIVE, 1e-6);
                 ReferenceGraph.assertAgrees(split + " split", e.inputRelevance(), ref, 1e-9, true);
             }
@@ -140,7 +140,7 @@ class ComputationGraphImportTest {
         assertThat(g.inputShape()).isEqualTo(Shape.of(6));
         assertThat(g.node("sum").orElseThrow().inputs()).containsExactly("ab", "c", "ab");
         INDArray x = Nd4j.randn(DataType.FLOAT, 4, 6);
-        Dl4jReference.assertClose(Forward.output(g, x), net.outputSingle(false, x), 1e-5);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), net.outputSingle(false, x), 1e-5);
     }
 
     @Test
@@ -160,6 +160,6 @@ class ComputationGraphImportTest {
         assertThat(g.node("a/relu").orElseThrow().layer()).isInstanceOf(io.github.dtd4j.graph.Dense.class);
         assertThat(g.node("a/relu_2").orElseThrow().inputs()).containsExactly("a");
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, 4);
-        Dl4jReference.assertClose(Forward.output(g, x), net.outputSingle(false, x), 1e-5);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), net.outputSingle(false, x), 1e-5);
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.graph.Graph;
-import io.github.dtd4j.internal.Forward;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.rules.Rules;
 import java.nio.file.Path;
@@ -30,7 +29,7 @@ class KerasImportTest {
         assertThat(g.provenance().toString()).containsIgnoringCase("softmax").contains("Keras 2.11.0");
         INDArray x = Npy.read(resource("keras2-layout-mlp.input.npy"));
         INDArray expected = Npy.read(resource("keras2-layout-mlp.logits.npy"));
-        INDArray ours = Forward.output(g, x.castTo(g.nodes().get(0).layer() instanceof io.github.dtd4j.graph.Dense d
+        INDArray ours = io.github.dtd4j.rules.Forwards.output(g, x.castTo(g.nodes().get(0).layer() instanceof io.github.dtd4j.graph.Dense d
                 ? d.weight().dataType() : DataType.FLOAT));
         assertThat(ours.castTo(DataType.DOUBLE).sub(expected.castTo(DataType.DOUBLE)).amaxNumber().doubleValue())
                 .isLessThanOrEqualTo(1e-5 * expected.amaxNumber().doubleValue());

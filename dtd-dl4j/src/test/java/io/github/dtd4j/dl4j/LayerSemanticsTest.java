@@ -1,7 +1,7 @@
 package io.github.dtd4j.dl4j;
 
-import io.github.dtd4j.UnsupportedModelException;
-import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.errors.UnsupportedModelException;
+import io.github.dtd4j.errors.ModelFormatException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,7 +11,6 @@ import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.MaxPool2d;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.internal.Forward;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -66,7 +65,7 @@ class LayerSemanticsTest {
         Graph g = Dl4jModels.from(net, Shape.of(2, H, W));
         Nd4j.getRandom().setSeed(5);
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, 2, H, W);
-        Dl4jReference.assertClose(Forward.output(g, x), net.output(x, false), 1e-5);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), net.output(x, false), 1e-5);
         assertThat(TestNets.maxAbsDiff(net.params(), before)).isZero();
         return g;
     }
@@ -231,6 +230,6 @@ class LayerSemanticsTest {
         Graph g = Dl4jModels.from(net);
         assertThat(g.inputShape()).isEqualTo(Shape.of(2, H, W));
         INDArray x = Nd4j.randn(DataType.FLOAT, 2, 2, H, W);
-        Dl4jReference.assertClose(Forward.output(g, x), net.output(x, false), 1e-5);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), net.output(x, false), 1e-5);
     }
 }

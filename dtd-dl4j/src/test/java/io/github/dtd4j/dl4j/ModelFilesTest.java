@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.internal.Forward;
-import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.errors.ModelFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -70,7 +69,7 @@ class ModelFilesTest {
         assertThat(g.provenance().get("file")).isEqualTo(zip.toAbsolutePath().toString());
         assertThat(g.provenance().get("source")).startsWith("DL4J MultiLayerNetwork");
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 11, 10);
-        Dl4jReference.assertClose(Forward.output(g, x), Dl4jReference.logits(net, x), 1e-4);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), Dl4jReference.logits(net, x), 1e-4);
     }
 
     @Test
@@ -80,7 +79,7 @@ class ModelFilesTest {
         Graph g = Dl4jModels.load(zip, Shape.of(3, 12, 12));
         assertThat(g.provenance().get("source")).startsWith("DL4J ComputationGraph");
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 12, 12);
-        Dl4jReference.assertClose(Forward.output(g, x), Dl4jReference.logits(net, x), 1e-4);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), Dl4jReference.logits(net, x), 1e-4);
     }
 
     @Test
@@ -89,7 +88,7 @@ class ModelFilesTest {
         Graph g = Dl4jModels.load(save(net, "dense.zip"));
         assertThat(g.inputShape()).isEqualTo(Shape.of(5));
         INDArray x = Nd4j.randn(DataType.FLOAT, 4, 5);
-        Dl4jReference.assertClose(Forward.output(g, x), Dl4jReference.logits(net, x), 1e-5);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), Dl4jReference.logits(net, x), 1e-5);
     }
 
     @Test

@@ -3,13 +3,12 @@ package io.github.dtd4j.dl4j;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.dtd4j.Dtd4jException;
+import io.github.dtd4j.errors.Dtd4jException;
 import io.github.dtd4j.graph.BatchNorm;
 import io.github.dtd4j.graph.Conv2d;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Reshape;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.internal.Forward;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -67,7 +66,7 @@ class MultiLayerNetworkImportTest {
 
         Nd4j.getRandom().setSeed(1);
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 11, 10).muli(2).subi(1);
-        INDArray ours = Forward.output(g, x);
+        INDArray ours = io.github.dtd4j.rules.Forwards.output(g, x);
         Dl4jReference.assertClose(ours, Dl4jReference.logits(net, x), 1e-4);
 
         assertThat(g.node("layer0_convSame").orElseThrow().layer()).isInstanceOfSatisfying(Conv2d.class, c -> {
@@ -103,7 +102,7 @@ class MultiLayerNetworkImportTest {
         Graph g = Dl4jModels.from(net);
         assertThat(g.inputShape()).isEqualTo(Shape.of(7));
         INDArray x = Nd4j.randn(DataType.FLOAT, 5, 7);
-        Dl4jReference.assertClose(Forward.output(g, x), net.output(x, false), 1e-5);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), net.output(x, false), 1e-5);
         assertThat(g.provenance()).doesNotContainKey("removed");
     }
 
@@ -124,7 +123,7 @@ class MultiLayerNetworkImportTest {
         assertThat(g.inputShape()).isEqualTo(Shape.of(144));
         assertThat(g.node("layer0/reshape").orElseThrow().layer()).isEqualTo(new Reshape(Shape.of(1, 12, 12)));
         INDArray x = Nd4j.rand(DataType.FLOAT, 3, 144);
-        Dl4jReference.assertClose(Forward.output(g, x), Dl4jReference.logits(net, x), 1e-4);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), Dl4jReference.logits(net, x), 1e-4);
         Dl4jReference.assertDtdBalances(g, x, 0, 1);
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.internal.Forward;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -62,7 +61,7 @@ class NhwcImportTest {
         assertThat(g.provenance().get("rewritten")).contains("'layer3': weight rows reordered");
 
         INDArray x = Nd4j.rand(DataType.FLOAT, 3, 2, 9, 7).muli(2).subi(1);
-        Dl4jReference.assertClose(Forward.output(g, x), Dl4jReference.logits(net, nhwc(x)), 1e-4);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), Dl4jReference.logits(net, nhwc(x)), 1e-4);
         Dl4jReference.assertDtdBalances(g, x, -1, 1);
         assertThat(TestNets.maxAbsDiff(net.params(), before)).isZero();
     }
@@ -87,7 +86,7 @@ class NhwcImportTest {
         Graph g = Dl4jModels.from(net, Shape.of(3, 8, 8));
         assertThat(g.shapeOf("ab")).isEqualTo(Shape.of(6, 6, 6));
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);
-        Dl4jReference.assertClose(Forward.output(g, x), net.outputSingle(false, nhwc(x)), 1e-4);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), net.outputSingle(false, nhwc(x)), 1e-4);
     }
 
     @Test
@@ -106,6 +105,6 @@ class NhwcImportTest {
         assertThat(g.inputShape()).isEqualTo(Shape.of(3, 4, 5));
         assertThat(g.provenance()).containsKey("input layout");
         INDArray x = Nd4j.randn(DataType.FLOAT, 2, 3, 4, 5);
-        Dl4jReference.assertClose(Forward.output(g, x), net.output(nhwc(x), false), 1e-5);
+        Dl4jReference.assertClose(io.github.dtd4j.rules.Forwards.output(g, x), net.output(nhwc(x), false), 1e-5);
     }
 }

@@ -1,10 +1,10 @@
 package io.github.dtd4j.dl4j;
 
-import io.github.dtd4j.UnsupportedModelException;
+import io.github.dtd4j.errors.UnsupportedModelException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.github.dtd4j.Dtd4jException;
+import io.github.dtd4j.errors.Dtd4jException;
 import io.github.dtd4j.graph.Shape;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;

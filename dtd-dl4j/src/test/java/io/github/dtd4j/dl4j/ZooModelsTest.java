@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.internal.Forward;
 import java.util.Locale;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInitRelu;
@@ -52,7 +51,7 @@ class ZooModelsTest {
         Nd4j.getRandom().setSeed(seed);
         INDArray x = Nd4j.rand(DataType.FLOAT, 1, 3, 224, 224).muli(2).subi(1);
         long t2 = System.nanoTime();
-        INDArray ours = Forward.output(g, x);
+        INDArray ours = io.github.dtd4j.rules.Forwards.output(g, x);
         double tOurs = seconds(t2);
         long t3 = System.nanoTime();
         INDArray ref = Dl4jReference.logits(net, x);

@@ -9,7 +9,7 @@ import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.rules.Rules;
 import io.github.dtd4j.spi.LinearLayer;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
 import io.github.dtd4j.spi.Tensors;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -26,7 +26,7 @@ public final class CustomCompositeExample {
     }
 
     /** R_i = Σ_j |w_ij| / Σ_i' |w_i'j| · R_j (taps inside the image only). */
-    record AbsWeightRule() implements Rule {
+    record AbsWeightRule() implements LinearRule {
         @Override
         public String name() {
             return "|w|";

@@ -57,7 +57,7 @@ public final class Dl4jGraphExample {
         INDArray x = Nd4j.rand(DataType.FLOAT, 1, 3, 16, 16);
         try (Explanation e = Explainer.of(net).preset(Presets.dtd(Rules.zBox(0, 1))).explain(x)) {
             System.out.printf("class %d, f(x) = %.4f, input relevance %.4f%n", e.targets()[0], e.explainedScores()[0],
-                    e.ledger().inputRelevance()[0]);
+                    e.ledger().inputSums()[0]);
             for (LedgerEntry le : e.ledger().entries()) {
                 if (!le.branches().isEmpty()) {
                     le.branches().forEach((k, v) -> System.out.printf("  at %s: %.4f went to %s%n", le.node(), v[0], k));

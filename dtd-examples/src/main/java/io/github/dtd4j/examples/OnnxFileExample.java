@@ -32,7 +32,7 @@ public final class OnnxFileExample {
         System.out.println(ex.coverage());
         try (Explanation e = ex.explain(x)) {
             System.out.printf("classes %s, f(x) = %s, relevance sums %s%n", java.util.Arrays.toString(e.targets()),
-                    java.util.Arrays.toString(e.explainedScores()), java.util.Arrays.toString(e.ledger().inputRelevance()));
+                    java.util.Arrays.toString(e.explainedScores()), java.util.Arrays.toString(e.ledger().inputSums()));
             Npy.write(e.inputRelevance(), out);
             System.out.println("wrote " + out);
         }

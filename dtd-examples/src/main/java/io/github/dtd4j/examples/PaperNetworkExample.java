@@ -40,7 +40,7 @@ public final class PaperNetworkExample {
 
         System.out.println(net);
         System.out.printf(Locale.ROOT, "f(x) = %.4f, sum of pixel relevances = %.4f, min pixel relevance = %.3g%n%n",
-                e.explainedScores()[0], e.ledger().inputRelevance()[0], e.inputRelevance().minNumber().doubleValue());
+                e.explainedScores()[0], e.ledger().inputSums()[0], e.inputRelevance().minNumber().doubleValue());
         System.out.println("input (28x56, '#' bright, '.' dark):");
         print(x.reshape(28, 56), -0.5, 1.5, " .:-=+*#");
         INDArray r = e.inputRelevance().reshape(28, 56);

@@ -1,6 +1,6 @@
 package io.github.dtd4j.models;
 
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import io.github.dtd4j.graph.Add;
 import io.github.dtd4j.graph.AdaptiveAvgPool2d;
 import io.github.dtd4j.graph.AvgPool2d;

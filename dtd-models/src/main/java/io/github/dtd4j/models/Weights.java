@@ -1,6 +1,6 @@
 package io.github.dtd4j.models;
 
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.io.Npy;
 import java.nio.file.Path;

@@ -20,10 +20,10 @@ import org.nd4j.linalg.factory.Nd4j;
 @Tag("slow")
 class FullSizeModelsTest {
     static void explainTwice(String name, Graph g) {
-        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBoxNormalized(Rules.IMAGENET_MEAN, Rules.IMAGENET_STD)));
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBoxImageNet()));
         INDArray img = Nd4j.rand(DataType.FLOAT, 1, 3, 224, 224);
-        INDArray x = img.sub(Nd4j.create(Rules.IMAGENET_MEAN).castTo(DataType.FLOAT).reshape(1, 3, 1, 1))
-                .divi(Nd4j.create(Rules.IMAGENET_STD).castTo(DataType.FLOAT).reshape(1, 3, 1, 1));
+        INDArray x = img.sub(Nd4j.create(new double[]{0.485, 0.456, 0.406}).castTo(DataType.FLOAT).reshape(1, 3, 1, 1))
+                .divi(Nd4j.create(new double[]{0.229, 0.224, 0.225}).castTo(DataType.FLOAT).reshape(1, 3, 1, 1));
         for (int i = 0; i < 2; i++) {
             long t0 = System.nanoTime();
             try (Explanation e = ex.explain(x)) {

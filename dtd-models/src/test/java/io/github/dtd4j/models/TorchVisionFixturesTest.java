@@ -1,5 +1,6 @@
 package io.github.dtd4j.models;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import static org.assertj.core.api.Assertions.within;
@@ -15,8 +16,6 @@ import io.github.dtd4j.graph.GraphBuilder;
 import io.github.dtd4j.graph.Layer;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Rewrites;
-import io.github.dtd4j.internal.Forward;
-import io.github.dtd4j.internal.Ops;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.rules.Presets;
 import io.github.dtd4j.rules.Rules;
@@ -60,7 +59,7 @@ class TorchVisionFixturesTest {
         INDArray expected = Npy.read(resource(name + ".logits.npy")).castTo(DataType.DOUBLE);
         double scale = expected.amaxNumber().doubleValue();
 
-        INDArray ours = Forward.output(Rewrites.castTo(g, DataType.DOUBLE), x.castTo(DataType.DOUBLE));
+        INDArray ours = io.github.dtd4j.rules.Forwards.output(Rewrites.castTo(g, io.github.dtd4j.graph.Precision.FLOAT64), x.castTo(DataType.DOUBLE));
         assertThat(ours.sub(expected).amaxNumber().doubleValue()).as("float64 forward vs PyTorch")
                 .isLessThanOrEqualTo(1e-4 * scale);
 
@@ -78,13 +77,13 @@ class TorchVisionFixturesTest {
         // a convolution's signed output) RULES-SPEC splits relevance in proportion to signed inputs, so some conv
         // outputs receive negative relevance; where z+ finds no positive contribution (sum of z+ = 0) it cannot place
         // it and the stabilizer books it: then input + stabilizer = f(x) exactly, and the ledger shows how much.
-        Explainer noBias = ex.biasPolicy(io.github.dtd4j.BiasPolicy.IGNORE).dtype(DataType.DOUBLE).stabilizer(1e-12);
+        Explainer noBias = ex.biasPolicy(io.github.dtd4j.BiasPolicy.IGNORE).precision(Precision.FLOAT64).stabilizer(1e-12);
         try (Explanation e = noBias.explain(x.castTo(DataType.DOUBLE))) {
             for (int i = 0; i < 2; i++) {
                 double f = e.explainedScores()[i];
                 double tol = 1e-6 * Math.max(1, Math.abs(f));
                 assertThat(e.ledger().absorbedByBias()[i]).isEqualTo(0.0);
-                double reached = e.ledger().inputRelevance()[i]
+                double reached = e.ledger().inputSums()[i]
                         + (name.startsWith("vgg") ? 0 : e.ledger().absorbedByStabilizer()[i]);
                 assertThat(reached).as("input relevance (+ stabilizer for signed splits), element " + i)
                         .isCloseTo(f, org.assertj.core.api.Assertions.within(tol));
@@ -113,9 +112,9 @@ class TorchVisionFixturesTest {
         Graph g = build.apply(Weights.fromNpz(resource(name + ".npz")), o);
         INDArray x = Npy.read(resource(name + ".input.npy")).castTo(DataType.DOUBLE);
         Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(SumSplit.POSITIVE)
-                .biasPolicy(BiasPolicy.IGNORE).dtype(DataType.DOUBLE).stabilizer(1e-12).recordLayers(true);
+                .biasPolicy(BiasPolicy.IGNORE).precision(Precision.FLOAT64).stabilizer(1e-12).recordLayers(true);
         try (Explanation e = ex.explain(x)) {
-            double[] pureBias = pureBiasRelevance(ex.graph(), x, e);
+            double[] pureBias = pureBiasRelevance(ex.compiledGraph(), x, e);
             for (int i = 0; i < x.size(0); i++) {
                 double f = e.explainedScores()[i];
                 double tol = 1e-6 * Math.max(1, Math.abs(f));
@@ -124,22 +123,22 @@ class TorchVisionFixturesTest {
                         .isGreaterThanOrEqualTo(0.0);
                 assertThat(e.ledger().absorbedByStabilizer()[i]).as("stabilizer = relevance of pure-bias units, "
                         + "element " + i).isCloseTo(pureBias[i], within(tol));
-                assertThat(e.ledger().inputRelevance()[i] + pureBias[i]).as("pixels + pure-bias units, element " + i)
+                assertThat(e.ledger().inputSums()[i] + pureBias[i]).as("pixels + pure-bias units, element " + i)
                         .isCloseTo(f, within(tol));
                 if (!name.equals("resnet50")) {
                     // in these fixtures no relevant unit fires on its bias alone
-                    assertThat(e.ledger().inputRelevance()[i]).as("pixels, element " + i).isCloseTo(f, within(tol));
+                    assertThat(e.ledger().inputSums()[i]).as("pixels, element " + i).isCloseTo(f, within(tol));
                 }
             }
         }
         // the paper's condition: biases <= 0 (after folding); then no unit fires on its bias alone
-        Graph clipped = clipBiases(Rewrites.foldBatchNorm(Rewrites.castTo(g, DataType.DOUBLE)));
+        Graph clipped = clipBiases(Rewrites.foldBatchNorm(Rewrites.castTo(g, io.github.dtd4j.graph.Precision.FLOAT64)));
         try (Explanation e = Explainer.of(clipped).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(SumSplit.POSITIVE)
-                .biasPolicy(BiasPolicy.IGNORE).dtype(DataType.DOUBLE).stabilizer(1e-12).explain(x)) {
+                .biasPolicy(BiasPolicy.IGNORE).precision(Precision.FLOAT64).stabilizer(1e-12).explain(x)) {
             for (int i = 0; i < x.size(0); i++) {
                 double f = e.explainedScores()[i];
                 assertThat(f).as("a positive logit to explain").isPositive();
-                assertThat(e.ledger().inputRelevance()[i]).as("biases <= 0: pixels receive the logit, element " + i)
+                assertThat(e.ledger().inputSums()[i]).as("biases <= 0: pixels receive the logit, element " + i)
                         .isCloseTo(f, within(1e-6 * Math.max(1, f)));
             }
         }
@@ -147,7 +146,7 @@ class TorchVisionFixturesTest {
 
     /** Σ of the relevance recorded at units of z⁺ layers whose z⁺ denominator Σ_i max(0, x_i w_ij) is exactly 0. */
     private static double[] pureBiasRelevance(Graph run, INDArray x, Explanation e) {
-        java.util.Map<String, INDArray> acts = Forward.run(run, x);
+        java.util.Map<String, INDArray> acts = io.github.dtd4j.rules.Forwards.run(run, x);
         double[] total = new double[(int) x.size(0)];
         boolean first = true;
         for (Node n : run.nodes()) {
@@ -163,8 +162,8 @@ class TorchVisionFixturesTest {
             INDArray xn = Transforms.min(in, 0.0);
             INDArray d;
             if (n.layer() instanceof Conv2d c) {
-                d = Ops.conv2d(xp, Transforms.max(c.weight(), 0.0), null, c)
-                        .addi(Ops.conv2d(xn, Transforms.min(c.weight(), 0.0), null, c));
+                d = io.github.dtd4j.rules.Forwards.conv(xp, Transforms.max(c.weight(), 0.0), null, c)
+                        .addi(io.github.dtd4j.rules.Forwards.conv(xn, Transforms.min(c.weight(), 0.0), null, c));
             } else {
                 Dense dn = (Dense) n.layer();
                 d = xp.mmul(Transforms.max(dn.weight(), 0.0)).addi(xn.mmul(Transforms.min(dn.weight(), 0.0)));

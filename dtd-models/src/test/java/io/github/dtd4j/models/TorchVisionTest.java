@@ -1,16 +1,16 @@
 package io.github.dtd4j.models;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.dtd4j.BatchNormMode;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
-import io.github.dtd4j.InvalidGraphException;
+import io.github.dtd4j.errors.InvalidGraphException;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Rewrites;
-import io.github.dtd4j.internal.Forward;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.rules.Presets;
 import io.github.dtd4j.rules.Rules;
@@ -60,14 +60,14 @@ class TorchVisionTest {
 
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 64, 64);
         // BatchNorm folding leaves the logits unchanged (BNs that cannot fold stay, as in DenseNet)
-        INDArray before = Forward.output(Rewrites.castTo(g, DataType.DOUBLE), x.castTo(DataType.DOUBLE));
-        Graph folded = Rewrites.foldBatchNorm(Rewrites.castTo(g, DataType.DOUBLE));
-        INDArray after = Forward.output(folded, x.castTo(DataType.DOUBLE));
+        INDArray before = io.github.dtd4j.rules.Forwards.output(Rewrites.castTo(g, io.github.dtd4j.graph.Precision.FLOAT64), x.castTo(DataType.DOUBLE));
+        Graph folded = Rewrites.foldBatchNorm(Rewrites.castTo(g, io.github.dtd4j.graph.Precision.FLOAT64));
+        INDArray after = io.github.dtd4j.rules.Forwards.output(folded, x.castTo(DataType.DOUBLE));
         assertThat(after.sub(before).amaxNumber().doubleValue())
                 .isLessThanOrEqualTo(1e-9 * Math.max(1, before.amaxNumber().doubleValue()));
 
         // DTD in float64 with biases left out of the denominators: the ledger balances to f(x)
-        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).dtype(DataType.DOUBLE);
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).precision(Precision.FLOAT64);
         try (Explanation e = ex.explain(x.castTo(DataType.DOUBLE))) {
             double[] f = e.explainedScores();
             for (int i = 0; i < 2; i++) {
@@ -114,7 +114,7 @@ class TorchVisionTest {
         Npy.writeNpz(sd, p);
         Graph h = TorchVision.resnet18(Weights.fromNpz(p), SMALL);
         INDArray x = Nd4j.rand(DataType.FLOAT, 1, 3, 64, 64);
-        assertThat(Forward.output(h, x)).isEqualTo(Forward.output(g, x));
+        assertThat(io.github.dtd4j.rules.Forwards.output(h, x)).isEqualTo(io.github.dtd4j.rules.Forwards.output(g, x));
 
         sd.remove("layer2.0.conv1.weight");
         sd.put("fc.weight", Nd4j.zeros(DataType.FLOAT, 3, 3));

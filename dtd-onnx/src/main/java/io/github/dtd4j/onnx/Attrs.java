@@ -1,6 +1,6 @@
 package io.github.dtd4j.onnx;
 
-import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.errors.ModelFormatException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;

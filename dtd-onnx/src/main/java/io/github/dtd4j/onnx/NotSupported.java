@@ -2,7 +2,7 @@ package io.github.dtd4j.onnx;
 
 /**
  * Internal signal: the node being converted uses something dtd4j cannot represent. The importer catches it per node,
- * records the node and carries on, so that one {@link io.github.dtd4j.UnsupportedModelException} can list every such node. Never
+ * records the node and carries on, so that one {@link io.github.dtd4j.errors.UnsupportedModelException} can list every such node. Never
  * escapes the importer.
  */
 final class NotSupported extends RuntimeException {

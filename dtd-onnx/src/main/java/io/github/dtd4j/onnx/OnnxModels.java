@@ -1,7 +1,7 @@
 package io.github.dtd4j.onnx;
 
-import io.github.dtd4j.ModelFormatException;
-import io.github.dtd4j.UnsupportedModelException;
+import io.github.dtd4j.errors.ModelFormatException;
+import io.github.dtd4j.errors.UnsupportedModelException;
 import io.github.dtd4j.graph.Graph;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package io.github.dtd4j.onnx;
 
-import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.errors.ModelFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -2,10 +2,9 @@ package io.github.dtd4j.onnx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.dtd4j.Dtd4jException;
+import io.github.dtd4j.errors.Dtd4jException;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Node;
-import io.github.dtd4j.internal.Forward;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -141,7 +140,7 @@ class FuzzTest {
         DataType t = OnnxRuntimeParityTest.dtypeOf(g);
         INDArray x = Nd4j.rand(DataType.DOUBLE, g.inputShape().withBatch(2)).castTo(t);
         try {
-            INDArray y = Forward.output(g, x);
+            INDArray y = io.github.dtd4j.rules.Forwards.output(g, x);
             assertThat(y.shape()).isEqualTo(g.outputShape().withBatch(2));
         } catch (Dtd4jException e) {
             return "graph, run: " + e.getClass().getSimpleName();

@@ -5,7 +5,7 @@ import static io.github.dtd4j.onnx.OnnxBuilder.attrs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.dtd4j.ModelFormatException;
+import io.github.dtd4j.errors.ModelFormatException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;

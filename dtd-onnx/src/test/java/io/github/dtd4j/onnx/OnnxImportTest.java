@@ -14,7 +14,6 @@ import io.github.dtd4j.graph.Dense;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.MaxPool2d;
 import io.github.dtd4j.graph.Node;
-import io.github.dtd4j.internal.Forward;
 import io.github.dtd4j.rules.Presets;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -65,7 +64,7 @@ class OnnxImportTest {
         assertThat(fromBytes.provenance().get("source")).isEqualTo("(bytes)");
         assertThat(fromStream.provenance().get("source")).isEqualTo("(stream)");
         INDArray x = OnnxRuntimeParityTest.input(fromPath, 9);
-        assertThat(Forward.output(fromBytes, x)).isEqualTo(Forward.output(fromPath, x));
+        assertThat(io.github.dtd4j.rules.Forwards.output(fromBytes, x)).isEqualTo(io.github.dtd4j.rules.Forwards.output(fromPath, x));
     }
 
     @Test
@@ -103,7 +102,7 @@ class OnnxImportTest {
         long[] shape = g.inputShape().withBatch(batch);
         INDArray x = Nd4j.rand(DataType.FLOAT, shape);
         OrtReference.Result ref = OrtReference.run(file, x);
-        INDArray ours = Forward.output(g, x);
+        INDArray ours = io.github.dtd4j.rules.Forwards.output(g, x);
         assertThat(ours.shape()).isEqualTo(ref.logits().shape());
         assertThat(OnnxRuntimeParityTest.relativeError(ours, ref.logits())).as(name).isLessThanOrEqualTo(1e-5);
         Explanation e = Explainer.of(g).preset(Presets.dtd(0, 1)).explain(x);

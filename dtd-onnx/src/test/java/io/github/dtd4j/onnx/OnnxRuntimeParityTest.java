@@ -8,7 +8,6 @@ import io.github.dtd4j.graph.BatchNorm;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Rewrites;
-import io.github.dtd4j.internal.Forward;
 import io.github.dtd4j.rules.Presets;
 import java.nio.file.Path;
 import java.util.List;
@@ -70,7 +69,7 @@ class OnnxRuntimeParityTest {
         for (long seed : new long[]{1, 2}) {
             INDArray x = input(g, seed);
             OrtReference.Result ref = OrtReference.run(file, x);
-            INDArray ours = Forward.output(g, x);
+            INDArray ours = io.github.dtd4j.rules.Forwards.output(g, x);
             assertThat(ours.shape()).isEqualTo(ref.logits().shape());
             double err = relativeError(ours, ref.logits());
             System.out.printf("parity %-18s seed %d: max rel. error of logits vs ONNX Runtime %.2e (max |logit| %.3f)%n",
@@ -106,7 +105,7 @@ class OnnxRuntimeParityTest {
         Graph g = OnnxModels.load(Fixtures.path(name));
         DataType dt = dtypeOf(g);
         INDArray x = input(g, 4);
-        Explanation e = Explainer.of(g).preset(Presets.dtd(0, 1)).dtype(dt).explain(x);
+        Explanation e = Explainer.of(g).preset(Presets.dtd(0, 1)).precision(io.github.dtd4j.graph.Precision.of(dt)).explain(x);
         OrtReference.Result ref = OrtReference.run(Fixtures.path(name), x);
         assertThat(relativeError(e.logits(), ref.logits())).as("%s: Explainer logits vs ONNX Runtime", name)
                 .isLessThanOrEqualTo(tolerance(g));
@@ -121,7 +120,7 @@ class OnnxRuntimeParityTest {
         }
         assertThat(e.inputRelevance().shape()).isEqualTo(x.shape());
         System.out.printf("dtd    %-18s %s: worst |imbalance|/|f| %.2e; f = %.4f, input %.4f, bias %.4f, stabilizer %.2e%n",
-                name, dt, worst, f[0], e.ledger().inputRelevance()[0], e.ledger().absorbedByBias()[0],
+                name, dt, worst, f[0], e.ledger().inputSums()[0], e.ledger().absorbedByBias()[0],
                 e.ledger().absorbedByStabilizer()[0]);
     }
 
@@ -139,8 +138,8 @@ class OnnxRuntimeParityTest {
             assertThat(folded.provenance().get("folded BatchNorm")).isNotBlank();
         }
         INDArray x = input(g, 5);
-        INDArray before = Forward.output(g, x);
-        INDArray after = Forward.output(folded, x);
+        INDArray before = io.github.dtd4j.rules.Forwards.output(g, x);
+        INDArray after = io.github.dtd4j.rules.Forwards.output(folded, x);
         double err = relativeError(after, before);
         System.out.printf("fold   %-18s %d of %d BatchNorms folded, logits changed by %.2e (relative)%n", name,
                 batchNorms - left, batchNorms, err);

@@ -1,5 +1,6 @@
 package io.github.dtd4j.onnx;
 
+import io.github.dtd4j.graph.Precision;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.SumSplit;
@@ -32,8 +33,8 @@ class ReferenceHeatmapTest {
         SumSplit[] splits = name.startsWith("vgg") ? new SumSplit[]{SumSplit.SIGNED} : SumSplit.values();
         for (SumSplit split : splits) {
             Explainer ex = Explainer.of(net).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(split)
-                    .dtype(DataType.DOUBLE);
-            Graph run = ex.graph();
+                    .precision(Precision.FLOAT64);
+            Graph run = ex.compiledGraph();
             String first = run.nodes().stream().filter(Node::isLinear).findFirst().orElseThrow().name();
             try (Explanation e = ex.explain(x)) {
                 double[][] ref = ReferenceGraph.inputRelevance(run, x, e.targets(), first, 0, 1,

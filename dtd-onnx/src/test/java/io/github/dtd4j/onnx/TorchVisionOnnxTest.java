@@ -1,12 +1,12 @@
 package io.github.dtd4j.onnx;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Rewrites;
-import io.github.dtd4j.internal.Forward;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.models.TorchVision;
 import io.github.dtd4j.models.Weights;
@@ -54,22 +54,22 @@ class TorchVisionOnnxTest {
         double scale = torch.amaxNumber().doubleValue();
 
         Graph imported = OnnxModels.load(onnx);
-        INDArray ours = Forward.output(imported, x).castTo(DataType.DOUBLE);
+        INDArray ours = io.github.dtd4j.rules.Forwards.output(imported, x).castTo(DataType.DOUBLE);
         INDArray ort = OrtReference.run(onnx, x).logits().castTo(DataType.DOUBLE);
         assertThat(ours.sub(ort).amaxNumber().doubleValue()).as("ours vs ONNX Runtime").isLessThanOrEqualTo(1e-4 * scale);
         assertThat(ours.sub(torch).amaxNumber().doubleValue()).as("ours vs PyTorch").isLessThanOrEqualTo(1e-4 * scale);
 
         Graph built = build.apply(Weights.fromNpz(resource(name + ".npz")),
                 TorchVision.Options.imageNet().withClasses(10).withWidthDivisor(div).withInput(3, side, side));
-        INDArray viaNpz = Forward.output(built, x).castTo(DataType.DOUBLE);
+        INDArray viaNpz = io.github.dtd4j.rules.Forwards.output(built, x).castTo(DataType.DOUBLE);
         assertThat(viaNpz.sub(ours).amaxNumber().doubleValue()).as("npz route vs ONNX route").isLessThanOrEqualTo(1e-4 * scale);
 
         // the same heatmap from both routes, in float64. torch's exporter fuses each BatchNorm into its convolution in
         // float32, while the builder folds the state_dict's BatchNorm in float64: the weights differ by float32
         // rounding (~1e-7 relative), which moves the heatmap by ~1e-6 of its maximum (measured: 1e-7 to 2e-6)
         INDArray x64 = x.castTo(DataType.DOUBLE);
-        try (Explanation a = Explainer.of(imported).preset(Presets.dtd(Rules.zBox(0, 1))).dtype(DataType.DOUBLE).explain(x64);
-             Explanation b = Explainer.of(built).preset(Presets.dtd(Rules.zBox(0, 1))).dtype(DataType.DOUBLE).explain(x64)) {
+        try (Explanation a = Explainer.of(imported).preset(Presets.dtd(Rules.zBox(0, 1))).precision(Precision.FLOAT64).explain(x64);
+             Explanation b = Explainer.of(built).preset(Presets.dtd(Rules.zBox(0, 1))).precision(Precision.FLOAT64).explain(x64)) {
             double rmax = a.inputRelevance().amaxNumber().doubleValue();
             assertThat(a.inputRelevance().sub(b.inputRelevance()).amaxNumber().doubleValue()).as("heatmaps")
                     .isLessThanOrEqualTo(1e-5 * Math.max(rmax, 1e-12));

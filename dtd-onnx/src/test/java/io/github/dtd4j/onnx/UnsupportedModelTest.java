@@ -1,6 +1,6 @@
 package io.github.dtd4j.onnx;
 
-import io.github.dtd4j.UnsupportedModelException;
+import io.github.dtd4j.errors.UnsupportedModelException;
 import static io.github.dtd4j.onnx.OnnxBuilder.FLOAT;
 import static io.github.dtd4j.onnx.OnnxBuilder.attr;
 import static io.github.dtd4j.onnx.OnnxBuilder.attrs;

@@ -1,8 +1,8 @@
 package io.github.dtd4j.rules;
 
-import io.github.dtd4j.ConfigurationException;
+import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.spi.LinearLayer;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
 import io.github.dtd4j.spi.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,7 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param alpha weight of positive contributions, ≥ 1
  * @param beta  weight of negative contributions, ≥ 0, {@code alpha − beta = 1}
  */
-public record AlphaBetaRule(double alpha, double beta) implements Rule {
+public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
     /** Validates α − β = 1 and α, β ≥ 0. */
     public AlphaBetaRule {
         if (!(alpha >= 0) || !(beta >= 0) || Double.isInfinite(alpha) || Double.isInfinite(beta)

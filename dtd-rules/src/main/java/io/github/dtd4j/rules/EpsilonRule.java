@@ -1,8 +1,8 @@
 package io.github.dtd4j.rules;
 
-import io.github.dtd4j.ConfigurationException;
+import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.spi.LinearLayer;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -16,7 +16,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * @param epsilon the additive term ε ≥ 0
  */
-public record EpsilonRule(double epsilon) implements Rule {
+public record EpsilonRule(double epsilon) implements LinearRule {
     /** Validates ε. */
     public EpsilonRule {
         if (!(epsilon >= 0) || Double.isInfinite(epsilon)) {

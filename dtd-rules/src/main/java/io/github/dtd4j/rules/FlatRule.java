@@ -1,7 +1,7 @@
 package io.github.dtd4j.rules;
 
 import io.github.dtd4j.spi.LinearLayer;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code R_i = Σ_j 1 / fan-in_j · R_j} (taps inside the image only). No bias. Conservative; ignores both the input
  * and the weights, so it is used for the first layer when only the receptive field should matter.
  */
-public record FlatRule() implements Rule {
+public record FlatRule() implements LinearRule {
     @Override
     public String name() {
         return "flat";

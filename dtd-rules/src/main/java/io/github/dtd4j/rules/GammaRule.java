@@ -1,8 +1,8 @@
 package io.github.dtd4j.rules;
 
-import io.github.dtd4j.ConfigurationException;
+import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.spi.LinearLayer;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
 import io.github.dtd4j.spi.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * @param gamma ≥ 0
  */
-public record GammaRule(double gamma) implements Rule {
+public record GammaRule(double gamma) implements LinearRule {
     /** Validates γ. */
     public GammaRule {
         if (!(gamma >= 0) || Double.isInfinite(gamma)) {

@@ -3,7 +3,7 @@ package io.github.dtd4j.rules;
 import io.github.dtd4j.Preset;
 import io.github.dtd4j.Preset.Assignment;
 import io.github.dtd4j.Selector;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 
 /**
  * The common rule compositions, as data.
@@ -50,7 +50,7 @@ public final class Presets {
      * @param epsilon ε for dense layers
      */
     public static Preset epsilonAlphaBeta(ZBoxRule first, double epsilon) {
-        Rule ab = Rules.ALPHA2_BETA1;
+        LinearRule ab = Rules.ALPHA2_BETA1;
         return Preset.of("epsilon-alphabeta", Assignment.of(Selector.conv(), ab), Assignment.of(Selector.dense(),
                 Rules.epsilon(epsilon)), Assignment.of(Selector.first(), first));
     }

@@ -1,6 +1,6 @@
 package io.github.dtd4j.rules;
 
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 
 /**
  * The library's rules: constants for the parameter-free ones, factories for the others.
@@ -14,17 +14,17 @@ public final class Rules {
     }
 
     /** z⁺ (paper §4.2), for layers whose inputs are ReLU outputs. */
-    public static final Rule Z_PLUS = new ZPlusRule();
+    public static final LinearRule Z_PLUS = new ZPlusRule();
     /** w² (paper §4.1), for a first layer with unbounded inputs. */
-    public static final Rule W_SQUARE = new WSquareRule();
+    public static final LinearRule W_SQUARE = new WSquareRule();
     /** Flat: uniform over the receptive field. */
-    public static final Rule FLAT = new FlatRule();
+    public static final LinearRule FLAT = new FlatRule();
     /** LRP-0: ε = 0 (only the explainer's stabilizer). */
-    public static final Rule LRP_0 = new EpsilonRule(0);
+    public static final LinearRule LRP_0 = new EpsilonRule(0);
     /** α2β1. */
-    public static final Rule ALPHA2_BETA1 = new AlphaBetaRule(2, 1);
+    public static final LinearRule ALPHA2_BETA1 = new AlphaBetaRule(2, 1);
     /** α1β0, equal to z⁺. */
-    public static final Rule ALPHA1_BETA0 = new AlphaBetaRule(1, 0);
+    public static final LinearRule ALPHA1_BETA0 = new AlphaBetaRule(1, 0);
 
     /** {@return LRP-ε} @param epsilon ≥ 0, e.g. 0.25 */
     public static EpsilonRule epsilon(double epsilon) {
@@ -60,13 +60,13 @@ public final class Rules {
      */
     public static ZBoxRule zBoxNormalized(double[] mean, double[] std) {
         if (mean == null || std == null || mean.length != std.length) {
-            throw new io.github.dtd4j.ConfigurationException("zBoxNormalized: mean and std need the same length");
+            throw new io.github.dtd4j.errors.ConfigurationException("zBoxNormalized: mean and std need the same length");
         }
         double[] lo = new double[mean.length];
         double[] hi = new double[mean.length];
         for (int c = 0; c < mean.length; c++) {
             if (!(std[c] > 0)) {
-                throw new io.github.dtd4j.ConfigurationException("zBoxNormalized: std[" + c + "] must be > 0, got "
+                throw new io.github.dtd4j.errors.ConfigurationException("zBoxNormalized: std[" + c + "] must be > 0, got "
                         + std[c]);
             }
             lo[c] = (0 - mean[c]) / std[c];
@@ -75,28 +75,11 @@ public final class Rules {
         return new ZBoxRule(lo, hi, false);
     }
 
-    /** ImageNet per-channel mean (RGB), as torchvision normalises. */
-    public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
-    /** ImageNet per-channel standard deviation (RGB). */
-    public static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
-
     /**
-     * {@return a rule by its command-line name: zplus, wsquare, flat, lrp0, epsilon, alphabeta, gamma (with default
-     * parameters ε = 0.25, α2β1, γ = 0.25); zbox needs bounds and is built with {@link #zBox}}
-     *
-     * @param name rule name
+     * {@return z^B for images in [0,1] normalised with ImageNet's per-channel mean and std as torchvision does
+     * (mean 0.485, 0.456, 0.406; std 0.229, 0.224, 0.225)}
      */
-    public static Rule byName(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
-            case "zplus", "z+" -> Z_PLUS;
-            case "wsquare", "w2", "w^2" -> W_SQUARE;
-            case "flat" -> FLAT;
-            case "lrp0" -> LRP_0;
-            case "epsilon" -> epsilon(0.25);
-            case "alphabeta" -> ALPHA2_BETA1;
-            case "gamma" -> gamma(0.25);
-            default -> throw new io.github.dtd4j.ConfigurationException("unknown rule '" + name + "'; known: zplus, "
-                    + "zbox, wsquare, epsilon, alphabeta, flat, gamma, lrp0");
-        };
+    public static ZBoxRule zBoxImageNet() {
+        return zBoxNormalized(new double[]{0.485, 0.456, 0.406}, new double[]{0.229, 0.224, 0.225});
     }
 }

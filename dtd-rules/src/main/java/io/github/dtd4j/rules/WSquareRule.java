@@ -1,7 +1,7 @@
 package io.github.dtd4j.rules;
 
 import io.github.dtd4j.spi.LinearLayer;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the input; for convolutions only taps inside the image count. No bias. Conservative and positive everywhere.
  * Use it for the first layer when inputs are not bounded.
  */
-public record WSquareRule() implements Rule {
+public record WSquareRule() implements LinearRule {
     @Override
     public String name() {
         return "w^2";

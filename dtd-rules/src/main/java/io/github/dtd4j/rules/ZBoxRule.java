@@ -1,10 +1,10 @@
 package io.github.dtd4j.rules;
 
-import io.github.dtd4j.ConfigurationException;
-import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.spi.LinearLayer;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
 import io.github.dtd4j.spi.Tensors;
 import java.util.Arrays;
@@ -24,7 +24,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param high         upper bounds, same length as {@code low}
  * @param positiveBias add max(0, b) to the denominator (paper §6)
  */
-public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implements Rule {
+public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implements LinearRule {
     /** Validates that the bounds are finite, of equal length, with low ≤ high. */
     public ZBoxRule {
         if (low == null || high == null || low.length == 0 || low.length != high.length) {

@@ -1,7 +1,7 @@
 package io.github.dtd4j.rules;
 
 import io.github.dtd4j.spi.LinearLayer;
-import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
 import io.github.dtd4j.spi.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Use it for every layer whose inputs are ReLU outputs (x ≥ 0). There, on a network whose biases are ≤ 0,
  * it is conservative and positive (Definitions 1–3). Equals αβ with α = 1, β = 0.
  */
-public record ZPlusRule() implements Rule {
+public record ZPlusRule() implements LinearRule {
     @Override
     public String name() {
         return "z+";

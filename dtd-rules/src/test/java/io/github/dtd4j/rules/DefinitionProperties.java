@@ -1,5 +1,6 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.graph.Precision;
 import static io.github.dtd4j.rules.RandomNetworks.perSample;
 import static io.github.dtd4j.rules.RandomNetworks.row;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -54,7 +55,7 @@ class DefinitionProperties {
     }
 
     private static Explainer base(Net net) {
-        return Explainer.of(net.graph()).dtype(DataType.DOUBLE).stabilizer(1e-12).recordLayers(true);
+        return Explainer.of(net.graph()).precision(Precision.FLOAT64).stabilizer(1e-12).recordLayers(true);
     }
 
     @Test
@@ -110,7 +111,7 @@ class DefinitionProperties {
                 .checkAssert(net -> {
                     Explanation e = base(net).rule(Rules.W_SQUARE).explain(net.x());
                     double[] f = e.explainedScores();
-                    double[] in = e.ledger().inputRelevance();
+                    double[] in = e.ledger().inputSums();
                     double[] stab = e.ledger().absorbedByStabilizer();
                     double[] bias = e.ledger().absorbedByBias();
                     for (int n = 0; n < net.batch(); n++) {
@@ -236,7 +237,7 @@ class DefinitionProperties {
         double stabilizer = e.ledger().absorbedByStabilizer()[n];
         assertThat(Math.abs(sum(rp) - (f - stabilizer))).as("Σ R_p − (f(x) − stabilizer), f = %s, %s", f, what)
                 .isLessThanOrEqualTo(tol);
-        assertThat(Math.abs(e.ledger().inputRelevance()[n] - sum(rp))).as("ledger input, %s", what)
+        assertThat(Math.abs(e.ledger().inputSums()[n] - sum(rp))).as("ledger input, %s", what)
                 .isLessThanOrEqualTo(tol);
         // and the stabilizer (1e-12) takes a negligible share: Σ R_p = f(x) to STAB_SHARE
         assertThat(Math.abs(sum(rp) - f)).as("Σ R_p − f(x), f = %s, %s", f, what).isLessThanOrEqualTo(STAB_SHARE * f);

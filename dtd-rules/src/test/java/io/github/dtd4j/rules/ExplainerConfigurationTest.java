@@ -1,11 +1,12 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.github.dtd4j.BatchNormMode;
-import io.github.dtd4j.ConfigurationException;
+import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.Coverage;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
@@ -109,7 +110,7 @@ class ExplainerConfigurationTest {
         assertThat(List.of(prop(e, "c1"), prop(e, "c2"), prop(e, "fc"))).containsExactly("rule lrp0", "rule w^2",
                 "rule lrp0");
         assertThat(row(e, "c1").reason()).contains("name");
-        assertThat(row(e, "c2").reason()).contains("type Conv2d");
+        assertThat(row(e, "c2").reason()).contains("kind Conv2d");
     }
 
     @Test
@@ -124,7 +125,7 @@ class ExplainerConfigurationTest {
         assertThat(prop(e, "c2")).isEqualTo("rule lrp0");
         assertThat(prop(e, "fc")).isEqualTo("rule w^2");
         assertThat(row(e, "c1").reason()).contains("first");
-        assertThat(row(e, "fc").reason()).contains("type Dense");
+        assertThat(row(e, "fc").reason()).contains("kind Dense");
     }
 
     @Test
@@ -132,7 +133,7 @@ class ExplainerConfigurationTest {
         Graph g = three();
         assertThat(prop(Explainer.of(g).rule(Rules.Z_PLUS).rule(Rules.W_SQUARE), "fc")).isEqualTo("rule w^2");
         assertThat(prop(Explainer.of(g).rule(Rules.W_SQUARE).rule(Rules.Z_PLUS), "fc")).isEqualTo("rule z+");
-        Explainer types = Explainer.of(g).rule(Selector.conv(), Rules.FLAT).rule(Selector.type(Conv2d.class),
+        Explainer types = Explainer.of(g).rule(Selector.conv(), Rules.FLAT).rule(Selector.kind(Conv2d.class),
                 Rules.Z_PLUS).rule(Selector.dense(), Rules.LRP_0);
         assertThat(prop(types, "c2")).isEqualTo("rule z+");
         Explainer names = Explainer.of(g).rule(Rules.Z_PLUS).rule(Selector.name("c2"), Rules.FLAT)
@@ -190,7 +191,7 @@ class ExplainerConfigurationTest {
         }
         assertThat(prop(e, "stem")).isEqualTo("rule flat");
         // the stem's BatchNorm was folded into it
-        assertThat(e.graph().node("stem.bn")).isEmpty();
+        assertThat(e.compiledGraph().node("stem.bn")).isEmpty();
         // with the BatchNorm as an affine layer, the stem is still the first
         Explainer affine = e.batchNorm(BatchNormMode.AFFINE);
         assertThat(prop(affine, "stem")).isEqualTo("rule flat");
@@ -227,12 +228,12 @@ class ExplainerConfigurationTest {
                 .hasMessageContaining("'c1' (Conv2d)")
                 .hasMessageContaining("'fc' (Dense)")
                 .hasMessageNotContaining("'c2'")
-                .hasMessageContaining("2 layer(s)");
+                .hasMessageContaining("2 node(s)");
         INDArray x = Nd4j.rand(DataType.FLOAT, 1, 2, 6, 6);
         assertThatThrownBy(() -> e.explain(x)).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("'c1' (Conv2d)");
         assertThatThrownBy(() -> Explainer.of(three()).coverage()).isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("3 layer(s)");
+                .hasMessageContaining("3 node(s)");
         // only the selector's kind is covered
         assertThatThrownBy(() -> Explainer.of(three()).rule(Selector.conv(), Rules.Z_PLUS).coverage())
                 .isInstanceOf(ConfigurationException.class)
@@ -271,17 +272,17 @@ class ExplainerConfigurationTest {
     void foldModeFoldsWhatItCanAndBypassesTheRestSayingWhy() {
         Graph g = withBatchNorms();
         Explainer e = Explainer.of(g).rule(Rules.Z_PLUS);
-        assertThat(e.graph().node("bn1")).isEmpty();
-        assertThat(e.graph().node("bn2")).isPresent();
+        assertThat(e.compiledGraph().node("bn1")).isEmpty();
+        assertThat(e.compiledGraph().node("bn2")).isPresent();
         assertThat(prop(e, "bn1")).contains("fold");
         assertThat(row(e, "bn1").reason()).contains("'c1'");
         assertThat(prop(e, "bn2")).isEqualTo("bypass");
         assertThat(row(e, "bn2").reason()).contains("cannot fold").contains("bypass");
         // the folded model computes what the model computes
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 5, 5);
-        Explanation folded = e.dtype(DataType.DOUBLE).explain(x);
+        Explanation folded = e.precision(Precision.FLOAT64).explain(x);
         Explanation bypassed = Explainer.of(g).rule(Rules.Z_PLUS).batchNorm(BatchNormMode.BYPASS)
-                .dtype(DataType.DOUBLE).explain(x);
+                .precision(Precision.FLOAT64).explain(x);
         assertThat(folded.logits().sub(bypassed.logits()).amaxNumber().doubleValue())
                 .isLessThan(1e-9 * Math.max(1, bypassed.logits().amaxNumber().doubleValue()));
     }
@@ -300,11 +301,11 @@ class ExplainerConfigurationTest {
     @Test
     void bypassModeKeepsEveryBatchNorm() {
         Explainer e = Explainer.of(withBatchNorms()).rule(Rules.Z_PLUS).batchNorm(BatchNormMode.BYPASS);
-        assertThat(e.graph().node("bn1")).isPresent();
+        assertThat(e.compiledGraph().node("bn1")).isPresent();
         assertThat(prop(e, "bn1")).isEqualTo("bypass");
         assertThat(prop(e, "bn2")).isEqualTo("bypass");
         INDArray x = Nd4j.rand(DataType.DOUBLE, 1, 2, 5, 5);
-        Explanation ex = e.dtype(DataType.DOUBLE).recordLayers(true).explain(x);
+        Explanation ex = e.precision(Precision.FLOAT64).recordLayers(true).explain(x);
         // bypass: the relevance at a BatchNorm's input is the relevance at its output
         assertThat(ex.ledger().entry("bn1").orElseThrow().propagation()).isEqualTo("bypass");
         assertThat(ex.layerRelevance("c1").orElseThrow()).isEqualTo(ex.layerRelevance("bn1").orElseThrow());
@@ -313,14 +314,14 @@ class ExplainerConfigurationTest {
     @Test
     void affineModeGivesRuleTakingBatchNorms() {
         Explainer e = Explainer.of(withBatchNorms()).batchNorm(BatchNormMode.AFFINE).rule(Rules.Z_PLUS)
-                .rule(Selector.type(BatchNorm.class), Rules.epsilon(0.1));
-        assertThat(e.graph().node("bn1")).isPresent();
+                .rule(Selector.kind(BatchNorm.class), Rules.epsilon(0.1));
+        assertThat(e.compiledGraph().node("bn1")).isPresent();
         assertThat(prop(e, "bn1")).isEqualTo("rule epsilon(0.1)");
         assertThat(prop(e, "bn2")).isEqualTo("rule epsilon(0.1)");
         assertThat(row(e, "bn1").reason()).doesNotEndWith("; ").doesNotEndWith(";");
         assertThat(prop(e, "c1")).isEqualTo("rule z+");
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 5, 5);
-        Explanation ex = e.dtype(DataType.DOUBLE).explain(x);
+        Explanation ex = e.precision(Precision.FLOAT64).explain(x);
         assertThat(ex.ledger().entry("bn2").orElseThrow().propagation()).isEqualTo("rule epsilon(0.1)");
         for (double imb : ex.ledger().imbalance()) {
             assertThat(imb).isCloseTo(0, within(1e-9));
@@ -366,11 +367,11 @@ class ExplainerConfigurationTest {
         assertThat(prop(e1, "c1")).isEqualTo("rule z+");
         assertThat(prop(e2, "c1")).isEqualTo("rule w^2");
 
-        Explainer e3 = e1.dtype(DataType.DOUBLE);
-        assertThat(e1.dtype()).isEqualTo(DataType.FLOAT);
-        assertThat(e3.dtype()).isEqualTo(DataType.DOUBLE);
-        Conv2d c1f = (Conv2d) e1.graph().node("c1").orElseThrow().layer();
-        Conv2d c1d = (Conv2d) e3.graph().node("c1").orElseThrow().layer();
+        Explainer e3 = e1.precision(Precision.FLOAT64);
+        assertThat(e1.precision()).isEqualTo(Precision.FLOAT32);
+        assertThat(e3.precision()).isEqualTo(Precision.FLOAT64);
+        Conv2d c1f = (Conv2d) e1.compiledGraph().node("c1").orElseThrow().layer();
+        Conv2d c1d = (Conv2d) e3.compiledGraph().node("c1").orElseThrow().layer();
         assertThat(c1f.weight().dataType()).isEqualTo(DataType.FLOAT);
         assertThat(c1d.weight().dataType()).isEqualTo(DataType.DOUBLE);
 
@@ -411,7 +412,7 @@ class ExplainerConfigurationTest {
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 5, 5);
         INDArray x0 = x.dup();
         for (BatchNormMode m : BatchNormMode.values()) {
-            Explainer.of(g).rule(Rules.Z_PLUS).batchNorm(m).dtype(DataType.DOUBLE).explain(x);
+            Explainer.of(g).rule(Rules.Z_PLUS).batchNorm(m).precision(Precision.FLOAT64).explain(x);
             Explainer.of(g).rule(Rules.ALPHA2_BETA1).batchNorm(m).explain(x);
         }
         assertThat(x).isEqualTo(x0);
@@ -430,7 +431,7 @@ class ExplainerConfigurationTest {
     void recordLayersGivesRelevanceAtEveryNode() {
         Graph g = three();
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 6, 6);
-        Explanation e = Explainer.of(g).rule(Rules.Z_PLUS).dtype(DataType.DOUBLE).recordLayers(true).explain(x, 1);
+        Explanation e = Explainer.of(g).rule(Rules.Z_PLUS).precision(Precision.FLOAT64).recordLayers(true).explain(x, 1);
         Map<String, INDArray> layers = e.layerRelevances();
         List<String> expectedNames = new ArrayList<>(g.nodes().stream().map(Node::name).toList());
         expectedNames.add("input");
@@ -476,7 +477,7 @@ class ExplainerConfigurationTest {
                 .build();
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 10, 10);
         for (var rule : List.of(Rules.W_SQUARE, Rules.FLAT, Rules.LRP_0, Rules.zBox(0, 1))) {
-            Explanation e = Explainer.of(g).dtype(DataType.DOUBLE).rule(Rules.Z_PLUS).rule(Selector.first(), rule)
+            Explanation e = Explainer.of(g).precision(Precision.FLOAT64).rule(Rules.Z_PLUS).rule(Selector.first(), rule)
                     .explain(x);
             double[] imb = e.ledger().imbalance();
             for (int i = 0; i < 2; i++) {

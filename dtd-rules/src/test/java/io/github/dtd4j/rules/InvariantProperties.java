@@ -1,5 +1,6 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.graph.Precision;
 import static io.github.dtd4j.rules.RandomNetworks.maxAbs;
 import static io.github.dtd4j.rules.RandomNetworks.row;
 import static io.github.dtd4j.rules.RandomNetworks.values;
@@ -11,7 +12,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import io.github.dtd4j.BiasPolicy;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
-import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.LedgerEntry;
 import io.github.dtd4j.MaxPoolMode;
 import io.github.dtd4j.Selector;
@@ -53,7 +54,7 @@ class InvariantProperties {
     }
 
     private static Explainer f64(Net net) {
-        return Explainer.of(net.graph()).dtype(DataType.DOUBLE).stabilizer(1e-12);
+        return Explainer.of(net.graph()).precision(Precision.FLOAT64).stabilizer(1e-12);
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -88,12 +89,12 @@ class InvariantProperties {
         theory(40).forAll(RandomNetworks.networks(Options.paper(Domain.ANY).withBias(Bias.NONE))).checkAssert(net -> {
             RandomNetworks.Reference ref = net.reference();
             // ε(0) is LRP-0 (the stabilizer is the only additive term)
-            assertThat(values(Explainer.of(net.graph()).dtype(DataType.DOUBLE).stabilizer(1e-30).rule(Rules.epsilon(0))
+            assertThat(values(Explainer.of(net.graph()).precision(Precision.FLOAT64).stabilizer(1e-30).rule(Rules.epsilon(0))
                     .explain(net.x()).inputRelevance())).isEqualTo(values(Explainer.of(net.graph())
-                    .dtype(DataType.DOUBLE).stabilizer(1e-30).rule(Rules.LRP_0).explain(net.x()).inputRelevance()));
+                    .precision(Precision.FLOAT64).stabilizer(1e-30).rule(Rules.LRP_0).explain(net.x()).inputRelevance()));
             for (Rule rule : List.of(Rules.LRP_0)) {
                 // a tiny stabilizer: only keeps 0/0 (dead units, all-zero pools) at 0
-                Explainer ex = Explainer.of(net.graph()).dtype(DataType.DOUBLE).stabilizer(1e-30).rule(rule);
+                Explainer ex = Explainer.of(net.graph()).precision(Precision.FLOAT64).stabilizer(1e-30).rule(rule);
                 for (int t = 0; t < net.classes(); t++) {
                     Explanation e = ex.explain(net.x(), t);
                     for (int n = 0; n < net.batch(); n++) {
@@ -155,7 +156,7 @@ class InvariantProperties {
             new Config("preset epsilonAlphaBeta", n -> ex(n).preset(Presets.epsilonAlphaBeta(n.zBox(), 0.25))));
 
     private static Explainer ex(Net net) {
-        return Explainer.of(net.graph()).dtype(DataType.DOUBLE);
+        return Explainer.of(net.graph()).precision(Precision.FLOAT64);
     }
 
     @Test
@@ -180,7 +181,7 @@ class InvariantProperties {
                             double tol = 1e-9 * Math.max(1, Math.abs(f[n]));
                             assertThat(Math.abs(imbalance[n])).as("imbalance, f = %s, %s", f[n], what)
                                     .isLessThanOrEqualTo(tol);
-                            assertThat(Math.abs(e.ledger().inputRelevance()[n] - rp[n])).as("ledger input, %s", what)
+                            assertThat(Math.abs(e.ledger().inputSums()[n] - rp[n])).as("ledger input, %s", what)
                                     .isLessThanOrEqualTo(tol);
                             assertThat(e.ledger().start()[n]).isEqualTo(e.logits().getDouble(n, e.targets()[n]));
                             double arriving = f[n];
@@ -293,7 +294,7 @@ class InvariantProperties {
                         case 2 -> e -> e.rule(Rules.ALPHA2_BETA1).rule(Selector.first(), net.zBox());
                         default -> e -> e.preset(Presets.epsilonAlphaBeta(net.zBox(), 0.25));
                     };
-                    Explanation d = rules.apply(Explainer.of(net.graph()).dtype(DataType.DOUBLE)).explain(net.x());
+                    Explanation d = rules.apply(Explainer.of(net.graph()).precision(Precision.FLOAT64)).explain(net.x());
                     Explanation s = rules.apply(Explainer.of(net.graph())).explain(net.x());
                     assertThat(s.inputRelevance().dataType()).isEqualTo(DataType.FLOAT);
                     assertThat(d.inputRelevance().dataType()).isEqualTo(DataType.DOUBLE);
@@ -346,7 +347,7 @@ class InvariantProperties {
                     assertThat(values(again.inputRelevance())).as("second call after scribbling, %s", net)
                             .isEqualTo(firstR);
                     d.explain(x32);
-                    c.explainer().apply(net).dtype(DataType.FLOAT).explain(net.x());
+                    c.explainer().apply(net).precision(Precision.FLOAT32).explain(net.x());
                     c.explainer().apply(net).explain(net.x(), 0);
                     // input as a view into a bigger array
                     INDArray big = Nd4j.zeros(DataType.DOUBLE, concat(net.batch() + 2, net.inShape()));
@@ -388,9 +389,9 @@ class InvariantProperties {
         theory(3).forAll(RandomNetworks.networks(Options.paper(Domain.BOX).withBias(Bias.ANY).withMaxBatch(3)))
                 .checkAssert(net -> {
                     List<Function<Net, Explainer>> configs = List.of(
-                            n -> Explainer.of(n.graph()).dtype(DataType.DOUBLE).preset(Presets.dtd(n.zBox())),
+                            n -> Explainer.of(n.graph()).precision(Precision.FLOAT64).preset(Presets.dtd(n.zBox())),
                             n -> Explainer.of(n.graph()).rule(Rules.gamma(0.25)).rule(Selector.first(), n.zBox()),
-                            n -> Explainer.of(n.graph()).dtype(DataType.DOUBLE).recordLayers(true)
+                            n -> Explainer.of(n.graph()).precision(Precision.FLOAT64).recordLayers(true)
                                     .preset(Presets.epsilonAlphaBeta(n.zBox(), 0.25)));
                     for (Function<Net, Explainer> config : configs) {
                         // inputs: the batch, each element alone, and each class of element 0
@@ -453,7 +454,7 @@ class InvariantProperties {
         parts.add(values(e.logits()));
         parts.add(Arrays.stream(e.targets()).asDoubleStream().toArray());
         parts.add(e.ledger().start());
-        parts.add(e.ledger().inputRelevance());
+        parts.add(e.ledger().inputSums());
         parts.add(e.ledger().absorbedByBias());
         parts.add(e.ledger().absorbedByStabilizer());
         for (LedgerEntry le : e.ledger().entries()) {
@@ -478,7 +479,7 @@ class InvariantProperties {
         INDArray w2 = Nd4j.create(new double[][]{{1, -1, 0}, {-1, 1, 0.25}, {0.5, 0.5, 1.5}}).castTo(DataType.DOUBLE);
         INDArray b2 = Nd4j.create(new double[]{0.1, -0.2, 0}).castTo(DataType.DOUBLE);
         Graph g = Graph.sequential(2).dense("d1", w1, b1).relu().dense("d2", w2, b2).build();
-        return Explainer.of(g).dtype(DataType.DOUBLE).recordLayers(true).rule(Rules.epsilon(0.01));
+        return Explainer.of(g).precision(Precision.FLOAT64).recordLayers(true).rule(Rules.epsilon(0.01));
     }
 
     private static INDArray targetBatch() {

@@ -1,5 +1,6 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -45,7 +46,7 @@ class PaperOneLayerExampleTest {
     }
 
     static Explanation explain(Rule rule, double[]... x) {
-        return Explainer.of(network()).rule(rule).dtype(DataType.DOUBLE).stabilizer(EPS).recordLayers(true)
+        return Explainer.of(network()).rule(rule).precision(Precision.FLOAT64).stabilizer(EPS).recordLayers(true)
                 .explain(Nd4j.create(x));
     }
 

@@ -18,7 +18,6 @@ import io.github.dtd4j.graph.MaxPool2d;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Relu;
 import io.github.dtd4j.graph.Reshape;
-import io.github.dtd4j.internal.Forward;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -54,7 +53,7 @@ public final class ReferenceGraph {
      */
     public static double[][] inputRelevance(Graph g, INDArray x, int[] targets, String zBoxLayer, double low,
                                             double high, boolean positive, double eps) {
-        Map<String, INDArray> acts = Forward.run(g, x);
+        Map<String, INDArray> acts = io.github.dtd4j.rules.Forwards.run(g, x);
         Map<String, double[][]> rel = new HashMap<>();
         int batch = (int) x.size(0);
         double[][] start = ReferenceLrp.readBatch(acts.get(g.outputName()));

@@ -14,7 +14,7 @@ import io.github.dtd4j.graph.MaxPool2d;
 import io.github.dtd4j.graph.SumPool;
 import io.github.dtd4j.rules.ReferenceLrp.PoolResult;
 import io.github.dtd4j.rules.ReferenceLrp.Weighting;
-import io.github.dtd4j.spi.LayerPropagation;
+import io.github.dtd4j.LayerPropagation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -15,7 +15,7 @@ import io.github.dtd4j.rules.ReferenceLrp.RefRule;
 import io.github.dtd4j.rules.ReferenceLrp.WSquare;
 import io.github.dtd4j.rules.ReferenceLrp.ZBox;
 import io.github.dtd4j.rules.ReferenceLrp.ZPlus;
-import io.github.dtd4j.spi.LayerPropagation;
+import io.github.dtd4j.LayerPropagation;
 import io.github.dtd4j.spi.Rule;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,5 +1,6 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
@@ -150,7 +151,7 @@ class ResidualProperties {
     }
 
     private static Explainer base(Net n) {
-        return Explainer.of(n.graph()).dtype(DataType.DOUBLE).stabilizer(1e-12).recordLayers(true);
+        return Explainer.of(n.graph()).precision(Precision.FLOAT64).stabilizer(1e-12).recordLayers(true);
     }
 
     @Test
@@ -187,7 +188,7 @@ class ResidualProperties {
                     final int i = el;
                     double f = e.explainedScores()[i];
                     double tol = 1e-9 * Math.max(1, Math.abs(f));
-                    assertThat(e.ledger().inputRelevance()[i] + e.ledger().absorbedByStabilizer()[i]
+                    assertThat(e.ledger().inputSums()[i] + e.ledger().absorbedByStabilizer()[i]
                             + e.ledger().absorbedByBias()[i]).as(n + ": input + absorbed = f, element " + i)
                             .isCloseTo(f, org.assertj.core.api.Assertions.within(tol));
                     for (LedgerEntry le : e.ledger().entries()) {
@@ -222,7 +223,7 @@ class ResidualProperties {
                     double stab = e.ledger().absorbedByStabilizer()[i];
                     assertThat(e.ledger().absorbedByBias()[i]).as(n + ": bias share").isZero();
                     assertThat(Math.abs(stab)).as(n + ": stabilizer share").isLessThanOrEqualTo(STAB_SHARE * f + 1e-12);
-                    assertThat(e.ledger().inputRelevance()[i] + stab).as(n + ": conservative, element " + i)
+                    assertThat(e.ledger().inputSums()[i] + stab).as(n + ": conservative, element " + i)
                             .isCloseTo(f, org.assertj.core.api.Assertions.within(tol));
                     assertThat(e.inputRelevance().slice(i).minNumber().doubleValue()).as(n + ": positive at the input")
                             .isGreaterThanOrEqualTo(-1e-12 * Math.max(1, f));

@@ -1,5 +1,6 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -22,10 +23,10 @@ class SmokeTest {
         INDArray w2 = Nd4j.randn(DataType.DOUBLE, 2, 8).reshape(2, 8);
         Graph net = Graph.sequential(20).dense("d1", w1, b1).relu().sumPool(4).dense("d2", Nd4j.rand(DataType.DOUBLE, 2, 8), Nd4j.rand(DataType.DOUBLE, 8).negi()).relu().sumPool(8).build();
         INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 20).subi(0.5);
-        Explanation e = Explainer.of(net).dtype(DataType.DOUBLE).stabilizer(1e-12).preset(Presets.dtd(-0.5, 1.5)).explain(x);
+        Explanation e = Explainer.of(net).precision(Precision.FLOAT64).stabilizer(1e-12).preset(Presets.dtd(-0.5, 1.5)).explain(x);
         System.out.println(e.ledger());
         double[] f = e.explainedScores();
-        double[] r = e.ledger().inputRelevance();
+        double[] r = e.ledger().inputSums();
         for (int i = 0; i < 3; i++) {
             assertThat(r[i]).isCloseTo(f[i], within(1e-9 * Math.max(1, Math.abs(f[i]))));
         }
@@ -41,9 +42,9 @@ class SmokeTest {
                 .dense("fc", Nd4j.randn(DataType.DOUBLE, 16, 3), Nd4j.randn(DataType.DOUBLE, 3)).build();
         INDArray x = Nd4j.rand(DataType.DOUBLE, 2, 2, 9, 9);
         for (var rule : java.util.List.of(Rules.Z_PLUS, Rules.W_SQUARE, Rules.FLAT, Rules.LRP_0, Rules.epsilon(0.1), Rules.ALPHA2_BETA1, Rules.gamma(0.25))) {
-            Explanation e = Explainer.of(net).dtype(DataType.DOUBLE).rule(rule).explain(x);
+            Explanation e = Explainer.of(net).precision(Precision.FLOAT64).rule(rule).explain(x);
             double[] imb = e.ledger().imbalance();
-            System.out.println(rule.name() + " start=" + e.explainedScores()[0] + " input=" + e.ledger().inputRelevance()[0] + " imbalance=" + imb[0]);
+            System.out.println(rule.name() + " start=" + e.explainedScores()[0] + " input=" + e.ledger().inputSums()[0] + " imbalance=" + imb[0]);
             assertThat(Math.abs(imb[0])).isLessThan(1e-9);
         }
     }
@@ -63,6 +64,6 @@ class SmokeTest {
             assertThat(logits).isEqualTo(e.logits());
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> ex.forward(Nd4j.rand(DataType.FLOAT, 1, 2, 8, 9)))
-                .isInstanceOf(io.github.dtd4j.InvalidInputException.class);
+                .isInstanceOf(io.github.dtd4j.errors.InvalidInputException.class);
     }
 }

@@ -1,6 +1,6 @@
 package io.github.dtd4j.viz;
 
-import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Shape;
 import java.awt.Color;
 import java.awt.Graphics2D;

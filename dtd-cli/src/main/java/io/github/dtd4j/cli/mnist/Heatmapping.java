@@ -65,7 +65,7 @@ public enum Heatmapping {
         @Override
         public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
             Explanation e = Explainer.of(net.castTo(DataType.DOUBLE).graph()).preset(Presets.dtd(-0.5, 1.5))
-                    .dtype(DataType.DOUBLE).explain(x.castTo(DataType.DOUBLE), 0);
+                    .precision(io.github.dtd4j.graph.Precision.FLOAT64).explain(x.castTo(DataType.DOUBLE), 0);
             return e.inputRelevance().castTo(DataType.DOUBLE).reshape(new long[]{x.size(0), x.size(1)});
         }
     };

@@ -3,7 +3,7 @@ package io.github.dtd4j.cli.mnist;
 import io.github.dtd4j.graph.Dense;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.rules.Rules;
-import io.github.dtd4j.spi.LayerPropagation;
+import io.github.dtd4j.LayerPropagation;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -51,7 +51,7 @@ public record MinMaxModel(INDArray v, INDArray u, INDArray d) {
     public static MinMaxModel of(Map<String, INDArray> a, String what) {
         for (String k : new String[]{"v", "u", "d"}) {
             if (!a.containsKey(k)) {
-                throw new io.github.dtd4j.InvalidInputException(what + ": no array '" + k + "' (has " + a.keySet() + ")");
+                throw new io.github.dtd4j.errors.InvalidInputException(what + ": no array '" + k + "' (has " + a.keySet() + ")");
             }
         }
         return new MinMaxModel(a.get("v"), a.get("u"), a.get("d").reshape(PairNet.HIDDEN));

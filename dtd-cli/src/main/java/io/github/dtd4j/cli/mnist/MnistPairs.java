@@ -1,6 +1,6 @@
 package io.github.dtd4j.cli.mnist;
 
-import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.io.Npy;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package io.github.dtd4j.cli.mnist;
 
-import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.io.Npy;
 import java.nio.file.Path;

@@ -3,7 +3,6 @@ package io.github.dtd4j.cli.mnist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.dtd4j.internal.Forward;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -29,7 +28,7 @@ class PairNetTest {
     void forwardAgreesWithTheLibrarysGraph() {
         PairNet n = net(1);
         INDArray x = input(2, 3);
-        Map<String, INDArray> out = Forward.run(n.graph(), x);
+        Map<String, INDArray> out = io.github.dtd4j.Explainer.of(n.graph()).precision(io.github.dtd4j.graph.Precision.of(x.dataType())).activations(x);
         INDArray lib = out.get(n.graph().outputName()).reshape(new long[]{3});
         assertThat(n.forward(x).toDoubleVector()).containsExactly(lib.toDoubleVector(), within(1e-9));
         assertThat(lib.minNumber().doubleValue()).isGreaterThan(0);

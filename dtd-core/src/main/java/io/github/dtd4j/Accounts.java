@@ -1,4 +1,4 @@
-package io.github.dtd4j.internal;
+package io.github.dtd4j;
 
 import io.github.dtd4j.spi.LinearLayer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,7 +23,7 @@ final class Accounts {
     INDArray divide(LinearLayer layer, INDArray relevance, INDArray numeratorSum, INDArray biasTerm, double eps) {
         boolean perOutput = biasTerm != null && biasTerm.rank() == 1 && numeratorSum.rank() > 1;
         if (perOutput && layer == null) {
-            throw new IllegalArgumentException("a per-output bias term needs a linear layer to broadcast it");
+            throw new io.github.dtd4j.errors.ConfigurationException("a per-output bias term needs a linear layer to broadcast it");
         }
         // d is a new array: numeratorSum may be the caller's (a recorded output) and is never written
         INDArray d = biasTerm == null ? numeratorSum.dup() : perOutput ? layer.addBias(numeratorSum, biasTerm)

@@ -1,4 +1,4 @@
-package io.github.dtd4j;
+package io.github.dtd4j.errors;
 
 /**
  * An explainer or rule is configured wrongly: a layer without a rule, a selector naming an unknown node,
@@ -10,5 +10,10 @@ public class ConfigurationException extends Dtd4jException {
     /** @param message what is wrong and where */
     public ConfigurationException(String message) {
         super(message);
+    }
+
+    /** @param message what is wrong and where @param cause the underlying failure */
+    public ConfigurationException(String message, Throwable cause) {
+        super(message, cause);
     }
 }

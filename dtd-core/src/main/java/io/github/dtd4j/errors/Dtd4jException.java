@@ -1,4 +1,4 @@
-package io.github.dtd4j;
+package io.github.dtd4j.errors;
 
 /**
  * Base class of every exception dtd4j throws on purpose. Unchecked: each one reports a mistake in a model,

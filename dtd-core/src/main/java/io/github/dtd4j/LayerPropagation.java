@@ -1,11 +1,9 @@
-package io.github.dtd4j.spi;
+package io.github.dtd4j;
 
-import io.github.dtd4j.InvalidInputException;
-import io.github.dtd4j.MaxPoolMode;
-import io.github.dtd4j.SumSplit;
+import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Layer;
 import io.github.dtd4j.graph.Shape;
-import io.github.dtd4j.internal.Single;
+import io.github.dtd4j.spi.Rule;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -34,6 +32,28 @@ public final class LayerPropagation {
      */
     public record Result(List<INDArray> inputRelevances, INDArray output, double[] bias, double[] stabilizer,
                          Map<String, double[]> branches) {
+        /** Copies the arrays and the map: a result is a value. */
+        public Result {
+            inputRelevances = List.copyOf(inputRelevances);
+            bias = bias.clone();
+            stabilizer = stabilizer.clone();
+            Map<String, double[]> copy = new java.util.LinkedHashMap<>();
+            branches.forEach((k, v) -> copy.put(k, v.clone()));
+            branches = java.util.Collections.unmodifiableMap(copy);
+        }
+
+        /** {@return absorbed by the bias term, per batch element (a copy)} */
+        @Override
+        public double[] bias() {
+            return bias.clone();
+        }
+
+        /** {@return absorbed by the stabilizer, per batch element (a copy)} */
+        @Override
+        public double[] stabilizer() {
+            return stabilizer.clone();
+        }
+
         /** {@return the relevance of the first (usually only) input} */
         public INDArray relevance() {
             return inputRelevances.get(0);
@@ -59,7 +79,7 @@ public final class LayerPropagation {
      * @param layer      the layer
      * @param inputs     its inputs, batch first; not modified
      * @param relevance  relevance at its output
-     * @param rule       the rule for rule-taking layers; null for the others
+     * @param rule       the rule; null for the default of the layer's kind (linear layers need one)
      * @param stabilizer ε
      * @param ignoreBias leave biases out of every denominator
      * @param maxPool    max-pooling treatment
@@ -76,7 +96,7 @@ public final class LayerPropagation {
      * @param layer      the layer
      * @param inputs     its inputs, batch first; not modified
      * @param relevance  relevance at its output
-     * @param rule       the rule for rule-taking layers; null for the others
+     * @param rule       the rule; null for the default of the layer's kind (linear layers need one)
      * @param stabilizer ε
      * @param ignoreBias leave biases out of every denominator
      * @param maxPool    max-pooling treatment
@@ -91,5 +111,24 @@ public final class LayerPropagation {
                     + " does not match the output " + Shape.format(o.output().shape()));
         }
         return new Result(o.relevance(), o.output(), o.bias(), o.stabilizer(), o.branches());
+    }
+
+    /**
+     * {@return one layer's output for a batch, a new array}: the library's own forward pass, the one explanations
+     * record
+     *
+     * @param layer  the layer
+     * @param inputs its inputs, batch first, in the layer's precision; not modified
+     */
+    public static INDArray forward(Layer layer, List<INDArray> inputs) {
+        if (layer == null || inputs == null || inputs.isEmpty()) {
+            throw new InvalidInputException("LayerPropagation.forward: a layer and at least one input are needed");
+        }
+        List<io.github.dtd4j.graph.Shape> shapes = new java.util.ArrayList<>();
+        for (INDArray a : inputs) {
+            shapes.add(io.github.dtd4j.graph.Shape.ofBatch(a.shape()));
+        }
+        layer.outputShape("layer", shapes);
+        return io.github.dtd4j.internal.Forward.apply(layer, inputs);
     }
 }

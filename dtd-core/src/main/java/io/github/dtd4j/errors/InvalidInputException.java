@@ -1,4 +1,4 @@
-package io.github.dtd4j;
+package io.github.dtd4j.errors;
 
 /** An input tensor cannot be explained: wrong shape, NaN or infinite values, values outside a rule's domain. */
 public class InvalidInputException extends Dtd4jException {

@@ -1,4 +1,4 @@
-package io.github.dtd4j;
+package io.github.dtd4j.errors;
 
 
 /** A file cannot be read as what it claims to be: truncated, corrupt, an unsupported variant or absurd sizes. */

@@ -1,4 +1,4 @@
-package io.github.dtd4j;
+package io.github.dtd4j.errors;
 
 import java.util.List;
 import java.util.Objects;

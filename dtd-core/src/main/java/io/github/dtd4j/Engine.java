@@ -1,17 +1,22 @@
-package io.github.dtd4j.internal;
+package io.github.dtd4j;
 
-import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.internal.Forward;
+import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.Ledger;
 import io.github.dtd4j.LedgerEntry;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Shape;
+import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.errors.ConfigurationException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.HashSet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
@@ -26,7 +31,7 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** One explanation: checks, forward pass, start relevance, one reverse sweep, ledger. Stateless. */
-public final class Engine {
+final class Engine {
     private Engine() {
     }
 
@@ -38,9 +43,10 @@ public final class Engine {
      * @param targets        explained class per batch element
      * @param ledger         the accounts
      * @param layers         per-node relevance (only if the plan records layers)
+     * @param end            where the sweep ended: the input's name, or the stop node
      */
-    public record Result(INDArray inputRelevance, INDArray logits, int[] targets, Ledger ledger,
-                         Map<String, INDArray> layers) {
+    record Result(INDArray inputRelevance, INDArray logits, int[] targets, Ledger ledger,
+                  Map<String, INDArray> layers, String end) {
     }
 
     /**
@@ -48,21 +54,22 @@ public final class Engine {
      *
      * @param plan    a compiled plan
      * @param input   {@code [N, ...inputShape]}, floating point, finite; not modified
-     * @param targets null for the top class of each element, one class for all ({@code length 1}), or one per element
+     * @param start   where the sweep starts and with what
      * @return the result
      */
-    public static Result explain(Plan plan, INDArray input, int[] targets) {
+    static Result explain(Plan plan, INDArray input, Start start) {
         if (!WORKSPACES) {
-            return sweep(plan, input, targets);
+            return sweep(plan, input, start);
         }
         // Nothing is left for the garbage collector: the relevance arrays live in this call's workspace (which hands
         // its memory back when closed), each node's temporaries in a nested arena reset after every node, and the
         // forward outputs, which live outside, are closed as the sweep passes them.
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
-            Result r = sweep(plan, input, targets);
+            Result r = sweep(plan, input, start);
             Map<String, INDArray> layers = new LinkedHashMap<>();
             r.layers().forEach((k, v) -> layers.put(k, v.detach()));
-            return new Result(r.inputRelevance().detach(), r.logits().detach(), r.targets(), r.ledger(), layers);
+            return new Result(r.inputRelevance().detach(), r.logits().detach(), r.targets(), r.ledger(), layers,
+                    r.end());
         }
     }
 
@@ -73,13 +80,12 @@ public final class Engine {
      * @param input {@code [N, ...inputShape]}; not modified
      * @return the logits {@code [N,K]}, a new array
      */
-    public static INDArray forward(Plan plan, INDArray input) {
-        Graph g = plan.graph;
+    static INDArray forward(Graph g, Precision precision, INDArray input) {
         if (!WORKSPACES) {
-            return Forward.output(g, checkInput(g, input, plan.settings.dtype()));
+            return Forward.output(g, checkInput(g, input, precision.dataType()));
         }
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
-            INDArray x = checkInput(g, input, plan.settings.dtype());
+            INDArray x = checkInput(g, input, precision.dataType());
             // each node's output outside the workspaces, released after its last reader: memory holds the live
             // activations only, and nothing stays reserved after the call
             Map<String, Integer> readers = new HashMap<>();
@@ -132,9 +138,9 @@ public final class Engine {
             .policySpill(SpillPolicy.REALLOCATE)
             .build();
 
-    private static Result sweep(Plan plan, INDArray input, int[] targets) {
+    private static Result sweep(Plan plan, INDArray input, Start start) {
         Graph g = plan.graph;
-        INDArray x = checkInput(g, input, plan.settings.dtype());
+        INDArray x = checkInput(g, input, plan.settings.precision().dataType());
         Map<String, INDArray> out;
         if (WORKSPACES) {
             out = forwardReleasable(plan, x); // checks every node's output as it goes
@@ -144,29 +150,46 @@ public final class Engine {
         }
         INDArray logits = out.get(g.outputName());
         int n = (int) x.size(0);
-        int[] t = resolveTargets(g, logits, targets, n);
-        for (Map.Entry<String, Plan.Linear> e : plan.linear.entrySet()) {
-            Node node = g.node(e.getKey()).orElseThrow();
-            e.getValue().rule().checkInput(e.getValue().layer(), out.get(node.inputs().get(0)));
+        String startNode = start instanceof Start.Tensor t && t.node() != null ? t.node() : g.outputName();
+        String end = plan.settings.stopAt() == null ? g.inputName() : plan.settings.stopAt();
+        Set<String> region = region(g, startNode, end);
+        int[] targets;
+        INDArray startRelevance;
+        if (start instanceof Start.Tensor t) {
+            startRelevance = checkStartTensor(g, t, startNode, out.get(startNode), plan.settings.precision());
+            targets = startNode.equals(g.outputName()) ? argMax(startRelevance) : filled(n, -1);
+        } else {
+            targets = resolveTargets(g, logits, start instanceof Start.Classes c ? c.classes() : null, n);
+            startRelevance = Nd4j.zeros(logits.dataType(), logits.shape());
+            for (int i = 0; i < n; i++) {
+                startRelevance.putScalar(new long[]{i, targets[i]}, logits.getDouble(i, targets[i]));
+            }
         }
-        INDArray start = Nd4j.zeros(logits.dataType(), logits.shape());
-        double[] startSum = new double[n];
-        for (int i = 0; i < n; i++) {
-            double v = logits.getDouble(i, t[i]);
-            start.putScalar(new long[]{i, t[i]}, v);
-            startSum[i] = start.getDouble(i, t[i]);
+        for (Node node : g.nodes()) {
+            if (region.contains(node.name())) {
+                Plan.Compiled c = plan.nodes.get(node.name());
+                c.rule().checkInput(c.info(), Forward.inputsOf(node, out));
+            }
         }
+        double[] startSum = Accounts.perSample(startRelevance);
         Map<String, INDArray> relevance = new HashMap<>();
-        relevance.put(g.outputName(), start);
+        relevance.put(startNode, startRelevance);
         // Σ relevance that arrived at each node, per batch element, summed from what its readers sent (each sent
         // array is summed once, for the sender's "out"; summing the merged array again would read it twice)
         Map<String, double[]> arrived = new HashMap<>();
-        arrived.put(g.outputName(), startSum.clone());
+        arrived.put(startNode, startSum.clone());
         Map<String, INDArray> recorded = new LinkedHashMap<>();
         List<LedgerEntry> entries = new ArrayList<>();
         List<Node> nodes = g.nodes();
         for (int k = nodes.size() - 1; k >= 0; k--) {
             Node node = nodes.get(k);
+            if (!region.contains(node.name())) {
+                if (WORKSPACES && !node.name().equals(g.outputName()) && !plan.reluInPlace.contains(node.name())
+                        && !node.name().equals(end)) {
+                    release(out.remove(node.name()));
+                }
+                continue;
+            }
             INDArray r = relevance.remove(node.name());
             List<INDArray> ins = Forward.inputsOf(node, out);
             if (r == null) {
@@ -174,7 +197,7 @@ public final class Engine {
             }
             Accounts acc = new Accounts(n);
             Map<String, double[]> branches = new LinkedHashMap<>();
-            Step step = plan.steps.get(node.name());
+            Plan.Compiled compiled = plan.nodes.get(node.name());
             double[] sumIn;
             double[] sumOut = new double[n];
             List<INDArray> rin;
@@ -184,8 +207,10 @@ public final class Engine {
             // the relevance sent on moves to the explanation's workspace.
             try (MemoryWorkspace nodeWs = WORKSPACES ? Nd4j.getWorkspaceManager()
                     .getAndActivateWorkspace(NODE_WORKSPACE, NODE_WORKSPACE_ID) : null) {
+                Context ctx = new Context(compiled.info(), ins, out.get(node.name()), r, compiled.bias(),
+                        plan.settings.stabilizer(), acc);
                 long t0 = System.nanoTime();
-                List<INDArray> sent = step.propagate(node, ins, out.get(node.name()), r, acc, branches);
+                List<INDArray> sent = propagate(compiled, ctx, ins);
                 nanos = System.nanoTime() - t0;
                 double[] got = arrived.remove(node.name());
                 sumIn = got == null ? new double[n] : got;
@@ -197,6 +222,9 @@ public final class Engine {
                         sumOut[j] += s[j];
                     }
                     arrived.merge(node.inputs().get(i), s, Engine::plus);
+                    if (sent.size() > 1) {
+                        branches.merge(node.inputs().get(i), s, Engine::plus);
+                    }
                     rin.add(WORKSPACES ? ri.leverageTo(WORKSPACE_ID) : ri);
                 }
             }
@@ -208,18 +236,96 @@ public final class Engine {
                 // (an in-place ReLU shares its input's array, which is released with the input's node)
                 release(out.remove(node.name()));
             }
-            entries.add(new LedgerEntry(node.name(), node.kind(), step.describe(), sumIn, sumOut, acc.bias,
-                    acc.stabilizer, branches, nanos));
+            entries.add(new LedgerEntry(node.name(), node.kind(), Plan.describe(compiled.rule()), sumIn, sumOut,
+                    acc.bias, acc.stabilizer, branches, nanos));
             if (plan.settings.recordLayers()) {
                 recorded.put(node.name(), r);
             }
         }
-        INDArray rInput = relevance.get(g.inputName());
-        if (plan.settings.recordLayers()) {
-            recorded.put(g.inputName(), rInput);
+        INDArray rEnd = relevance.get(end);
+        if (rEnd == null) {
+            rEnd = Nd4j.zeros(x.dataType(), out.get(end).shape());
         }
-        Ledger ledger = new Ledger(startSum, Accounts.perSample(rInput), entries);
-        return new Result(rInput, logits, t, ledger, recorded);
+        if (plan.settings.recordLayers()) {
+            recorded.put(end, rEnd);
+        }
+        Ledger ledger = new Ledger(startSum, Accounts.perSample(rEnd), entries);
+        return new Result(rEnd, logits, targets, ledger, recorded, end);
+    }
+
+    /** Runs a node's rule, and checks what it returned: one array per input, each of the input's shape. */
+    private static List<INDArray> propagate(Plan.Compiled c, Context ctx, List<INDArray> ins) {
+        List<INDArray> sent;
+        try {
+            sent = c.rule().propagate(ctx);
+        } catch (io.github.dtd4j.errors.Dtd4jException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ConfigurationException("rule " + c.rule().name() + " failed on node '" + ctx.name() + "' ("
+                    + ctx.kind() + "): " + e, e);
+        }
+        if (sent == null || sent.size() != ins.size()) {
+            throw new ConfigurationException("rule " + c.rule().name() + " returned " + (sent == null ? "null"
+                    : sent.size() + " arrays") + " for node '" + ctx.name() + "' (" + ctx.kind() + "), which has "
+                    + ins.size() + " input(s)");
+        }
+        for (int i = 0; i < ins.size(); i++) {
+            INDArray ri = sent.get(i);
+            if (ri == null || !Arrays.equals(ri.shape(), ins.get(i).shape())) {
+                throw new ConfigurationException("rule " + c.rule().name() + " returned "
+                        + (ri == null ? "null" : Shape.format(ri.shape())) + " for input " + i + " of node '"
+                        + ctx.name() + "' (" + ctx.kind() + "), whose shape is " + Shape.format(ins.get(i).shape()));
+            }
+        }
+        return sent;
+    }
+
+    /**
+     * {@return the nodes the sweep passes through: those the start node depends on (and itself) that depend on the
+     * end node (the input, or the stop node, which is not itself propagated)}
+     */
+    private static Set<String> region(Graph g, String start, String end) {
+        Set<String> region = new HashSet<>(g.ancestors(start));
+        region.add(start);
+        if (!end.equals(g.inputName())) {
+            if (!region.contains(end)) {
+                throw new ConfigurationException("the sweep starts at '" + start + "', which does not depend on the "
+                        + "stop node '" + end + "'");
+            }
+            region.retainAll(g.descendants(end));
+        }
+        region.remove(g.inputName());
+        return region;
+    }
+
+    private static INDArray checkStartTensor(Graph g, Start.Tensor t, String node, INDArray at, Precision precision) {
+        INDArray r = t.relevance();
+        String where = "start relevance at '" + node + "'";
+        if (!node.equals(g.outputName()) && g.node(node).isEmpty()) {
+            throw new InvalidInputException(where + ": no such node");
+        }
+        if (!Arrays.equals(r.shape(), at.shape())) {
+            throw new InvalidInputException(where + ": expected " + Shape.format(at.shape()) + " (the node's output), got "
+                    + Shape.format(r.shape()));
+        }
+        if (!r.dataType().isFPType()) {
+            throw new InvalidInputException(where + ": expected a floating-point array, got " + r.dataType());
+        }
+        if (BooleanIndexing.or(r, Conditions.isNan()) || BooleanIndexing.or(r, Conditions.isInfinite())) {
+            throw new InvalidInputException(where + ": " + firstNonFinite(r));
+        }
+        // a copy in the computation precision: the caller's array is never touched, and the sweep owns its arrays
+        return r.castTo(precision.dataType()).dup();
+    }
+
+    private static int[] argMax(INDArray r) {
+        int n = (int) r.size(0);
+        int[] t = new int[n];
+        INDArray arg = r.argMax(1);
+        for (int i = 0; i < n; i++) {
+            t[i] = arg.getInt(i);
+        }
+        return t;
     }
 
     /**
@@ -277,7 +383,7 @@ public final class Engine {
                 && p.padLeft() == p.padRight());
     }
 
-    private static INDArray checkInput(Graph g, INDArray input, DataType dtype) {
+    static INDArray checkInput(Graph g, INDArray input, DataType dtype) {
         String where = "input '" + g.inputName() + "'";
         if (input == null) {
             throw new InvalidInputException(where + ": no input array given");

@@ -1,0 +1,310 @@
+package io.github.dtd4j;
+
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.graph.Add;
+import io.github.dtd4j.graph.AdaptiveAvgPool2d;
+import io.github.dtd4j.graph.AvgPool2d;
+import io.github.dtd4j.graph.BatchNorm;
+import io.github.dtd4j.graph.Concat;
+import io.github.dtd4j.graph.CustomLayer;
+import io.github.dtd4j.graph.Dropout;
+import io.github.dtd4j.graph.Flatten;
+import io.github.dtd4j.graph.GlobalAvgPool;
+import io.github.dtd4j.graph.Identity;
+import io.github.dtd4j.graph.Layer;
+import io.github.dtd4j.graph.LocalResponseNorm;
+import io.github.dtd4j.graph.MaxPool2d;
+import io.github.dtd4j.graph.Relu;
+import io.github.dtd4j.graph.Reshape;
+import io.github.dtd4j.graph.SumPool;
+import io.github.dtd4j.internal.Ops;
+import io.github.dtd4j.spi.NodeContext;
+import io.github.dtd4j.spi.NodeInfo;
+import io.github.dtd4j.spi.Rule;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The propagations of the nodes that have no weights, as rules: what every such node gets by default, and what a
+ * selector can give any node instead. The defaults (docs/conventions.md#other-nodes):
+ *
+ * <table>
+ * <caption>Default propagation by node kind</caption>
+ * <tr><th>kind</th><th>default</th></tr>
+ * <tr><td>Relu, Dropout, Identity, Flatten, Reshape</td><td>{@link #pass()}</td></tr>
+ * <tr><td>BatchNorm (not folded), LocalResponseNorm</td><td>{@link #bypass()}</td></tr>
+ * <tr><td>Add, SumPool, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool</td><td>{@link #proportional()}, or
+ * {@link #proportionalPositive()} with {@code sumSplit(POSITIVE)}</td></tr>
+ * <tr><td>MaxPool2d</td><td>{@link #winnerTakesAll()}, or {@link #maxPoolAsSum()} with
+ * {@code maxPool(PROPORTIONAL)}</td></tr>
+ * <tr><td>Concat</td><td>{@link #exactSplit()}</td></tr>
+ * </table>
+ *
+ * <pre>{@code
+ * Explainer.of(graph).rule(Rules.Z_PLUS)
+ *     .rule(Selector.kind(Add.class), Propagations.proportionalPositive())   // z⁺ at residual sums only
+ *     .rule(Selector.name("features.4"), Propagations.maxPoolAsSum());       // one max-pool as a sum-pool
+ * }</pre>
+ */
+public final class Propagations {
+    private Propagations() {
+    }
+
+    private static final Rule PASS = new Pass("pass-through");
+    private static final Rule BYPASS = new Pass("bypass");
+    private static final Rule PROPORTIONAL = new Proportional(false);
+    private static final Rule PROPORTIONAL_POSITIVE = new Proportional(true);
+    private static final Rule WINNER = new WinnerTakesAll();
+    private static final Rule MAX_AS_SUM = new MaxAsSum(false);
+    private static final Rule MAX_AS_SUM_POSITIVE = new MaxAsSum(true);
+    private static final Rule SPLIT = new ExactSplit();
+    private static final Rule GRADIENT = new Gradient();
+
+    /**
+     * {@return relevance passes unchanged (reshaped to the input's shape)}: ReLU, Dropout, Identity, Flatten,
+     * Reshape, and any single-input node whose input has as many elements as its output. Conservative.
+     */
+    public static Rule pass() {
+        return PASS;
+    }
+
+    /** {@return as {@link #pass()}, named "bypass": for a normalisation treated as the identity} */
+    public static Rule bypass() {
+        return BYPASS;
+    }
+
+    /**
+     * {@return the signed proportional split of a sum or average: {@code R_i = x_i · Σ_j a_ji R_j / (y_j + ε·sign(y_j))}
+     * with {@code y = A x}} (Zennit's {@code Norm}); at a residual Add {@code R_k = x_k / (Σ x + ε·sign) · R}
+     */
+    public static Rule proportional() {
+        return PROPORTIONAL;
+    }
+
+    /**
+     * {@return z⁺ on the unit weights of a sum or average: as {@link #proportional()} with {@code x⁺} and
+     * {@code y⁺ = A x⁺} in place of x and y}; relevance stays positive (docs/conventions.md#positive-split)
+     */
+    public static Rule proportionalPositive() {
+        return PROPORTIONAL_POSITIVE;
+    }
+
+    /** {@return max-pooling gives each window's relevance to the window's first maximum (the forward's choice)} */
+    public static Rule winnerTakesAll() {
+        return WINNER;
+    }
+
+    /** {@return max-pooling explained as a sum-pooling over the same windows, signed proportional split} */
+    public static Rule maxPoolAsSum() {
+        return MAX_AS_SUM;
+    }
+
+    /** {@return max-pooling explained as a sum-pooling over the same windows, positive parts} */
+    public static Rule maxPoolAsSumPositive() {
+        return MAX_AS_SUM_POSITIVE;
+    }
+
+    /** {@return Concat: each input gets exactly its slice of the relevance} */
+    public static Rule exactSplit() {
+        return SPLIT;
+    }
+
+    /**
+     * {@return the relevance follows the node's vector-Jacobian product: {@code R_in = Jᵀ R}}; for routing nodes
+     * (reshapes, concatenation, max-pooling) this is exact routing, for a linear map its transpose
+     */
+    public static Rule gradient() {
+        return GRADIENT;
+    }
+
+    /** {@return the default rule of a node kind that has no weights, or null for kinds that need an assignment} */
+    static Rule defaultFor(Layer layer, SumSplit split, MaxPoolMode maxPool) {
+        boolean positive = split == SumSplit.POSITIVE;
+        if (layer instanceof Relu || layer instanceof Dropout || layer instanceof Identity || layer instanceof Flatten
+                || layer instanceof Reshape) {
+            return PASS;
+        } else if (layer instanceof BatchNorm || layer instanceof LocalResponseNorm) {
+            return BYPASS;
+        } else if (Proportional.isSum(layer)) {
+            return positive ? PROPORTIONAL_POSITIVE : PROPORTIONAL;
+        } else if (layer instanceof MaxPool2d) {
+            if (maxPool == MaxPoolMode.PROPORTIONAL) {
+                return positive ? MAX_AS_SUM_POSITIVE : MAX_AS_SUM;
+            }
+            return WINNER;
+        } else if (layer instanceof Concat) {
+            return SPLIT;
+        }
+        return null;
+    }
+
+    /** Relevance unchanged, reshaped where the node reshapes. */
+    private record Pass(String name) implements Rule {
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer.arity() == 1 && !(layer instanceof io.github.dtd4j.graph.Dense)
+                    && !(layer instanceof io.github.dtd4j.graph.Conv2d);
+        }
+
+        @Override
+        public void check(NodeInfo node) {
+            if (node.inputShapes().get(0).size() != node.outputShape().size()) {
+                throw new ConfigurationException("rule " + name + " on node '" + node.name() + "' (" + node.kind()
+                        + "): the input " + node.inputShapes().get(0).toBatchString() + " and the output "
+                        + node.outputShape().toBatchString() + " differ in size; relevance cannot pass unchanged");
+            }
+        }
+
+        @Override
+        public boolean usesOutput() {
+            return false;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            INDArray x = ctx.inputs().get(0);
+            INDArray r = ctx.relevance();
+            // relevance arrays are never written once made: hand it on (a reshaped view if the shape changes)
+            return List.of(java.util.Arrays.equals(r.shape(), x.shape()) ? r : r.reshape('c', x.shape()));
+        }
+    }
+
+    /**
+     * R_i = x_i · (Aᵀ s)_i, s = R / stab(A x), for a linear map A with unit (or averaging) weights; with
+     * {@code positive}, x⁺ and A x⁺ take the places of x and A x (z⁺ on the map's weights).
+     */
+    private record Proportional(boolean positive) implements Rule {
+        static boolean isSum(Layer l) {
+            return l instanceof Add || l instanceof SumPool || l instanceof AvgPool2d || l instanceof AdaptiveAvgPool2d
+                    || l instanceof GlobalAvgPool;
+        }
+
+        @Override
+        public String name() {
+            return positive ? "proportional, positive parts" : "proportional";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return isSum(layer) || layer instanceof CustomLayer;
+        }
+
+        @Override
+        public boolean usesOutput() {
+            return !positive;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            List<INDArray> xs = ctx.inputs();
+            INDArray y = ctx.output();
+            if (positive) {
+                List<INDArray> pos = new ArrayList<>(xs.size());
+                for (INDArray x : xs) {
+                    pos.add(Transforms.relu(x, true));
+                }
+                xs = pos;
+                y = ctx.forward(xs);
+            }
+            INDArray s = ctx.divide(ctx.relevance(), y);
+            List<INDArray> c = ctx.vjp(xs, s);
+            List<INDArray> out = new ArrayList<>(xs.size());
+            for (int k = 0; k < xs.size(); k++) {
+                out.add(c.get(k).muli(xs.get(k)));
+            }
+            return out;
+        }
+    }
+
+    /** Max-pooling as sum-pooling over the same windows (paper §5.2), then the proportional split. */
+    private record MaxAsSum(boolean positive) implements Rule {
+        @Override
+        public String name() {
+            return positive ? "proportional (as sum), positive parts" : "proportional (as sum)";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer instanceof MaxPool2d;
+        }
+
+        @Override
+        public boolean usesOutput() {
+            return false;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            Ops.Window w = Ops.Window.of((MaxPool2d) ctx.layer());
+            INDArray x = positive ? Transforms.relu(ctx.inputs().get(0), true) : ctx.inputs().get(0);
+            INDArray s = ctx.divide(ctx.relevance(), Ops.sumPool(x, w));
+            return List.of(Ops.sumPoolTranspose(x, s, w).muli(x));
+        }
+    }
+
+    /** Each window's relevance to its winner. */
+    private record WinnerTakesAll() implements Rule {
+        @Override
+        public String name() {
+            return "winner-take-all";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer instanceof MaxPool2d;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            return List.of(Ops.maxPoolWinner(ctx.inputs().get(0), ctx.relevance(), (MaxPool2d) ctx.layer()));
+        }
+    }
+
+    /** Concat: slices. */
+    private record ExactSplit() implements Rule {
+        @Override
+        public String name() {
+            return "split (exact)";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer instanceof Concat;
+        }
+
+        @Override
+        public boolean usesOutput() {
+            return false;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            return ctx.vjp(ctx.relevance());
+        }
+    }
+
+    /** R_in = Jᵀ R. */
+    private record Gradient() implements Rule {
+        @Override
+        public String name() {
+            return "gradient";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return true;
+        }
+
+        @Override
+        public boolean usesOutput() {
+            return false;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            return ctx.vjp(ctx.relevance());
+        }
+    }
+}
