@@ -2,6 +2,7 @@ package io.github.dtd4j.cli;
 
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.viz.Images;
+import io.github.dtd4j.viz.Normalization;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,15 +46,7 @@ final class Inputs {
     /** {@return the z^B box the preprocessing implies: pixels in [0,1] before it} */
     static double[][] bounds(Images.Preprocess p) {
         return switch (p) {
-            case IMAGENET -> {
-                double[] lo = new double[3];
-                double[] hi = new double[3];
-                for (int c = 0; c < 3; c++) {
-                    lo[c] = -Images.IMAGENET_MEAN[c] / Images.IMAGENET_STD[c];
-                    hi[c] = (1 - Images.IMAGENET_MEAN[c]) / Images.IMAGENET_STD[c];
-                }
-                yield new double[][]{lo, hi};
-            }
+            case IMAGENET -> new double[][]{Normalization.IMAGENET.normalised(0), Normalization.IMAGENET.normalised(1)};
             case UNIT -> new double[][]{{0}, {1}};
             case NONE -> new double[][]{{0}, {255}};
         };
