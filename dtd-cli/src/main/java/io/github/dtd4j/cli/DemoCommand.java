@@ -1,6 +1,6 @@
 package io.github.dtd4j.cli;
 
-import io.github.dtd4j.cli.mnist.PaperDemo;
+import io.github.dtd4j.paper.PaperDemo;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,8 +1,8 @@
 package io.github.dtd4j.cli;
 
-import io.github.dtd4j.cli.mnist.MnistPairs;
-import io.github.dtd4j.cli.mnist.PairNet;
-import io.github.dtd4j.cli.mnist.PairNetTrainer;
+import io.github.dtd4j.paper.MnistPairs;
+import io.github.dtd4j.paper.PairNet;
+import io.github.dtd4j.paper.PairNetTrainer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -134,7 +134,7 @@ final class TrainMnistCommand implements Callable<Integer> {
 
     private void fitMinMax(MnistPairs digits, PairNet trained) {
         long t0 = System.nanoTime();
-        io.github.dtd4j.cli.mnist.MinMaxModel m = io.github.dtd4j.cli.mnist.MinMaxModel.train(trained, digits, seed + 10,
+        io.github.dtd4j.paper.MinMaxModel m = io.github.dtd4j.paper.MinMaxModel.train(trained, digits, seed + 10,
                 minmaxSteps, batch, lr, shift, System.out::println);
         double seconds = (System.nanoTime() - t0) / 1e9;
         try {

@@ -1,4 +1,4 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.viz.ColorMap;
@@ -35,7 +35,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class PaperDemo {
     /** Resource folder of the shipped weights and sample. */
-    static final String RES = "/io/github/dtd4j/cli/mnist/";
+    static final String RES = "/io/github/dtd4j/paper/";
     /** Examples shown in Fig. 5. */
     static final int FIG5_EXAMPLES = 12;
     /** Largest relative conservation error still called conservative. */

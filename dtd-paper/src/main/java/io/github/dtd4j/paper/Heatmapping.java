@@ -1,4 +1,4 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
