@@ -122,7 +122,7 @@ final class ExplainCommand implements Callable<Integer> {
         }
         if (ledger != null) {
             try {
-                Files.writeString(ledger, ledgers.size() == 1 ? ledgers.get(0) : "[\n" + String.join(",\n", ledgers) + "]\n");
+                Files.writeString(ledger, Json.pretty(Json.oneOrArray(ledgers)));
             } catch (IOException e) {
                 throw new UncheckedIOException(ledger + ": cannot write", e);
             }

