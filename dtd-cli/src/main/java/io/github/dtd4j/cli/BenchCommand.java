@@ -1,5 +1,10 @@
 package io.github.dtd4j.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.github.dtd4j.Backend;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
@@ -9,7 +14,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -60,6 +64,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         Explainer ex = r.explainer(g);
         INDArray x = input != null ? Npy.read(input) : synthetic(g, r);
+        // Explainer.forward is the forward pass explain runs (same graph, dtype and input checks), without the
+        // relevance: the ratio of the two is what explaining costs over predicting
         for (int i = 0; i < warmup; i++) {
             ex.forward(x);
             ex.explain(x).close();
@@ -77,15 +83,20 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         java.util.Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
-        spec.commandLine().getOut().printf(Locale.ROOT,
-                "{\"model\": \"%s\", \"batch\": %d, \"repeat\": %d, \"dtype\": \"%s\", \"forward_ms_median\": %.3f, "
-                        + "\"explain_ms_median\": %.3f, \"explain_over_forward\": %.3f, \"peak_rss_mb\": %d, \"threads\": %s, "
-                        + "\"backend\": \"%s\", \"rules\": \"%s\"}%n",
-                model.toString().replace("\\", "/").replace("\"", "'"), x.size(0), repeat, ex.precision().name().toLowerCase(Locale.ROOT), median(fwd),
-                median(exp), median(exp) / median(fwd), peakRssMb(), env.get("omp.threads"),
-                Backend.isOneDnn() ? "nd4j-cpu-onednn" : Backend.nativeLibrary().replace("\\", "/"),
-                ex.coverage().rows().stream().filter(row -> row.propagation().startsWith("rule "))
-                        .map(row -> row.propagation().substring(5)).distinct().reduce((a, b) -> a + ", " + b).orElse(""));
+        ObjectNode j = Json.object();
+        j.put("model", model.toString());
+        j.put("batch", x.size(0));
+        j.put("repeat", repeat);
+        j.put("dtype", ex.precision().dataType().toString());
+        j.put("forward_ms_median", Json.fixed(median(fwd), 3));
+        j.put("explain_ms_median", Json.fixed(median(exp), 3));
+        j.put("explain_over_forward", Json.fixed(median(exp) / median(fwd), 3));
+        j.put("peak_rss_mb", peakRssMb());
+        j.set("threads", threads(env.get("omp.threads")));
+        j.put("backend", Backend.isOneDnn() ? "nd4j-cpu-onednn" : Backend.nativeLibrary());
+        j.put("rules", ex.coverage().rows().stream().filter(row -> row.propagation().startsWith("rule "))
+                .map(row -> row.propagation().substring(5)).distinct().reduce((a, b) -> a + ", " + b).orElse(""));
+        spec.commandLine().getOut().println(Json.compact(j));
         spec.commandLine().getOut().flush();
         return 0;
     }
@@ -98,6 +109,21 @@ final class BenchCommand implements Callable<Integer> {
         INDArray lo = io.github.dtd4j.spi.Tensors.perChannel(u, box.low());
         INDArray hi = io.github.dtd4j.spi.Tensors.perChannel(u, box.high());
         return lo.add(hi.sub(lo).muli(u));
+    }
+
+    /** {@return ND4J's OpenMP thread count as a number when it is one (the backend reports it as text or number)} */
+    static JsonNode threads(Object reported) {
+        if (reported instanceof Number n) {
+            return LongNode.valueOf(n.longValue());
+        }
+        if (reported == null) {
+            return NullNode.getInstance();
+        }
+        try {
+            return LongNode.valueOf(Long.parseLong(reported.toString().trim()));
+        } catch (NumberFormatException e) {
+            return TextNode.valueOf(reported.toString());
+        }
     }
 
     static double median(double[] v) {

@@ -1,6 +1,6 @@
 package io.github.dtd4j.cli;
 
-import io.github.dtd4j.cli.mnist.PaperDemo;
+import io.github.dtd4j.paper.PaperDemo;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,8 +21,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        PaperDemo.Result res = PaperDemo.run(out);
-        System.out.print(PaperDemo.tableMarkdown(res));
+        System.out.print(PaperDemo.run(out));
         System.out.printf(java.util.Locale.ROOT, "%nwrote fig5.png, fig6-*.png, table1.md, table1.json to %s (%.1f s)%n",
                 out.toAbsolutePath(), (System.nanoTime() - t0) / 1e9);
         return 0;

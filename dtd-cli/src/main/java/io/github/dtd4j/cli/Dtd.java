@@ -3,6 +3,7 @@ package io.github.dtd4j.cli;
 import io.github.dtd4j.errors.Dtd4jException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,6 +24,15 @@ public final class Dtd implements Runnable {
     /** {@return the command line, with dtd4j's error handling} */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Dtd());
+        // enum options (rules, modes, dtypes, colour maps) take their values in any case
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler((ex, args) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("dtd: " + oneLine(ex) + " (see " + ex.getCommandLine().getCommandSpec().qualifiedName()
+                    + " --help)");
+            err.flush();
+            return ex.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean verbose = parseResult.subcommand() != null
                     && parseResult.subcommand().hasMatchedOption("--verbose");
@@ -35,6 +45,20 @@ public final class Dtd implements Runnable {
             return ex instanceof Dtd4jException || ex instanceof UncheckedIOException || ex instanceof CliException ? 1 : 3;
         });
         return cl;
+    }
+
+    /** {@return a command-line error as one line, with picocli's suggestions for a mistyped option} */
+    static String oneLine(CommandLine.ParameterException ex) {
+        String m = ex.getMessage().strip().replace(System.lineSeparator(), "; ").replace("\n", "; ");
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            m += "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
+        }
+        return m;
+    }
+
+    /** {@return how the command line spells an enum constant: lower case, '-' for '_'} @param e the constant */
+    static String spelling(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     static String message(Throwable ex) {

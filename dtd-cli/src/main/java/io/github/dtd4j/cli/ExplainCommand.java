@@ -41,8 +41,9 @@ final class ExplainCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--preprocess", paramLabel = "MODE", defaultValue = "imagenet",
-            description = "for images: imagenet (resize 256, crop 224, ImageNet mean/std; default), unit (/255), none")
-    String preprocess;
+            description = "for images: ${COMPLETION-CANDIDATES} (case-insensitive; default imagenet: resize 256, crop 224,"
+                    + " ImageNet mean/std; unit: /255; none: raw 0-255)")
+    Images.Preprocess preprocess;
 
     @Option(names = "--target", paramLabel = "top|N", defaultValue = "top", description = "class to explain (default top)")
     String target;
@@ -56,8 +57,25 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--labels", paramLabel = "imagenet|FILE", description = "class names for the output")
     String labels;
 
-    @Option(names = "--colormap", paramLabel = "MAP", defaultValue = "red-blue", description = "red-blue (default) or white-red")
-    String colormap;
+    /** {@link ColorMap} as {@code --colormap} spells it. */
+    enum Colors {
+        RED_BLUE(ColorMap.RED_BLUE), WHITE_RED(ColorMap.WHITE_RED);
+
+        final ColorMap map;
+
+        Colors(ColorMap map) {
+            this.map = map;
+        }
+
+        @Override
+        public String toString() {
+            return Dtd.spelling(this);
+        }
+    }
+
+    @Option(names = "--colormap", paramLabel = "MAP", defaultValue = "red-blue",
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    Colors colormap;
 
     @Option(names = "--scale", paramLabel = "max|pNN", defaultValue = "max",
             description = "heatmap scaling: max |R| (default) or a percentile, e.g. p99.5")
@@ -75,7 +93,7 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Images.Preprocess pre = Inputs.preprocess(preprocess);
+        Images.Preprocess pre = preprocess;
         RuleOptions r = rules.options;
         r.defaultBounds = Inputs.bounds(pre);
         boolean npyInput = input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
@@ -122,7 +140,7 @@ final class ExplainCommand implements Callable<Integer> {
         }
         if (ledger != null) {
             try {
-                Files.writeString(ledger, ledgers.size() == 1 ? ledgers.get(0) : "[\n" + String.join(",\n", ledgers) + "]\n");
+                Files.writeString(ledger, Json.pretty(Json.oneOrArray(ledgers)));
             } catch (IOException e) {
                 throw new UncheckedIOException(ledger + ": cannot write", e);
             }
@@ -163,11 +181,7 @@ final class ExplainCommand implements Callable<Integer> {
             throw new CliException("a .png heatmap needs image inputs [N,C,H,W]; this model's input is "
                     + io.github.dtd4j.graph.Shape.format(e.inputRelevance().shape()) + " (write .npy instead)");
         }
-        ColorMap map = switch (colormap.toLowerCase(Locale.ROOT)) {
-            case "red-blue" -> ColorMap.RED_BLUE;
-            case "white-red" -> ColorMap.WHITE_RED;
-            default -> throw new CliException("--colormap: expected red-blue or white-red, got '" + colormap + "'");
-        };
+        ColorMap map = colormap.map;
         Heatmaps.Scale s;
         if (scale.equalsIgnoreCase("max")) {
             s = Heatmaps.Scale.maxAbs();

@@ -34,15 +34,6 @@ final class Inputs {
         return dot > 0 ? n.substring(0, dot) : n;
     }
 
-    static Images.Preprocess preprocess(String text) {
-        return switch (text.toLowerCase(Locale.ROOT)) {
-            case "imagenet" -> Images.Preprocess.IMAGENET;
-            case "unit" -> Images.Preprocess.UNIT;
-            case "none" -> Images.Preprocess.NONE;
-            default -> throw new CliException("--preprocess: expected imagenet, unit or none, got '" + text + "'");
-        };
-    }
-
     /** {@return the z^B box the preprocessing implies: pixels in [0,1] before it} */
     static double[][] bounds(Images.Preprocess p) {
         return switch (p) {

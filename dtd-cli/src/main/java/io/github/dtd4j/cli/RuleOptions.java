@@ -12,29 +12,127 @@ import io.github.dtd4j.rules.Rules;
 import io.github.dtd4j.rules.ZBoxRule;
 import io.github.dtd4j.spi.Rule;
 import java.util.Arrays;
-import java.util.Locale;
-import io.github.dtd4j.graph.Precision;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** The rule options shared by explain, inspect and bench, and how they become an {@link Explainer}. */
+/**
+ * The rule options shared by explain, inspect and bench, and how they become an {@link Explainer}. Options with a
+ * fixed set of values are enums that picocli converts (case-insensitively, see {@link Dtd#commandLine}); where the
+ * command line's spelling differs from the library's constants, a small enum here maps one to the other.
+ */
 final class RuleOptions {
-    @Option(names = "--rule", paramLabel = "NAME",
-            description = "rule for every Conv and Dense layer: zplus, zbox, wsquare, epsilon, alphabeta, flat, gamma, lrp0")
-    String rule;
+    /** The rules {@code --rule} and its kin name; the parameters come from --epsilon, --alpha, ... */
+    enum RuleName {
+        ZPLUS, ZBOX, WSQUARE, EPSILON, ALPHABETA, FLAT, GAMMA, LRP0;
 
-    @Option(names = "--conv-rule", paramLabel = "NAME", description = "rule for Conv layers (wins over --rule)")
-    String convRule;
+        @Override
+        public String toString() {
+            return Dtd.spelling(this);
+        }
 
-    @Option(names = "--dense-rule", paramLabel = "NAME", description = "rule for Dense layers (wins over --rule)")
-    String denseRule;
+        /** Says "unknown rule" (what a user mistyped) rather than picocli's generic message. */
+        static final class Converter implements CommandLine.ITypeConverter<RuleName> {
+            @Override
+            public RuleName convert(String value) {
+                for (RuleName r : values()) {
+                    if (r.toString().equalsIgnoreCase(value)) {
+                        return r;
+                    }
+                }
+                throw new CommandLine.TypeConversionException("unknown rule '" + value + "'; known: "
+                        + Arrays.stream(values()).map(RuleName::toString).collect(Collectors.joining(", ")));
+            }
+        }
+    }
 
-    @Option(names = "--first-rule", paramLabel = "NAME",
+    /** The presets {@code --preset} names. */
+    enum PresetName {
+        DTD, DTD_W2, EPSILON_ZPLUS, EPSILON_ALPHABETA;
+
+        @Override
+        public String toString() {
+            return Dtd.spelling(this);
+        }
+    }
+
+    /** What the z^B rule does with biases: {@link ZBoxRule}'s default, or {@link ZBoxRule#withPositiveBias()}. */
+    enum ZBoxBias {
+        CANCEL, AS_NEURON;
+
+        @Override
+        public String toString() {
+            return Dtd.spelling(this);
+        }
+    }
+
+    /** {@link BiasPolicy} as {@code --bias} spells it. */
+    enum Bias {
+        RULE_DEFAULT(BiasPolicy.RULE_DEFAULT), IGNORE(BiasPolicy.IGNORE);
+
+        final BiasPolicy policy;
+
+        Bias(BiasPolicy policy) {
+            this.policy = policy;
+        }
+
+        @Override
+        public String toString() {
+            return Dtd.spelling(this);
+        }
+    }
+
+    /** {@link MaxPoolMode} as {@code --maxpool} spells it. */
+    enum MaxPool {
+        WINNER(MaxPoolMode.WINNER_TAKES_ALL), PROPORTIONAL(MaxPoolMode.PROPORTIONAL);
+
+        final MaxPoolMode mode;
+
+        MaxPool(MaxPoolMode mode) {
+            this.mode = mode;
+        }
+
+        @Override
+        public String toString() {
+            return Dtd.spelling(this);
+        }
+    }
+
+    /** The dtypes {@code --dtype} offers. */
+    enum Precision {
+        FLOAT32(io.github.dtd4j.graph.Precision.FLOAT32), FLOAT64(io.github.dtd4j.graph.Precision.FLOAT64);
+
+        final io.github.dtd4j.graph.Precision precision;
+
+        Precision(io.github.dtd4j.graph.Precision precision) {
+            this.precision = precision;
+        }
+
+        @Override
+        public String toString() {
+            return Dtd.spelling(this);
+        }
+    }
+
+    @Option(names = "--rule", paramLabel = "NAME", converter = RuleName.Converter.class,
+            description = "rule for every Conv and Dense layer: ${COMPLETION-CANDIDATES}")
+    RuleName rule;
+
+    @Option(names = "--conv-rule", paramLabel = "NAME", converter = RuleName.Converter.class,
+            description = "rule for Conv layers (wins over --rule)")
+    RuleName convRule;
+
+    @Option(names = "--dense-rule", paramLabel = "NAME", converter = RuleName.Converter.class,
+            description = "rule for Dense layers (wins over --rule)")
+    RuleName denseRule;
+
+    @Option(names = "--first-rule", paramLabel = "NAME", converter = RuleName.Converter.class,
             description = "rule for the first Conv/Dense met from the input (wins over the others)")
-    String firstRule;
+    RuleName firstRule;
 
     @Option(names = "--preset", paramLabel = "NAME",
-            description = "dtd (default when no rule is given), dtd-w2, epsilon-zplus, epsilon-alphabeta")
-    String preset;
+            description = "${COMPLETION-CANDIDATES} (dtd is the default when no rule is given)")
+    PresetName preset;
 
     @Option(names = "--epsilon", paramLabel = "E", defaultValue = "0.25", description = "epsilon rule's ε (default ${DEFAULT-VALUE})")
     double epsilon;
@@ -55,41 +153,36 @@ final class RuleOptions {
     String high;
 
     @Option(names = "--zbox-bias", paramLabel = "MODE", defaultValue = "cancel",
-            description = "z^B bias: cancel (default) or as-neuron (adds max(0,b), paper §6)")
-    String zboxBias;
+            description = "z^B bias: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}; as-neuron adds max(0,b), paper §6)")
+    ZBoxBias zboxBias;
 
     @Option(names = "--bias", paramLabel = "POLICY", defaultValue = "rule-default",
-            description = "rule-default or ignore (biases left out of every denominator)")
-    String bias;
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}; ignore leaves biases out of every denominator)")
+    Bias bias;
 
     @Option(names = "--stabilizer", paramLabel = "S", defaultValue = "1e-6", description = "stabilizer ε (default ${DEFAULT-VALUE})")
     double stabilizer;
 
     @Option(names = "--batchnorm", paramLabel = "MODE", defaultValue = "fold",
-            description = "fold (where possible, else bypass), bypass or affine")
-    String batchNorm;
+            description = "${COMPLETION-CANDIDATES} (case-insensitive; default fold, bypass where folding is impossible)")
+    BatchNormMode batchNorm;
 
-    @Option(names = "--maxpool", paramLabel = "MODE", defaultValue = "winner", description = "winner or proportional")
-    String maxPool;
+    @Option(names = "--maxpool", paramLabel = "MODE", defaultValue = "winner",
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    MaxPool maxPool;
 
     @Option(names = "--sum-split", paramLabel = "MODE", defaultValue = "signed",
-            description = "split at residual Add and average/sum pooling: signed (default, RULES-SPEC) or positive "
-                    + "(z+ on the sum: relevance stays positive in ResNets and DenseNets)")
-    String sumSplit;
+            description = "split at residual Add and average/sum pooling: ${COMPLETION-CANDIDATES} (case-insensitive;"
+                    + " default signed, RULES-SPEC; positive is z+ on the sum: relevance stays positive in ResNets and"
+                    + " DenseNets)")
+    SumSplit sumSplit;
 
-    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "float32", description = "float32 (default) or float64")
-    String dtype;
+    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "float32",
+            description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    Precision dtype;
 
     /** Bounds implied by the input preprocessing when --low/--high are absent; null if none. */
     double[][] defaultBounds;
-
-    Precision precision() {
-        return switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "float32", "float" -> Precision.FLOAT32;
-            case "float64", "double" -> Precision.FLOAT64;
-            default -> throw new CliException("--dtype: expected float32 or float64, got '" + dtype + "'");
-        };
-    }
 
     private static double[] numbers(String option, String text) {
         try {
@@ -128,76 +221,48 @@ final class RuleOptions {
             }
         }
         ZBoxRule z = Rules.zBox(lo, hi);
-        return switch (zboxBias.toLowerCase(Locale.ROOT)) {
-            case "cancel" -> z;
-            case "as-neuron" -> z.withPositiveBias();
-            default -> throw new CliException("--zbox-bias: expected cancel or as-neuron, got '" + zboxBias + "'");
-        };
+        return zboxBias == ZBoxBias.AS_NEURON ? z.withPositiveBias() : z;
     }
 
-    Rule named(String option, String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "zplus" -> Rules.Z_PLUS;
-            case "zbox" -> zBox();
-            case "wsquare" -> Rules.W_SQUARE;
-            case "epsilon" -> Rules.epsilon(epsilon);
-            case "alphabeta" -> Rules.alphaBeta(alpha, beta);
-            case "flat" -> Rules.FLAT;
-            case "gamma" -> Rules.gamma(gamma);
-            case "lrp0" -> Rules.LRP_0;
-            default -> throw new CliException(option + ": unknown rule '" + name
-                    + "'; known: zplus, zbox, wsquare, epsilon, alphabeta, flat, gamma, lrp0");
+    Rule named(RuleName name) {
+        return switch (name) {
+            case ZPLUS -> Rules.Z_PLUS;
+            case ZBOX -> zBox();
+            case WSQUARE -> Rules.W_SQUARE;
+            case EPSILON -> Rules.epsilon(epsilon);
+            case ALPHABETA -> Rules.alphaBeta(alpha, beta);
+            case FLAT -> Rules.FLAT;
+            case GAMMA -> Rules.gamma(gamma);
+            case LRP0 -> Rules.LRP_0;
         };
     }
 
     Explainer explainer(Graph graph) {
         Explainer ex = Explainer.of(graph);
         boolean anyRule = rule != null || convRule != null || denseRule != null || firstRule != null;
-        String p = preset != null ? preset : anyRule ? null : "dtd";
+        PresetName p = preset != null ? preset : anyRule ? null : PresetName.DTD;
         if (p != null) {
-            ex = ex.preset(switch (p.toLowerCase(Locale.ROOT)) {
-                case "dtd" -> Presets.dtd(zBox());
-                case "dtd-w2" -> Presets.dtdWSquare();
-                case "epsilon-zplus" -> Presets.epsilonZPlus(epsilon);
-                case "epsilon-alphabeta" -> Presets.epsilonAlphaBeta(zBox(), epsilon);
-                default -> throw new CliException("--preset: unknown preset '" + p
-                        + "'; known: dtd, dtd-w2, epsilon-zplus, epsilon-alphabeta");
+            ex = ex.preset(switch (p) {
+                case DTD -> Presets.dtd(zBox());
+                case DTD_W2 -> Presets.dtdWSquare();
+                case EPSILON_ZPLUS -> Presets.epsilonZPlus(epsilon);
+                case EPSILON_ALPHABETA -> Presets.epsilonAlphaBeta(zBox(), epsilon);
             });
         }
         if (rule != null) {
-            ex = ex.rule(Selector.all(), named("--rule", rule));
+            ex = ex.rule(Selector.all(), named(rule));
         }
         if (convRule != null) {
-            ex = ex.rule(Selector.conv(), named("--conv-rule", convRule));
+            ex = ex.rule(Selector.conv(), named(convRule));
         }
         if (denseRule != null) {
-            ex = ex.rule(Selector.dense(), named("--dense-rule", denseRule));
+            ex = ex.rule(Selector.dense(), named(denseRule));
         }
         if (firstRule != null) {
-            ex = ex.rule(Selector.first(), named("--first-rule", firstRule));
+            ex = ex.rule(Selector.first(), named(firstRule));
         }
-        ex = ex.biasPolicy(switch (bias.toLowerCase(Locale.ROOT)) {
-            case "rule-default" -> BiasPolicy.RULE_DEFAULT;
-            case "ignore" -> BiasPolicy.IGNORE;
-            default -> throw new CliException("--bias: expected rule-default or ignore, got '" + bias + "'");
-        });
-        ex = ex.stabilizer(stabilizer);
-        ex = switch (batchNorm.toLowerCase(Locale.ROOT)) {
-            case "fold" -> ex.batchNorm(BatchNormMode.FOLD, BatchNormMode.BYPASS);
-            case "bypass" -> ex.batchNorm(BatchNormMode.BYPASS);
-            case "affine" -> ex.batchNorm(BatchNormMode.AFFINE);
-            default -> throw new CliException("--batchnorm: expected fold, bypass or affine, got '" + batchNorm + "'");
-        };
-        ex = ex.maxPool(switch (maxPool.toLowerCase(Locale.ROOT)) {
-            case "winner" -> MaxPoolMode.WINNER_TAKES_ALL;
-            case "proportional" -> MaxPoolMode.PROPORTIONAL;
-            default -> throw new CliException("--maxpool: expected winner or proportional, got '" + maxPool + "'");
-        });
-        ex = ex.sumSplit(switch (sumSplit.toLowerCase(Locale.ROOT)) {
-            case "signed" -> SumSplit.SIGNED;
-            case "positive" -> SumSplit.POSITIVE;
-            default -> throw new CliException("--sum-split: expected signed or positive, got '" + sumSplit + "'");
-        });
-        return ex.precision(precision());
+        // the fallback matters to FOLD only: BatchNorms it cannot fold are bypassed
+        return ex.batchNorm(batchNorm, BatchNormMode.BYPASS).biasPolicy(bias.policy).stabilizer(stabilizer).maxPool(maxPool.mode).sumSplit(sumSplit)
+                .precision(dtype.precision);
     }
 }

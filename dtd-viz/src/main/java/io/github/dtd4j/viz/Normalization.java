@@ -1,6 +1,6 @@
 package io.github.dtd4j.viz;
 
-import io.github.dtd4j.InvalidInputException;
+import io.github.dtd4j.errors.InvalidInputException;
 import java.util.ArrayList;
 import java.util.List;
 

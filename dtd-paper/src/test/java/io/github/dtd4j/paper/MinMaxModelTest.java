@@ -1,4 +1,4 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -24,7 +24,7 @@ class MinMaxModelTest {
         MinMaxModel m = model(n, 12);
         INDArray x = PairNetTest.input(13, 4);
         double[] loss = new double[1];
-        INDArray[] g = m.gradients(n, x, MinMaxModel.pooling(DataType.DOUBLE), loss);
+        INDArray[] g = m.gradients(n, x, PairNet.pooling(DataType.DOUBLE), loss);
         assertThat(loss[0]).isCloseTo(m.loss(n, x), within(1e-9 * Math.max(1, loss[0])));
         INDArray[] params = {m.v(), m.u(), m.d()};
         Random r = new Random(14);

@@ -1,9 +1,8 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.io.Npy;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -24,11 +23,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code [N,784]}; {@code mnist-labels.npy}, uint8 {@code [N]}). Within each digit class, every fifth digit
  * (index mod 5 = 4) is held out for testing; the rest are for training.
  */
-public final class MnistPairs {
+final class MnistPairs {
     /** Target of a positive pair. */
-    public static final double POSITIVE = 100;
+    static final double POSITIVE = 100;
     /** Output above which a pair is called positive (half the positive target). */
-    public static final double THRESHOLD = POSITIVE / 2;
+    static final double THRESHOLD = POSITIVE / 2;
 
     private final byte[][] train;
     private final int[] trainLabels;
@@ -43,7 +42,7 @@ public final class MnistPairs {
     }
 
     /** {@return the digits in DIR, split into training and test digits} @param dir where fetch-mnist.sh wrote */
-    public static MnistPairs load(Path dir) {
+    static MnistPairs load(Path dir) {
         Path imgs = dir.resolve("mnist-images.npy");
         Path labs = dir.resolve("mnist-labels.npy");
         if (!Files.isRegularFile(imgs) || !Files.isRegularFile(labs)) {
@@ -82,12 +81,12 @@ public final class MnistPairs {
     }
 
     /** {@return the number of training digits} */
-    public int trainDigits() {
+    int trainDigits() {
         return train.length;
     }
 
     /** {@return the number of test digits} */
-    public int testDigits() {
+    int testDigits() {
         return test.length;
     }
 
@@ -97,14 +96,14 @@ public final class MnistPairs {
      * @param pixels {@code [B,1568]} uint8 pixel values 0–255 of the 28×56 image, row-major
      * @param digits {@code [B][2]} the two digit labels, left and right
      */
-    public record Batch(int[][] pixels, int[][] digits) {
+    record Batch(int[][] pixels, int[][] digits) {
         /** {@return the network input: pixels coded from −0.5 to +1.5, {@code [B,1568]}} @param dtype FLOAT or DOUBLE */
-        public INDArray input(DataType dtype) {
+        INDArray input(DataType dtype) {
             return encode(pixels, dtype);
         }
 
         /** {@return the targets: 100 if a digit 0–3 is present, else 0} */
-        public INDArray targets(DataType dtype) {
+        INDArray targets(DataType dtype) {
             double[] t = new double[digits.length];
             for (int i = 0; i < t.length; i++) {
                 t[i] = positive(digits[i]) ? POSITIVE : 0;
@@ -113,18 +112,18 @@ public final class MnistPairs {
         }
 
         /** {@return the number of pairs} */
-        public int size() {
+        int size() {
             return pixels.length;
         }
     }
 
     /** {@return whether a pair is positive: one of its digits is 0, 1, 2 or 3} @param d the two labels */
-    public static boolean positive(int[] d) {
+    static boolean positive(int[] d) {
         return d[0] <= 3 || d[1] <= 3;
     }
 
     /** {@return pixels 0–255 coded as −0.5 + 2·v/255} @param pixels [B][1568] @param dtype dtype */
-    public static INDArray encode(int[][] pixels, DataType dtype) {
+    static INDArray encode(int[][] pixels, DataType dtype) {
         double[][] x = new double[pixels.length][];
         for (int i = 0; i < x.length; i++) {
             x[i] = new double[pixels[i].length];
@@ -143,7 +142,7 @@ public final class MnistPairs {
      * @param fromTest draw digits from the test digits (else the training digits)
      * @param shift maximum translation of each digit, in pixels, in both directions (0 = none)
      */
-    public Batch pairs(Random rnd, int n, boolean fromTest, int shift) {
+    Batch pairs(Random rnd, int n, boolean fromTest, int shift) {
         byte[][] d = fromTest ? test : train;
         int[] l = fromTest ? testLabels : trainLabels;
         int[][] px = new int[n][];
@@ -182,7 +181,7 @@ public final class MnistPairs {
      * @param dir    directory
      * @param prefix file name prefix
      */
-    public static void save(Batch b, Path dir, String prefix) {
+    static void save(Batch b, Path dir, String prefix) {
         try {
             Files.createDirectories(dir);
             try (OutputStream out = Files.newOutputStream(dir.resolve(prefix + "-pixels.npy"))) {
@@ -195,10 +194,13 @@ public final class MnistPairs {
         }
     }
 
-    /** {@return a batch read back from {@link #save}'s two files, given as streams} */
-    public static Batch read(InputStream pixels, InputStream digits) {
-        INDArray p = Npy.read(pixels, "pixels", -1);
-        INDArray d = Npy.read(digits, "digits", -1);
+    /**
+     * {@return a batch from the arrays {@link #save} writes}
+     *
+     * @param p the pixels {@code [B,1568]}, 0–255
+     * @param d the digits {@code [B,2]}
+     */
+    static Batch batch(INDArray p, INDArray d) {
         int n = (int) p.size(0);
         int[][] px = new int[n][];
         int[][] dg = new int[n][];

@@ -1,4 +1,4 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import io.github.dtd4j.graph.Dense;
 import io.github.dtd4j.io.Npy;
@@ -30,11 +30,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param u {@code [400,400]} top-down weights, from the 400 upper detectors l
  * @param d {@code [400]} bias of the inhibitor
  */
-public record MinMaxModel(INDArray v, INDArray u, INDArray d) {
+record MinMaxModel(INDArray v, INDArray u, INDArray d) {
     private static final int K = PairNet.HIDDEN / PairNet.POOL;
 
     /** {@return the arrays by name} */
-    public Map<String, INDArray> arrays() {
+    Map<String, INDArray> arrays() {
         Map<String, INDArray> m = new LinkedHashMap<>();
         m.put("v", v);
         m.put("u", u);
@@ -43,12 +43,12 @@ public record MinMaxModel(INDArray v, INDArray u, INDArray d) {
     }
 
     /** Writes v, u, d to an {@code .npz}. @param path the file */
-    public void save(Path path) {
+    void save(Path path) {
         Npy.writeNpz(arrays(), path);
     }
 
     /** {@return the model from named arrays} @param a v, u, d @param what for errors */
-    public static MinMaxModel of(Map<String, INDArray> a, String what) {
+    static MinMaxModel of(Map<String, INDArray> a, String what) {
         for (String k : new String[]{"v", "u", "d"}) {
             if (!a.containsKey(k)) {
                 throw new io.github.dtd4j.errors.InvalidInputException(what + ": no array '" + k + "' (has " + a.keySet() + ")");
@@ -58,7 +58,7 @@ public record MinMaxModel(INDArray v, INDArray u, INDArray d) {
     }
 
     /** {@return the same model in another dtype} @param t dtype */
-    public MinMaxModel castTo(DataType t) {
+    MinMaxModel castTo(DataType t) {
         return new MinMaxModel(v.castTo(t), u.castTo(t), d.castTo(t));
     }
 
@@ -95,7 +95,7 @@ public record MinMaxModel(INDArray v, INDArray u, INDArray d) {
      * @param net the network (for R_l)
      * @param x   inputs {@code [B,1568]}
      */
-    public INDArray relevance(PairNet net, INDArray x) {
+    INDArray relevance(PairNet net, INDArray x) {
         PairNet n = net.castTo(DataType.DOUBLE);
         MinMaxModel m = castTo(DataType.DOUBLE);
         INDArray xx = x.castTo(DataType.DOUBLE);
@@ -122,15 +122,6 @@ public record MinMaxModel(INDArray v, INDArray u, INDArray d) {
         return new INDArray[]{x.transpose().mmul(du), tr.rl().transpose().mmul(dpre), dpre.sum(0).reshape(d.shape())};
     }
 
-    /** {@return the {@code [400,100]} matrix summing each group of 4 detectors} @param t dtype */
-    static INDArray pooling(DataType t) {
-        INDArray pool = Nd4j.zeros(t, PairNet.HIDDEN, K);
-        for (int j = 0; j < PairNet.HIDDEN; j++) {
-            pool.putScalar(j, j / PairNet.POOL, 1.0);
-        }
-        return pool;
-    }
-
     /**
      * {@return a relevance model fitted to a trained network}: v starts from the network's first-layer weights, u
      * from 0 and d from the network's first-layer biases (so at the start R̂_k is the pooled activation), then Adam
@@ -145,37 +136,21 @@ public record MinMaxModel(INDArray v, INDArray u, INDArray d) {
      * @param shift max translation of a digit
      * @param log   progress lines
      */
-    public static MinMaxModel train(PairNet net, MnistPairs data, long seed, int steps, int batch, double lr, int shift,
+    static MinMaxModel train(PairNet net, MnistPairs data, long seed, int steps, int batch, double lr, int shift,
                                     Consumer<String> log) {
         DataType t = DataType.FLOAT;
         PairNet n = net.castTo(t);
         Nd4j.getRandom().setSeed(seed);
         MinMaxModel m = new MinMaxModel(n.w1().dup(), Nd4j.zeros(t, PairNet.HIDDEN, PairNet.HIDDEN), n.b1().dup());
-        INDArray[] p = {m.v, m.u, m.d};
-        INDArray[] mo = new INDArray[3];
-        INDArray[] ve = new INDArray[3];
-        for (int i = 0; i < 3; i++) {
-            mo[i] = Nd4j.zerosLike(p[i]);
-            ve[i] = Nd4j.zerosLike(p[i]);
-        }
+        Adam adam = new Adam(lr, steps, m.v, m.u, m.d);
         Random rnd = new Random(seed);
         double running = Double.NaN;
-        INDArray pool = pooling(t);
+        INDArray pool = PairNet.pooling(t);
         for (int step = 1; step <= steps; step++) {
             MnistPairs.Batch b = data.pairs(rnd, batch, false, shift);
             double[] loss = new double[1];
-            INDArray[] g = m.gradients(n, b.input(t), pool, loss);
+            adam.step(m.gradients(n, b.input(t), pool, loss));
             running = Double.isNaN(running) ? loss[0] : 0.98 * running + 0.02 * loss[0];
-            double rate = step > steps * 3 / 4 ? lr / 10 : lr;
-            double c1 = 1 - Math.pow(0.9, step);
-            double c2 = 1 - Math.pow(0.999, step);
-            for (int i = 0; i < 3; i++) {
-                INDArray g2 = g[i].mul(g[i]);
-                mo[i].muli(0.9).addi(g[i].muli(0.1));
-                ve[i].muli(0.999).addi(g2.muli(0.001));
-                INDArray denom = Transforms.sqrt(ve[i], true).muli(1 / Math.sqrt(c2)).addi(1e-8);
-                p[i].subi(mo[i].div(denom).muli(rate / c1));
-            }
             if (step % 250 == 0 || step == steps) {
                 log.accept(String.format(Locale.ROOT, "relevance model step %d/%d  mse %.2f", step, steps, running));
             }

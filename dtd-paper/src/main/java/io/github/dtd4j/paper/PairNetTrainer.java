@@ -1,11 +1,10 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import java.util.Locale;
 import java.util.Random;
 import java.util.function.Consumer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -19,18 +18,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param lr    Adam learning rate (divided by 10 for the last quarter of the steps)
  * @param shift maximum translation of a digit in pixels
  */
-public record PairNetTrainer(long seed, int steps, int batch, double lr, int shift) {
+record PairNetTrainer(long seed, int steps, int batch, double lr, int shift) {
     /** Checks the settings. */
-    public PairNetTrainer {
+    PairNetTrainer {
         if (steps < 1 || batch < 1 || !(lr > 0) || shift < 0) {
             throw new IllegalArgumentException("steps and batch must be >= 1, lr > 0, shift >= 0; got steps=" + steps
                     + ", batch=" + batch + ", lr=" + lr + ", shift=" + shift);
         }
-    }
-
-    /** {@return the default settings used for the shipped weights} */
-    public static PairNetTrainer defaults() {
-        return new PairNetTrainer(2017, 2500, 64, 1e-3, 2);
     }
 
     /**
@@ -39,18 +33,10 @@ public record PairNetTrainer(long seed, int steps, int batch, double lr, int shi
      * @param data digits
      * @param log  receives a progress line now and then
      */
-    public PairNet train(MnistPairs data, Consumer<String> log) {
+    PairNet train(MnistPairs data, Consumer<String> log) {
         DataType t = DataType.FLOAT;
         PairNet net = PairNet.init(seed, t);
-        INDArray[] p = {net.w1(), net.b1(), net.w2(), net.b2()};
-        INDArray[] m = new INDArray[4];
-        INDArray[] v = new INDArray[4];
-        for (int i = 0; i < 4; i++) {
-            m[i] = Nd4j.zerosLike(p[i]);
-            v[i] = Nd4j.zerosLike(p[i]);
-        }
-        double b1 = 0.9;
-        double b2 = 0.999;
+        Adam adam = new Adam(lr, steps, net.w1(), net.b1(), net.w2(), net.b2());
         Random rnd = new Random(seed);
         double running = Double.NaN;
         for (int step = 1; step <= steps; step++) {
@@ -60,20 +46,10 @@ public record PairNetTrainer(long seed, int steps, int batch, double lr, int shi
             double loss = err.mul(err).meanNumber().doubleValue();
             running = Double.isNaN(running) ? loss : 0.98 * running + 0.02 * loss;
             PairNet.Grads g = net.backward(pass, err.mul(2.0 / batch), true);
-            INDArray[] gr = {g.w1(), g.b1().reshape(p[1].shape()), g.w2(), g.b2().reshape(p[3].shape())};
-            double rate = step > steps * 3 / 4 ? lr / 10 : lr;
-            double c1 = 1 - Math.pow(b1, step);
-            double c2 = 1 - Math.pow(b2, step);
-            for (int i = 0; i < 4; i++) {
-                INDArray g2 = gr[i].mul(gr[i]);
-                m[i].muli(b1).addi(gr[i].muli(1 - b1));
-                v[i].muli(b2).addi(g2.muli(1 - b2));
-                INDArray denom = Transforms.sqrt(v[i], true).muli(1 / Math.sqrt(c2)).addi(1e-8);
-                p[i].subi(m[i].div(denom).muli(rate / c1));
-            }
+            adam.step(g.w1(), g.b1().reshape(net.b1().shape()), g.w2(), g.b2().reshape(net.b2().shape()));
             // the paper's constraint: biases ≤ 0 throughout training
-            Transforms.min(p[1], 0.0, false);
-            Transforms.min(p[3], 0.0, false);
+            Transforms.min(net.b1(), 0.0, false);
+            Transforms.min(net.b2(), 0.0, false);
             if (step % 500 == 0 || step == steps) {
                 log.accept(String.format(Locale.ROOT, "step %d/%d  mse %.2f", step, steps, running));
             }
@@ -87,7 +63,7 @@ public record PairNetTrainer(long seed, int steps, int batch, double lr, int shi
      * @param net the net
      * @param b   the pairs
      */
-    public static double accuracy(PairNet net, MnistPairs.Batch b) {
+    static double accuracy(PairNet net, MnistPairs.Batch b) {
         double[] f = net.forward(b.input(net.w1().dataType())).castTo(DataType.DOUBLE).toDoubleVector();
         int ok = 0;
         for (int i = 0; i < f.length; i++) {

@@ -1,5 +1,6 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.viz.ColorMap;
 import io.github.dtd4j.viz.Heatmaps;
@@ -9,18 +10,21 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.function.Function;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -35,57 +39,61 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class PaperDemo {
     /** Resource folder of the shipped weights and sample. */
-    static final String RES = "/io/github/dtd4j/cli/mnist/";
+    static final String RES = "/io/github/dtd4j/paper/";
     /** Examples shown in Fig. 5. */
     static final int FIG5_EXAMPLES = 12;
     /** Largest relative conservation error still called conservative. */
-    public static final double CONSERVATIVE_TOL = 1e-3;
+    static final double CONSERVATIVE_TOL = 1e-3;
     /** Pixels with {@code R < −NEGATIVE_TOL·max|R|} count as negative. */
-    public static final double NEGATIVE_TOL = 1e-9;
+    static final double NEGATIVE_TOL = 1e-9;
     /** f(x) below which a sample is not explained (nothing to explain). */
-    public static final double MIN_F = 1.0;
+    static final double MIN_F = 1.0;
 
     private PaperDemo() {
     }
 
     /** {@return the shipped weights} */
-    public static PairNet shippedNet() {
-        return PairNet.of(npz("paper-mnist.npz"), "shipped weights paper-mnist.npz");
+    static PairNet shippedNet() {
+        return PairNet.of(resource("paper-mnist.npz", Npy::readNpz), "shipped weights paper-mnist.npz");
     }
 
     /** {@return the shipped min-max relevance model of the shipped network} */
-    public static MinMaxModel shippedMinMax() {
-        return MinMaxModel.of(npz("paper-mnist-minmax.npz"), "shipped paper-mnist-minmax.npz");
-    }
-
-    private static Map<String, INDArray> npz(String name) {
-        Map<String, INDArray> a = new HashMap<>();
-        try (InputStream in = resource(name); ZipInputStream zip = new ZipInputStream(in)) {
-            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-                String n = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
-                a.put(n, Npy.read(zip, e.getName(), -1));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(name + ": cannot read", e);
-        }
-        return a;
+    static MinMaxModel shippedMinMax() {
+        return MinMaxModel.of(resource("paper-mnist-minmax.npz", Npy::readNpz), "shipped paper-mnist-minmax.npz");
     }
 
     /** {@return the shipped sample of test pairs} */
-    public static MnistPairs.Batch shippedSample() {
-        try (InputStream p = resource("mnist-pairs-pixels.npy"); InputStream d = resource("mnist-pairs-digits.npy")) {
-            return MnistPairs.read(p, d);
-        } catch (IOException e) {
-            throw new UncheckedIOException("shipped sample: cannot read", e);
-        }
+    static MnistPairs.Batch shippedSample() {
+        return MnistPairs.batch(resource("mnist-pairs-pixels.npy", Npy::read), resource("mnist-pairs-digits.npy", Npy::read));
     }
 
-    private static InputStream resource(String name) {
-        InputStream in = PaperDemo.class.getResourceAsStream(RES + name);
-        if (in == null) {
+    /**
+     * {@return what a reader makes of a shipped resource}: the reader gets the resource as a {@link Path}, of the file
+     * system when the classes come from a directory (tests, IDEs), of the jar's zip file system when they come from
+     * a jar (dtd.jar), so that core's {@link Npy} reads it as it reads any file.
+     */
+    private static <T> T resource(String name, Function<Path, T> reader) {
+        URL url = PaperDemo.class.getResource(RES + name);
+        if (url == null) {
             throw new UncheckedIOException(new IOException("missing resource " + RES + name));
         }
-        return in;
+        URI uri;
+        try {
+            uri = url.toURI();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(url + ": not a URI", e);
+        }
+        if (!"jar".equals(uri.getScheme())) {
+            return reader.apply(Path.of(uri));
+        }
+        try (FileSystem jar = FileSystems.newFileSystem(uri, Map.of())) {
+            return reader.apply(jar.provider().getPath(uri));
+        } catch (FileSystemAlreadyExistsException e) {
+            // someone else has the jar open (and will close it): read through theirs
+            return reader.apply(Path.of(uri));
+        } catch (IOException e) {
+            throw new UncheckedIOException(url + ": cannot open", e);
+        }
     }
 
     /**
@@ -101,26 +109,26 @@ public final class PaperDemo {
      * @param negativePixels   fraction of pixels with R < −1e-9·max|R|
      * @param msPerSample      computation time per sample
      */
-    public record Row(Heatmapping method, int explained, double maxRelError, double medianRelError, double meanRatio, double minR,
+    record Row(Heatmapping method, int explained, double maxRelError, double medianRelError, double meanRatio, double minR,
                       double negativeFraction, double negativePixels, double msPerSample) {
         /** {@return Definition 1 holds on the sample: ΣR = f(x) within {@link #CONSERVATIVE_TOL}·f(x)} */
-        public boolean conservative() {
+        boolean conservative() {
             return maxRelError <= CONSERVATIVE_TOL;
         }
 
         /** {@return Definition 2 holds on the sample: no pixel relevance below −1e-9·max|R|} */
-        public boolean positive() {
+        boolean positive() {
             return negativePixels == 0;
         }
 
         /** {@return Definition 3: conservative and positive} */
-        public boolean consistent() {
+        boolean consistent() {
             return conservative() && positive();
         }
     }
 
     /** The relevances of every method on a sample, and f(x). */
-    public record Result(MnistPairs.Batch sample, double[] f, Map<Heatmapping, double[][]> relevance, List<Row> table) {
+    record Result(MnistPairs.Batch sample, double[] f, Map<Heatmapping, double[][]> relevance, List<Row> table) {
     }
 
     /**
@@ -130,7 +138,7 @@ public final class PaperDemo {
      * @param minmax its min-max relevance model
      * @param sample the pairs
      */
-    public static Result compute(PairNet net, MinMaxModel minmax, MnistPairs.Batch sample) {
+    static Result compute(PairNet net, MinMaxModel minmax, MnistPairs.Batch sample) {
         INDArray x = sample.input(DataType.DOUBLE);
         double[] f = net.castTo(DataType.DOUBLE).forward(x).toDoubleVector();
         Map<Heatmapping, double[][]> rel = new EnumMap<>(Heatmapping.class);
@@ -192,16 +200,22 @@ public final class PaperDemo {
     }
 
     /**
-     * Runs the demo and writes {@code fig5.png}, {@code fig6-scatter-<method>.png}, {@code fig6-hist-<method>.png},
-     * {@code table1.md} and {@code table1.json} into a directory.
+     * Runs the demo on the shipped network and sample and writes {@code fig5.png},
+     * {@code fig6-scatter-<method>.png}, {@code fig6-hist-<method>.png}, {@code table1.md} and {@code table1.json}
+     * into a directory (made if missing).
      *
      * @param out the directory
-     * @return the computed result
+     * @return Table 1 as Markdown, as written to {@code table1.md}
+     * @throws UncheckedIOException if a file cannot be written
      */
-    public static Result run(Path out) {
-        PairNet net = shippedNet();
-        MnistPairs.Batch sample = shippedSample();
-        Result res = compute(net, shippedMinMax(), sample);
+    public static String run(Path out) {
+        Result res = compute(shippedNet(), shippedMinMax(), shippedSample());
+        write(res, out);
+        return tableMarkdown(res);
+    }
+
+    /** Writes the figures and the table of a result into a directory. @param res the result @param out the directory */
+    static void write(Result res, Path out) {
         try {
             Files.createDirectories(out);
             Heatmaps.writePng(fig5(res), out.resolve("fig5.png"));
@@ -216,7 +230,6 @@ public final class PaperDemo {
         } catch (IOException e) {
             throw new UncheckedIOException(out + ": cannot write the demo's files", e);
         }
-        return res;
     }
 
     /** Fig. 5: the first 12 positive pairs, one heatmap row per method, each heatmap scaled by its own max |R|. */
@@ -374,7 +387,7 @@ public final class PaperDemo {
     }
 
     /** {@return Table 1 as Markdown} @param res the result */
-    public static String tableMarkdown(Result res) {
+    static String tableMarkdown(Result res) {
         StringBuilder sb = new StringBuilder();
         sb.append("# Table 1, measured on ").append(res.sample().size()).append(" MNIST test pairs\n\n");
         sb.append(String.format(Locale.ROOT, "Conservative: max |ΣR − f(x)| / f(x) ≤ %.0e over the pairs with f(x) ≥ %.0f. "
@@ -408,26 +421,28 @@ public final class PaperDemo {
     }
 
     /** {@return Table 1 as JSON: an object per method id} @param res the result */
-    public static String tableJson(Result res) {
-        StringBuilder sb = new StringBuilder("{\n  \"samples\": ").append(res.sample().size()).append(",\n");
-        sb.append(String.format(Locale.ROOT, "  \"conservativeTolerance\": %s,%n  \"negativeTolerance\": %s,%n  \"minF\": %s,%n",
-                CONSERVATIVE_TOL, NEGATIVE_TOL, MIN_F));
-        sb.append("  \"methods\": {\n");
-        for (int k = 0; k < res.table().size(); k++) {
-            Row r = res.table().get(k);
-            sb.append(String.format(Locale.ROOT, """
-                        "%s": {"title": "%s", "conservative": %b, "positive": %b, "consistent": %b, \
-                    "maxRelError": %s, "medianRelError": %s, "meanRatio": %s, "minR": %s, "negativeFraction": %s, "negativePixels": %s, \
-                    "explained": %d, "msPerSample": %s}%s
-                    """, r.method().id(), r.method().title(), r.conservative(), r.positive(), r.consistent(),
-                    num(r.maxRelError()), num(r.medianRelError()), num(r.meanRatio()), num(r.minR()), num(r.negativeFraction()),
-                    num(r.negativePixels()), r.explained(), num(r.msPerSample()), k + 1 < res.table().size() ? "," : ""));
+    static String tableJson(Result res) {
+        ObjectNode root = Json.object();
+        root.put("samples", res.sample().size());
+        root.put("conservativeTolerance", CONSERVATIVE_TOL);
+        root.put("negativeTolerance", NEGATIVE_TOL);
+        root.put("minF", MIN_F);
+        ObjectNode methods = root.putObject("methods");
+        for (Row r : res.table()) {
+            ObjectNode m = methods.putObject(r.method().id());
+            m.put("title", r.method().title());
+            m.put("conservative", r.conservative());
+            m.put("positive", r.positive());
+            m.put("consistent", r.consistent());
+            Json.putFinite(m, "maxRelError", r.maxRelError());
+            Json.putFinite(m, "medianRelError", r.medianRelError());
+            Json.putFinite(m, "meanRatio", r.meanRatio());
+            Json.putFinite(m, "minR", r.minR());
+            Json.putFinite(m, "negativeFraction", r.negativeFraction());
+            Json.putFinite(m, "negativePixels", r.negativePixels());
+            m.put("explained", r.explained());
+            Json.putFinite(m, "msPerSample", r.msPerSample());
         }
-        sb.append("  }\n}\n");
-        return sb.toString();
-    }
-
-    private static String num(double v) {
-        return Double.isFinite(v) ? Double.toString(v) : "null";
+        return Json.pretty(root);
     }
 }

@@ -1,9 +1,10 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import java.util.Map;
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.graph.Precision;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -28,8 +29,7 @@ class PairNetTest {
     void forwardAgreesWithTheLibrarysGraph() {
         PairNet n = net(1);
         INDArray x = input(2, 3);
-        Map<String, INDArray> out = io.github.dtd4j.Explainer.of(n.graph()).precision(io.github.dtd4j.graph.Precision.of(x.dataType())).activations(x);
-        INDArray lib = out.get(n.graph().outputName()).reshape(new long[]{3});
+        INDArray lib = Explainer.of(n.graph()).precision(Precision.FLOAT64).forward(x).reshape(new long[]{3});
         assertThat(n.forward(x).toDoubleVector()).containsExactly(lib.toDoubleVector(), within(1e-9));
         assertThat(lib.minNumber().doubleValue()).isGreaterThan(0);
     }

@@ -1,4 +1,4 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
@@ -13,11 +13,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * The heatmapping methods compared in the paper's Fig. 5, 6 and Table 1, on a {@link PairNet}. Every method
  * returns the pixel relevances {@code R} ({@code [B,1568]}, float64) of a batch of inputs {@code x}.
  */
-public enum Heatmapping {
+enum Heatmapping {
     /** Sensitivity analysis: {@code R = (∂f/∂x)²}, the gradient from {@link PairNet#gradient}. */
     SENSITIVITY("Sensitivity", "sensitivity") {
         @Override
-        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+        INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
             INDArray g = net.castTo(DataType.DOUBLE).gradient(x.castTo(DataType.DOUBLE));
             return g.mul(g);
         }
@@ -30,7 +30,7 @@ public enum Heatmapping {
      */
     TAYLOR("Taylor (nearest root)", "taylor") {
         @Override
-        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+        INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
             PairNet n = net.castTo(DataType.DOUBLE);
             INDArray xs = x.castTo(DataType.DOUBLE);
             INDArray r = Nd4j.zeros(DataType.DOUBLE, xs.shape());
@@ -50,7 +50,7 @@ public enum Heatmapping {
      */
     MINMAX("Deep Taylor (min-max)", "minmax") {
         @Override
-        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+        INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
             if (minmax == null) {
                 throw new IllegalArgumentException("the min-max method needs a fitted MinMaxModel");
             }
@@ -63,7 +63,7 @@ public enum Heatmapping {
      */
     DTD("Deep Taylor (training-free)", "dtd") {
         @Override
-        public INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
+        INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
             Explanation e = Explainer.of(net.castTo(DataType.DOUBLE).graph()).preset(Presets.dtd(-0.5, 1.5))
                     .precision(io.github.dtd4j.graph.Precision.FLOAT64).explain(x.castTo(DataType.DOUBLE), 0);
             return e.inputRelevance().castTo(DataType.DOUBLE).reshape(new long[]{x.size(0), x.size(1)});
@@ -82,12 +82,12 @@ public enum Heatmapping {
     }
 
     /** {@return the name shown in figures and tables} */
-    public String title() {
+    String title() {
         return title;
     }
 
     /** {@return the short name used in file names} */
-    public String id() {
+    String id() {
         return id;
     }
 
@@ -98,10 +98,10 @@ public enum Heatmapping {
      * @param minmax the fitted min-max relevance model (only {@link #MINMAX} uses it)
      * @param x      inputs {@code [B,1568]}
      */
-    public abstract INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x);
+    abstract INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x);
 
     /** {@return {@link #relevance(PairNet, MinMaxModel, INDArray)} without a min-max model} @param net net @param x inputs */
-    public INDArray relevance(PairNet net, INDArray x) {
+    INDArray relevance(PairNet net, INDArray x) {
         return relevance(net, null, x);
     }
 

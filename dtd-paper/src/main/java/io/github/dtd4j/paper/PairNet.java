@@ -1,4 +1,4 @@
-package io.github.dtd4j.cli.mnist;
+package io.github.dtd4j.paper;
 
 import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Graph;
@@ -23,16 +23,16 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * @param w2 {@code [100,400]}
  * @param b2 {@code [400]}
  */
-public record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
+record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
     /** Input size: 28×56 pixels. */
-    public static final int IN = 28 * 56;
+    static final int IN = 28 * 56;
     /** Detectors per layer. */
-    public static final int HIDDEN = 400;
+    static final int HIDDEN = 400;
     /** Pool size of the first layer. */
-    public static final int POOL = 4;
+    static final int POOL = 4;
 
     /** Checks the shapes. */
-    public PairNet {
+    PairNet {
         check("w1", w1, IN, HIDDEN);
         check("b1", b1, HIDDEN);
         check("w2", w2, HIDDEN / POOL, HIDDEN);
@@ -47,25 +47,25 @@ public record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
     }
 
     /** {@return weights drawn like the paper: N(0, 0.05²), biases 0} @param seed RNG seed @param dtype FLOAT or DOUBLE */
-    public static PairNet init(long seed, DataType dtype) {
+    static PairNet init(long seed, DataType dtype) {
         Nd4j.getRandom().setSeed(seed);
         return new PairNet(Nd4j.randn(dtype, IN, HIDDEN).muli(0.05), Nd4j.zeros(dtype, HIDDEN),
                 Nd4j.randn(dtype, HIDDEN / POOL, HIDDEN).muli(0.05), Nd4j.zeros(dtype, HIDDEN));
     }
 
     /** {@return the same net in another dtype} @param dtype target */
-    public PairNet castTo(DataType dtype) {
+    PairNet castTo(DataType dtype) {
         return new PairNet(w1.castTo(dtype), b1.castTo(dtype), w2.castTo(dtype), b2.castTo(dtype));
     }
 
     /** {@return the net as a dtd4j graph (names {@code detect1}, {@code detect2})} */
-    public Graph graph() {
+    Graph graph() {
         return Graph.sequential(IN).dense("detect1", w1, b1).relu().sumPool(POOL)
                 .dense("detect2", w2, b2).relu().sumPool(HIDDEN).build();
     }
 
     /** {@return the arrays by name, for {@code .npz}} */
-    public Map<String, INDArray> arrays() {
+    Map<String, INDArray> arrays() {
         Map<String, INDArray> m = new LinkedHashMap<>();
         m.put("w1", w1);
         m.put("b1", b1);
@@ -75,12 +75,12 @@ public record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
     }
 
     /** {@return a net read from an {@code .npz} written by {@link #save}} @param path the file */
-    public static PairNet load(Path path) {
+    static PairNet load(Path path) {
         return of(Npy.readNpz(path), path.toString());
     }
 
     /** {@return a net from named arrays} @param a w1, b1, w2, b2 @param what where they came from, for errors */
-    public static PairNet of(Map<String, INDArray> a, String what) {
+    static PairNet of(Map<String, INDArray> a, String what) {
         for (String k : new String[]{"w1", "b1", "w2", "b2"}) {
             if (!a.containsKey(k)) {
                 throw new InvalidInputException(what + ": no array '" + k + "' (has " + a.keySet() + ")");
@@ -90,7 +90,7 @@ public record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
     }
 
     /** Writes w1, b1, w2, b2 to an {@code .npz}. @param path the file */
-    public void save(Path path) {
+    void save(Path path) {
         Npy.writeNpz(arrays(), path);
     }
 
@@ -101,7 +101,7 @@ public record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
     private static final Map<DataType, INDArray> POOLING = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The {@code [400,100]} 0/1 matrix that sums consecutive groups of 4 detectors (as {@code SumPool(4)} does). */
-    private static INDArray pooling(DataType dtype) {
+    static INDArray pooling(DataType dtype) {
         return POOLING.computeIfAbsent(dtype, PairNet::makePooling);
     }
 
@@ -123,7 +123,7 @@ public record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
     }
 
     /** {@return f(x) per sample, {@code [B]}} @param x {@code [B,1568]} */
-    public INDArray forward(INDArray x) {
+    INDArray forward(INDArray x) {
         return pass(x).f();
     }
 
@@ -144,7 +144,7 @@ public record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
     }
 
     /** {@return ∂f/∂x per sample, {@code [B,1568]}} @param x {@code [B,1568]} */
-    public INDArray gradient(INDArray x) {
+    INDArray gradient(INDArray x) {
         Pass p = pass(x);
         return backward(p, Nd4j.ones(w1.dataType(), x.size(0)), false).x();
     }

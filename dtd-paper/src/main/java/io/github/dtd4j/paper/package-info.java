@@ -1,0 +1,11 @@
+/**
+ * The paper's MNIST experiment (§6.1). Two public entry points, behind {@code dtd demo} and {@code dtd train-mnist}:
+ * {@link io.github.dtd4j.paper.PaperDemo#run PaperDemo.run} writes Fig. 5, Fig. 6 and Table 1 for the network and
+ * the 64 test pairs shipped in this module's resources, and {@link io.github.dtd4j.paper.MnistTraining} makes those
+ * shipped files from real MNIST digits.
+ *
+ * <p>The rest is package-private: pairs of digits ({@code MnistPairs}), the two-layer detection-pooling network with
+ * a hand-written backward pass ({@code PairNet}), its training ({@code PairNetTrainer}, {@code Adam}), the min-max
+ * relevance model ({@code MinMaxModel}) and the heatmapping methods compared ({@code Heatmapping}).
+ */
+package io.github.dtd4j.paper;
