@@ -1,6 +1,6 @@
 package io.github.dtd4j;
 
-/** How BatchNorm layers are explained (RULES-SPEC, "Other layers"). */
+/** How BatchNorm layers are explained (docs/conventions.md#batchnorm). */
 public enum BatchNormMode {
     /**
      * Fold into the directly preceding Conv2d/Dense (a graph rewrite that leaves the output unchanged); a

@@ -28,7 +28,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The propagations of the nodes that have no weights, as rules: what every such node gets by default, and what a
- * selector can give any node instead. The defaults (docs/conventions.md#other-nodes):
+ * selector can give any node instead. The defaults (docs/conventions.md#other-layers):
  *
  * <table>
  * <caption>Default propagation by node kind</caption>
@@ -85,7 +85,7 @@ public final class Propagations {
 
     /**
      * {@return z⁺ on the unit weights of a sum or average: as {@link #proportional()} with {@code x⁺} and
-     * {@code y⁺ = A x⁺} in place of x and y}; relevance stays positive (docs/conventions.md#positive-split)
+     * {@code y⁺ = A x⁺} in place of x and y}; relevance stays positive (docs/conventions.md#sums-and-average-pooling)
      */
     public static Rule proportionalPositive() {
         return PROPORTIONAL_POSITIVE;

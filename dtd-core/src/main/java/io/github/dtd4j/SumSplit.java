@@ -6,7 +6,7 @@ package io.github.dtd4j;
  */
 public enum SumSplit {
     /**
-     * In proportion to the signed inputs, R_k = x_k / (Σ x) · R, stabilized (RULES-SPEC default; Zennit's
+     * In proportion to the signed inputs, R_k = x_k / (Σ x) · R, stabilized (docs/conventions.md#sums-and-average-pooling default; Zennit's
      * {@code Norm} rule, LRP-ε on the sum's unit weights). Where the inputs of a sum have mixed signs, one input
      * can receive negative relevance, or more than the sum had; conservation still holds at the sum itself.
      */

@@ -173,7 +173,7 @@ final class RuleOptions {
 
     @Option(names = "--sum-split", paramLabel = "MODE", defaultValue = "signed",
             description = "split at residual Add and average/sum pooling: ${COMPLETION-CANDIDATES} (case-insensitive;"
-                    + " default signed, RULES-SPEC; positive is z+ on the sum: relevance stays positive in ResNets and"
+                    + " default signed, docs/conventions.md; positive is z+ on the sum: relevance stays positive in ResNets and"
                     + " DenseNets)")
     SumSplit sumSplit;
 

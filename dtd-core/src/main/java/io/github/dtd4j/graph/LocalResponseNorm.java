@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * Local response normalisation across channels, as PyTorch and ONNX define it:
  * {@code y_c = x_c / (k + alpha/size · Σ x_{c'}²)^beta} over the {@code size} channels centred on c.
- * Relevance passes through it unchanged (RULES-SPEC: bypass).
+ * Relevance passes through it unchanged (docs/conventions.md#pass-through-layers: bypass).
  *
  * @param size  channels in the window
  * @param alpha scale

@@ -101,7 +101,7 @@ class ComputationGraphImportTest {
     /**
      * The issue's "done means" for DL4J: the imported ComputationGraph (residual Add, merge, Same-mode padding,
      * BatchNorm folded) explained with DTD gives the heatmap of the whole-graph loop reference written from
-     * RULES-SPEC's formulas ({@link ReferenceGraph}), for the signed and the positive split at the Add.
+     * the formulas of docs/conventions.md ({@link ReferenceGraph}), for the signed and the positive split at the Add.
      */
     @Test
     void residualGraphHeatmapEqualsTheLoopReference() {

@@ -64,7 +64,7 @@ class ResidualSplitTest {
         INDArray x = Nd4j.create(new double[][]{{1, 2}});
         Explainer ex = Explainer.of(g).rule(Rules.Z_PLUS).precision(Precision.FLOAT64).stabilizer(1e-12);
 
-        // signed (RULES-SPEC default): unit 2 sends h2/y2·R = −1 to the block and x2/y2·R = 2 to the shortcut.
+        // signed (docs/conventions.md#residual-add default): unit 2 sends h2/y2·R = −1 to the block and x2/y2·R = 2 to the shortcut.
         // z+ at the block: unit 1 (R = 2) -> input 1; unit 2 (R = −1) has no positive contribution (x2·w = −1), so
         // the stabilizer books −1. Input: (1 + 2, 2) = 5; 5 − 1 = f.
         try (Explanation e = ex.explain(x)) {

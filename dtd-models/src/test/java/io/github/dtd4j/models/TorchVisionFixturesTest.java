@@ -74,7 +74,7 @@ class TorchVisionFixturesTest {
         }
         // With biases left out of every denominator, nothing is absorbed by biases, and on the VGG family (no signed
         // split anywhere) the pixels receive the whole logit. In ResNet (residual Add) and DenseNet (average pooling of
-        // a convolution's signed output) RULES-SPEC splits relevance in proportion to signed inputs, so some conv
+        // a convolution's signed output) docs/conventions.md#sums-and-average-pooling splits relevance in proportion to signed inputs, so some conv
         // outputs receive negative relevance; where z+ finds no positive contribution (sum of z+ = 0) it cannot place
         // it and the stabilizer books it: then input + stabilizer = f(x) exactly, and the ledger shows how much.
         Explainer noBias = ex.biasPolicy(io.github.dtd4j.BiasPolicy.IGNORE).precision(Precision.FLOAT64).stabilizer(1e-12);

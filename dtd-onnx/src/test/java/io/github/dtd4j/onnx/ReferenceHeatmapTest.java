@@ -18,7 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The issue's "done means": a torchvision model exported to ONNX, imported and explained with DTD (z^B at the
  * first convolution, z⁺ above), gives the heatmap the reference rules give — the whole-graph loop reference of
- * dtd-rules' tests ({@link ReferenceGraph}, from RULES-SPEC's formulas), on the graph as explained (BatchNorm folded,
+ * dtd-rules' tests ({@link ReferenceGraph}, from the formulas of docs/conventions.md), on the graph as explained (BatchNorm folded,
  * DenseNet's unfoldable BatchNorms bypassed), for the signed and the positive split at sums, in float64.
  */
 class ReferenceHeatmapTest {

@@ -23,12 +23,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.quicktheories.QuickTheory;
 
 /**
- * The paper's Definitions 1–3 (RULES-SPEC "Definitions 1–3") over random detection-pooling networks with biases
+ * The paper's Definitions 1–3 (docs/conventions.md#definitions-1-3) over random detection-pooling networks with biases
  * ≤ 0, for the DTD compositions the paper derives: w² first + z⁺ above (§4.1, §5.2), z^B first + z⁺ above (§4.2),
  * z⁺ everywhere on x ≥ 0, and w² everywhere.
  *
  * <ul>
- *   <li>Conservative (RULES-SPEC: "to float rounding + stabilizer"), layer by layer (§3): following the ledger
+ *   <li>Conservative (docs/conventions.md#definitions-1-3: "to float rounding + stabilizer"), layer by layer (§3): following the ledger
  *       from the output down, every node receives exactly what the node above sent on (to 1e-9·f(x)), sends on
  *       what it received minus what the stabilizer absorbed, and nothing goes to a bias; the recorded relevance at
  *       every node sums to what the ledger says; Σ_p R_p = f(x) − (stabilizer) to 1e-9·f(x); and the 1e-12
@@ -213,7 +213,7 @@ class DefinitionProperties {
         double tol = REL * f;
         String what = "element " + n + " of " + net;
         // Definition 1, layer by layer, following the ledger from the output down. Exact up to float rounding and
-        // the stabilizer (RULES-SPEC): whatever does not go on is what the stabilizer absorbed (booked in the
+        // the stabilizer (docs/conventions.md#stabilizer): whatever does not go on is what the stabilizer absorbed (booked in the
         // ledger); nothing goes to the biases (b ≤ 0 is dropped by z⁺, cancels in z^B, absent from w²).
         double arriving = f;
         for (LedgerEntry le : e.ledger().entries()) {

@@ -28,7 +28,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A whole-graph loop reference for DTD, assembled from {@link ReferenceLrp}'s per-layer formulas (written from
- * RULES-SPEC, independently of the engine): walking the nodes from the output down, each node's relevance — the
+ * docs/conventions.md, independently of the engine): walking the nodes from the output down, each node's relevance — the
  * sum of what its readers sent it — is split by the formula for its kind. z^B (scalar box) on one named layer, z⁺
  * on every other Dense/Conv2d, winner-take-all max pooling, BatchNorm/LRN bypassed, the signed or positive split at
  * sums; biases in the denominators as each rule defines. Activations come from the library's forward pass, which

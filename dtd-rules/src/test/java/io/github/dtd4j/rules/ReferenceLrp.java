@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A slow, loop-based reference implementation of every propagation of RULES-SPEC, written straight from the
+ * A slow, loop-based reference implementation of every propagation of docs/conventions.md, written straight from the
  * formulas with plain {@code double} loops. It shares no code with the library: ND4J is used only to read numbers
  * out of, and write numbers into, arrays. Every linear layer is first expanded into the explicit list of the
  * (input i, output j, w_ij) pairs it connects; every rule then computes {@code R_i = Σ_j q_ij / stab(d_j) · R_j}
@@ -22,7 +22,7 @@ final class ReferenceLrp {
 
     // ------------------------------------------------------------------ stabilizer
 
-    /** sign with sign(0) = +1, as RULES-SPEC fixes it. */
+    /** sign with sign(0) = +1, as docs/conventions.md#stabilizer fixes it. */
     static double sign(double d) {
         return d >= 0 ? 1.0 : -1.0;
     }
