@@ -3,14 +3,13 @@ package io.github.dtd4j.onnx;
 import io.github.dtd4j.errors.ModelFormatException;
 import io.github.dtd4j.errors.UnsupportedModelException;
 import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.onnx.internal.OnnxImport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Set;
-import onnx.OnnxMl.ModelProto;
-import org.nd4j.shade.protobuf.InvalidProtocolBufferException;
 
 /**
  * Reads ONNX models ({@code .onnx} files) into dtd4j's layer {@link Graph}.
@@ -60,9 +59,9 @@ import org.nd4j.shade.protobuf.InvalidProtocolBufferException;
  */
 public final class OnnxModels {
     /** The lowest default-domain opset the importer accepts. */
-    public static final long MIN_OPSET = OnnxImporter.MIN_OPSET;
+    public static final long MIN_OPSET = OnnxImport.MIN_OPSET;
     /** The highest default-domain opset the importer accepts. */
-    public static final long MAX_OPSET = OnnxImporter.MAX_OPSET;
+    public static final long MAX_OPSET = OnnxImport.MAX_OPSET;
     /** The largest model file read into memory; larger models must keep their weights in external data. */
     public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 64;
 
@@ -71,7 +70,7 @@ public final class OnnxModels {
 
     /** {@return the ONNX operators the importer knows, sorted} */
     public static Set<String> supportedOperators() {
-        return OnnxImporter.OPERATORS;
+        return OnnxImport.supportedOperators();
     }
 
     /**
@@ -136,24 +135,7 @@ public final class OnnxModels {
         return load(bytes, "(bytes)", null);
     }
 
-    static Graph load(byte[] bytes, String source, Path baseDir) {
-        ModelProto model = parse(bytes, source);
-        return new OnnxImporter(source, new OnnxTensors(source, baseDir)).convert(model);
-    }
-
-    static ModelProto parse(byte[] bytes, String source) {
-        if (bytes.length == 0) {
-            throw new ModelFormatException(source + ": is empty");
-        }
-        try {
-            return ModelProto.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            throw new ModelFormatException(source + ": not a valid ONNX model (the protobuf cannot be parsed: "
-                    + e.getMessage() + "); is the file truncated?", e);
-        } catch (RuntimeException e) {
-            // protobuf signals some malformed inputs with unchecked exceptions; never let them leak
-            throw new ModelFormatException(source + ": not a valid ONNX model (the protobuf cannot be parsed: " + e
-                    + ")", e);
-        }
+    private static Graph load(byte[] bytes, String source, Path baseDir) {
+        return OnnxImport.load(bytes, source, baseDir);
     }
 }

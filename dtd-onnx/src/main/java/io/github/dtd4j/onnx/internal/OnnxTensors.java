@@ -1,4 +1,4 @@
-package io.github.dtd4j.onnx;
+package io.github.dtd4j.onnx.internal;
 
 import io.github.dtd4j.errors.ModelFormatException;
 import java.io.IOException;

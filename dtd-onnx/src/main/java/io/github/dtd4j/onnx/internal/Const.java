@@ -1,4 +1,4 @@
-package io.github.dtd4j.onnx;
+package io.github.dtd4j.onnx.internal;
 
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,4 +1,4 @@
-package io.github.dtd4j.onnx;
+package io.github.dtd4j.onnx.internal;
 
 import io.github.dtd4j.errors.ModelFormatException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +15,11 @@ final class Attrs {
     private final Map<String, AttributeProto> map = new HashMap<>();
     private final Function<String, ModelFormatException> invalid;
 
+    /**
+     * @param node    the node
+     * @param invalid makes the exception for a malformed attribute from a message (it names the node)
+     * @throws ModelFormatException if an attribute is given twice
+     */
     Attrs(NodeProto node, Function<String, ModelFormatException> invalid) {
         this.invalid = invalid;
         for (AttributeProto a : node.getAttributeList()) {
@@ -24,26 +29,44 @@ final class Attrs {
         }
     }
 
+    /** {@return whether the attribute is present} @param name its name */
     boolean has(String name) {
         return map.containsKey(name);
     }
 
+    /** {@return the integer attribute, or {@code def} if absent} @param name its name @param def the default */
     long i(String name, long def) {
         AttributeProto a = get(name, AttributeType.INT);
         return a == null ? def : a.getI();
     }
 
+    /**
+     * {@return an integer attribute the operator requires}
+     *
+     * @param name its name
+     * @throws ModelFormatException "has no {@code name}" if it is absent
+     */
+    long required(String name) {
+        AttributeProto a = get(name, AttributeType.INT);
+        if (a == null) {
+            throw invalid.apply("has no " + name);
+        }
+        return a.getI();
+    }
+
+    /** {@return the float attribute, or {@code def} if absent} @param name its name @param def the default */
     double f(String name, double def) {
         AttributeProto a = get(name, AttributeType.FLOAT);
         return a == null ? def : a.getF();
     }
 
+    /** {@return the string attribute, or {@code def} if absent} @param name its name @param def the default */
     String s(String name, String def) {
         AttributeProto a = get(name, AttributeType.STRING);
         return a == null ? def : a.getS().toString(StandardCharsets.UTF_8);
     }
 
-    /** {@return the list, or null if the attribute is absent} */
+    /** {@return the list, or null if the attribute is absent} @param name its name */
     long[] ints(String name) {
         AttributeProto a = get(name, AttributeType.INTS);
         if (a == null) {
@@ -56,7 +79,7 @@ final class Attrs {
         return v;
     }
 
-    /** {@return the list, or null if the attribute is absent} */
+    /** {@return the list, or null if the attribute is absent} @param name its name */
     float[] floats(String name) {
         AttributeProto a = get(name, AttributeType.FLOATS);
         if (a == null) {
@@ -69,7 +92,7 @@ final class Attrs {
         return v;
     }
 
-    /** {@return the tensor, or null if the attribute is absent} */
+    /** {@return the tensor, or null if the attribute is absent} @param name its name */
     TensorProto t(String name) {
         AttributeProto a = get(name, AttributeType.TENSOR);
         return a == null ? null : a.getT();

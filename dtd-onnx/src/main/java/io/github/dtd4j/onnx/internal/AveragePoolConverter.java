@@ -1,0 +1,27 @@
+package io.github.dtd4j.onnx.internal;
+
+import io.github.dtd4j.graph.AvgPool2d;
+import io.github.dtd4j.onnx.internal.Value.Act;
+import java.util.Arrays;
+import onnx.OnnxMl.NodeProto;
+
+/**
+ * {@code AveragePool} → {@link AvgPool2d} with {@code count_include_pad}: 2-D, no dilation, {@code ceil_mode=1} only
+ * where it changes nothing. A zero {@code Pad} before it is folded in by {@link PadFolding}.
+ */
+final class AveragePoolConverter implements OpConverter {
+    @Override
+    public void convert(ConversionContext ctx, NodeProto node) {
+        Act x = ctx.image(0);
+        int[] k = Geometry.kernel(ctx);
+        int[] stride = Geometry.pair(ctx, "strides", 1);
+        long[] dil = ctx.attrs().ints("dilations");
+        if (dil != null && Arrays.stream(dil).anyMatch(d -> d != 1)) {
+            throw new NotSupported("dilated average pooling");
+        }
+        int[] pads = Geometry.pads(ctx, x.shape().dim(1), x.shape().dim(2), k, stride);
+        Geometry.checkCeil(ctx, x.shape(), k, stride, pads);
+        boolean countPad = ctx.attrs().i("count_include_pad", 0) != 0;
+        ctx.emit(new AvgPool2d(k[0], k[1], stride[0], stride[1], pads[0], pads[1], pads[2], pads[3], countPad), x);
+    }
+}

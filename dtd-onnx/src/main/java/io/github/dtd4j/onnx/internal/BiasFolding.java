@@ -1,0 +1,69 @@
+package io.github.dtd4j.onnx.internal;
+
+import io.github.dtd4j.graph.Conv2d;
+import io.github.dtd4j.graph.Dense;
+import io.github.dtd4j.graph.Layer;
+import io.github.dtd4j.graph.Shape;
+import io.github.dtd4j.onnx.internal.Value.Act;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Folds a constant added to (or subtracted from) the output of a {@link Dense} or {@link Conv2d} into that layer's
+ * bias: how exporters write MatMul + Add, and a bias kept apart from its convolution. Only when nothing else reads
+ * the layer's output, which the fold changes.
+ */
+final class BiasFolding implements Rewrite {
+
+    /**
+     * An activation plus (or minus) a constant.
+     *
+     * @param constant the constant
+     * @param subtract whether it is subtracted ({@code Sub}) rather than added
+     * @param reads    the ONNX value of the activation
+     * @param node     the ONNX node's display name
+     */
+    record AddConstant(Const constant, boolean subtract, String reads, String node) implements PendingOp {
+        @Override
+        public String operator() {
+            return subtract ? "Sub" : "Add";
+        }
+
+        @Override
+        public Shape outputShape(Shape input) {
+            return input;
+        }
+    }
+
+    @Override
+    public Act rewritePending(ConversionContext ctx, PendingOp op, IrNode input) {
+        if (!(op instanceof AddConstant add)) {
+            return null;
+        }
+        boolean fusable = (input.layer() instanceof Dense || input.layer() instanceof Conv2d)
+                && add.reads().equals(input.onnxOutput()) && ctx.readers(add.reads()) == 1
+                && !ctx.isGraphOutput(add.reads());
+        if (!fusable) {
+            throw new NotSupported("adding a constant is supported only as the bias of the Conv, Gemm or MatMul "
+                    + "whose output it reads (and that nothing else reads)");
+        }
+        Layer folded;
+        if (input.layer() instanceof Dense d) {
+            INDArray v = Biases.row(ctx, add.constant(), d.outFeatures(), "the constant");
+            if (add.subtract()) {
+                v = v.neg();
+            }
+            folded = new Dense(d.weight(), d.bias() == null ? v : d.bias().add(v));
+        } else {
+            Conv2d conv = (Conv2d) input.layer();
+            INDArray v = Biases.channel(ctx, add.constant(), conv.outChannels());
+            if (add.subtract()) {
+                v = v.neg();
+            }
+            folded = conv.withWeights(conv.weight(), conv.bias() == null ? v : conv.bias().add(v));
+        }
+        input.fold(folded, ctx.onnxOutput());
+        ctx.note("fused", add.operator() + " '" + add.node() + "' into the bias of " + folded.kind() + " '"
+                + input.name() + "'");
+        return new Act(input);
+    }
+}

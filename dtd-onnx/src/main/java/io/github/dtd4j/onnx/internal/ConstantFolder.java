@@ -1,0 +1,138 @@
+package io.github.dtd4j.onnx.internal;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import onnx.OnnxMl.NodeProto;
+
+/**
+ * Evaluates at import time what does not depend on the model's input: {@code Constant} nodes, and the shape
+ * arithmetic exporters write around reshapes ({@code Shape}, {@code Gather}, {@code Unsqueeze}, {@code Concat},
+ * {@code Add}/{@code Sub} of integers, {@code Cast}, and {@code Identity}/{@code Flatten}/{@code Reshape} of
+ * constants). The result is a {@link Const} that later nodes read like an initializer.
+ *
+ * <p>It runs before the {@link ConverterRegistry}: a node whose rule applies is folded and never reaches a converter.
+ * A rule applies always (the operator only ever makes constants), or when given inputs are constants; then the
+ * activation form of the operator is either another converter's business or unsupported with the rule's reason.
+ */
+final class ConstantFolder {
+    /** Evaluates one node whose rule applies. */
+    @FunctionalInterface
+    interface Fold {
+        /**
+         * @param ctx  the node's inputs and attributes
+         * @param node the node
+         * @return its value
+         * @throws NotSupported if the arithmetic is not one dtd4j evaluates
+         */
+        Const fold(ConversionContext ctx, NodeProto node);
+    }
+
+    /**
+     * How one operator is folded.
+     *
+     * @param when      whether a node is folded (for example: its data input is a constant)
+     * @param fold      the evaluation
+     * @param otherwise why a node that is not folded is unsupported, or null when a converter takes it
+     */
+    private record Rule(Predicate<ConversionContext> when, Fold fold, String otherwise) {
+    }
+
+    private static final Predicate<ConversionContext> ALWAYS = ctx -> true;
+
+    private final Map<String, Rule> rules = new LinkedHashMap<>();
+
+    private ConstantFolder() {
+    }
+
+    /** {@return the importer's folds} */
+    static ConstantFolder standard() {
+        return new ConstantFolder()
+                .add("Constant", ALWAYS, TensorFolds::constant, null)
+                .add("Shape", ALWAYS, ShapeFolds::shape, null)
+                .add("Gather", constant(0), ShapeFolds::gather,
+                        "Gather from an activation (only shape arithmetic on constants is supported)")
+                .add("Unsqueeze", constant(0), ShapeFolds::unsqueeze, 
+                        "Unsqueeze of an activation (only shape arithmetic on constants is supported)")
+                .add("Concat", ConstantFolder::allConstant, ShapeFolds::concat, null)
+                .add("Add", constant(0, 1), ShapeFolds::arithmetic, null)
+                .add("Sub", constant(0, 1), ShapeFolds::arithmetic, null)
+                .add("Cast", constant(0), TensorFolds::cast, null)
+                .add("Identity", constant(0), TensorFolds::identity, null)
+                .add("Flatten", constant(0), TensorFolds::flatten, null)
+                .add("Reshape", constant(0), TensorFolds::reshape, null);
+    }
+
+    private ConstantFolder add(String op, Predicate<ConversionContext> when, Fold fold, String otherwise) {
+        rules.put(op, new Rule(when, fold, otherwise));
+        return this;
+    }
+
+    /** {@return a condition: every listed input is present and a constant} */
+    private static Predicate<ConversionContext> constant(int... inputs) {
+        return ctx -> {
+            for (int k : inputs) {
+                if (!(ctx.input(k) instanceof Const)) {
+                    return false;
+                }
+            }
+            return true;
+        };
+    }
+
+    /** Whether the node has inputs and every one is a constant. */
+    private static boolean allConstant(ConversionContext ctx) {
+        int n = ctx.node().getInputCount();
+        for (int k = 0; k < n; k++) {
+            if (!(ctx.input(k) instanceof Const)) {
+                return false;
+            }
+        }
+        return n > 0;
+    }
+
+    /** {@return the operators it folds, at least for constant inputs, sorted} */
+    Set<String> operators() {
+        return Collections.unmodifiableSet(new TreeSet<>(rules.keySet()));
+    }
+
+    /**
+     * {@return whether every node of the operator is the folder's: folded, or unsupported with its reason, so that
+     * no converter is needed}
+     *
+     * @param op an ONNX operator
+     */
+    boolean foldsEvery(String op) {
+        Rule r = rules.get(op);
+        return r != null && (r.when() == ALWAYS || r.otherwise() != null);
+    }
+
+    /**
+     * {@return whether the node is folded}
+     *
+     * @param ctx the node
+     * @throws NotSupported for an initializer input of a type dtd4j does not read
+     */
+    boolean applies(ConversionContext ctx) {
+        Rule r = rules.get(ctx.operator());
+        return r != null && r.when().test(ctx);
+    }
+
+    /** {@return the node's value} @param ctx a node for which {@link #applies} holds */
+    Const fold(ConversionContext ctx) {
+        return rules.get(ctx.operator()).fold().fold(ctx, ctx.node());
+    }
+
+    /**
+     * {@return why a node of the operator that is not folded is unsupported, or null when a converter takes it}
+     *
+     * @param op an ONNX operator
+     */
+    String refusal(String op) {
+        Rule r = rules.get(op);
+        return r == null ? null : r.otherwise();
+    }
+}

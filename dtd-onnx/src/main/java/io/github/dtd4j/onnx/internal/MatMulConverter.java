@@ -1,0 +1,28 @@
+package io.github.dtd4j.onnx.internal;
+
+import io.github.dtd4j.graph.Dense;
+import io.github.dtd4j.onnx.internal.Value.Act;
+import onnx.OnnxMl.NodeProto;
+
+/**
+ * {@code MatMul} of an activation {@code [N,K]} by a constant {@code [K,M]} → {@link Dense} with weight
+ * {@code [K,M]}. An added constant after it becomes its bias ({@link BiasFolding}).
+ */
+final class MatMulConverter implements OpConverter {
+    @Override
+    public void convert(ConversionContext ctx, NodeProto node) {
+        if (ctx.input(0) instanceof Const && ctx.input(1) instanceof Act) {
+            throw new NotSupported("a constant times an activation (only activation × constant maps to Dense)");
+        }
+        Act x = ctx.activation(0);
+        Const w = ctx.constant(1, "the second operand");
+        if (x.shape().rank() != 1) {
+            throw new NotSupported("MatMul of a rank-" + (x.shape().rank() + 1) + " activation "
+                    + x.shape().toBatchString() + " (only [N,K] × [K,M] maps to Dense)");
+        }
+        if (w.rank() != 2) {
+            throw new NotSupported("MatMul with a rank-" + w.rank() + " constant (only [N,K] × [K,M] maps to Dense)");
+        }
+        ctx.emit(w, new Dense(w.toArray(ctx.dtype()), null), x);
+    }
+}
