@@ -219,6 +219,13 @@ final class Engine {
                     INDArray ri = sent.get(i);
                     double[] s = Accounts.perSample(ri);
                     for (int j = 0; j < n; j++) {
+                        if (!Double.isFinite(s[j])) {
+                            // a zero denominator with stabilizer 0, or a rule dividing by zero: say where, not NaN
+                            throw new InvalidInputException("node '" + node.name() + "' (" + node.kind() + "), rule "
+                                    + compiled.rule().name() + ": the relevance sent to '" + node.inputs().get(i)
+                                    + "' is not finite for batch element " + j + " (a zero denominator? stabilizer "
+                                    + plan.settings.stabilizer() + ")");
+                        }
                         sumOut[j] += s[j];
                     }
                     arrived.merge(node.inputs().get(i), s, Engine::plus);

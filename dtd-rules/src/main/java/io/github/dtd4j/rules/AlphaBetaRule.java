@@ -49,20 +49,20 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xn = Weights.negativePartOrNull(x);
+        INDArray xn = DerivedWeights.negativePartOrNull(x);
         INDArray xp = xn == null ? x : Tensors.positive(x);
-        INDArray wp = Weights.positive(l);
-        INDArray wn = Weights.negative(l);
+        INDArray wp = DerivedWeights.positive(l);
+        INDArray wn = DerivedWeights.negative(l);
         INDArray r = ctx.relevance();
-        INDArray zPos = Weights.forwardSplit(l, xp, xn, wp, wn);
+        INDArray zPos = DerivedWeights.forwardSplit(l, xp, xn, wp, wn);
         INDArray sPos = ctx.divide(r.mul(alpha), zPos, Tensors.positive(ctx.bias()));
-        INDArray out = Weights.backwardSplit(l, sPos, xp, xn, wp, wn);
+        INDArray out = DerivedWeights.backwardSplit(l, sPos, xp, xn, wp, wn);
         if (beta == 0) {
             return out;
         }
         // Σ z⁻ summed from the very terms the backward pass redistributes, so that it is exactly 0 where there are none
-        INDArray zNeg = Weights.forwardSplit(l, xp, xn, wn, wp);
+        INDArray zNeg = DerivedWeights.forwardSplit(l, xp, xn, wn, wp);
         INDArray sNeg = ctx.divide(r.mul(-beta), zNeg, Tensors.negative(ctx.bias()));
-        return out.addi(Weights.backwardSplit(l, sNeg, xp, xn, wn, wp));
+        return out.addi(DerivedWeights.backwardSplit(l, sNeg, xp, xn, wn, wp));
     }
 }

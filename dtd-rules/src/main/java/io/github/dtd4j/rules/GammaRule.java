@@ -34,7 +34,7 @@ public record GammaRule(double gamma) implements LinearRule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xn = Weights.negativePartOrNull(x);
+        INDArray xn = DerivedWeights.negativePartOrNull(x);
         INDArray xp = xn == null ? x : Tensors.positive(x);
         double g = gamma;
         String key = Double.toString(g);
@@ -46,14 +46,14 @@ public record GammaRule(double gamma) implements LinearRule {
         // the output's sign picks the branch; sign(0) = +1 as for the stabilizer
         INDArray up = ctx.output().gte(0.0).castTo(x.dataType());
         INDArray down = up.rsub(1.0);
-        INDArray zUp = Weights.forwardSplit(l, xp, xn, wUp, wDown);
-        INDArray zDown = Weights.forwardSplit(l, xp, xn, wDown, wUp);
+        INDArray zUp = DerivedWeights.forwardSplit(l, xp, xn, wUp, wDown);
+        INDArray zDown = DerivedWeights.forwardSplit(l, xp, xn, wDown, wUp);
         INDArray zq = zUp.muli(up).addi(zDown.muli(down));
         INDArray zeros = Nd4j.zeros(x.dataType(), ctx.output().shape());
         INDArray bq = l.addBias(zeros, bUp).muli(up).addi(l.addBias(zeros, bDown).muli(down));
         INDArray s = ctx.divide(ctx.relevance(), zq, bq);
         INDArray sUp = s.mul(up);
         INDArray sDown = s.muli(down);
-        return Weights.backwardSplit(l, sUp, xp, xn, wUp, wDown).addi(Weights.backwardSplit(l, sDown, xp, xn, wDown, wUp));
+        return DerivedWeights.backwardSplit(l, sUp, xp, xn, wUp, wDown).addi(DerivedWeights.backwardSplit(l, sDown, xp, xn, wDown, wUp));
     }
 }

@@ -21,7 +21,12 @@ public final class Presets {
     private Presets() {
     }
 
-    /** {@return DTD as in the paper's ImageNet experiment: z^B on the first layer, z⁺ elsewhere} @param first z^B */
+    /**
+     * {@return DTD's rule composition: z^B on the first layer, z⁺ elsewhere}; the paper's ImageNet experiment
+     * (§6.2) also lets positive biases absorb relevance at the first layer, which is {@code dtd(first.withPositiveBias())}
+     *
+     * @param first z^B
+     */
     public static Preset dtd(ZBoxRule first) {
         return Preset.of("dtd", Assignment.of(Selector.all(), Rules.Z_PLUS), Assignment.of(Selector.first(), first));
     }

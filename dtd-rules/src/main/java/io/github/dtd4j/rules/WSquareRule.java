@@ -25,7 +25,7 @@ public record WSquareRule() implements LinearRule {
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
-        INDArray w2 = Weights.squared(l);
+        INDArray w2 = DerivedWeights.squared(l);
         INDArray ones = io.github.dtd4j.spi.Tensors.onesLike(ctx.input());
         // a ones image through the convolution counts exactly the taps that fall inside the image
         INDArray s = ctx.divide(ctx.relevance(), l.forward(ones, w2), null);

@@ -107,8 +107,8 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
         INDArray l = Tensors.perChannel(x, low);
         INDArray h = Tensors.perChannel(x, high);
         INDArray w = lay.weight();
-        INDArray wp = Weights.positive(lay);
-        INDArray wn = Weights.negative(lay);
+        INDArray wp = DerivedWeights.positive(lay);
+        INDArray wn = DerivedWeights.negative(lay);
         INDArray zq = lay.forward(x, w).subi(lay.forward(l, wp)).subi(lay.forward(h, wn));
         INDArray s = ctx.divide(ctx.relevance(), zq, positiveBias ? Tensors.positive(ctx.bias()) : null);
         return lay.transpose(s, w).muli(x).subi(lay.transpose(s, wp).muli(l)).subi(lay.transpose(s, wn).muli(h));

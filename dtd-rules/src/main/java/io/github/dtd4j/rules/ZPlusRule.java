@@ -30,12 +30,12 @@ public record ZPlusRule() implements LinearRule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xn = Weights.negativePartOrNull(x);
+        INDArray xn = DerivedWeights.negativePartOrNull(x);
         INDArray xp = xn == null ? x : Tensors.positive(x);
-        INDArray wp = Weights.positive(l);
-        INDArray wn = xn == null ? null : Weights.negative(l);
-        INDArray zq = Weights.forwardSplit(l, xp, xn, wp, wn);
+        INDArray wp = DerivedWeights.positive(l);
+        INDArray wn = xn == null ? null : DerivedWeights.negative(l);
+        INDArray zq = DerivedWeights.forwardSplit(l, xp, xn, wp, wn);
         INDArray s = ctx.divide(ctx.relevance(), zq, Tensors.positive(ctx.bias()));
-        return Weights.backwardSplit(l, s, xp, xn, wp, wn);
+        return DerivedWeights.backwardSplit(l, s, xp, xn, wp, wn);
     }
 }

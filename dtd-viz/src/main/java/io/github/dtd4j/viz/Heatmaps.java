@@ -21,7 +21,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <pre>{@code
  * BufferedImage h = Heatmaps.render(e.inputRelevance(), ColorMap.RED_BLUE, Heatmaps.Scale.maxAbs());
- * Heatmaps.writePng(Heatmaps.panels(List.of(Images.toImage(x), h)), Path.of("out.png"));
+ * Heatmaps.writePng(Heatmaps.panels(List.of(Images.toImage(x, 0, 1), h)), Path.of("out.png"));
  * }</pre>
  */
 public final class Heatmaps {

@@ -6,8 +6,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** The derived weights rules share, cached per layer under fixed keys. */
-final class Weights {
-    private Weights() {
+final class DerivedWeights {
+    private DerivedWeights() {
     }
 
     static INDArray positive(LinearLayer l) {
