@@ -159,10 +159,13 @@ final class Engine {
             startRelevance = checkStartTensor(g, t, startNode, out.get(startNode), plan.settings.precision());
             targets = startNode.equals(g.outputName()) ? argMax(startRelevance) : filled(n, -1);
         } else {
-            targets = resolveTargets(g, logits, start instanceof Start.Classes c ? c.classes() : null, n);
+            int[] given = start instanceof Start.Classes c ? c.classes() : start instanceof Start.OneHot o ? o.classes()
+                    : null;
+            boolean unit = start instanceof Start.OneHot;
+            targets = resolveTargets(g, logits, given, n);
             startRelevance = Nd4j.zeros(logits.dataType(), logits.shape());
             for (int i = 0; i < n; i++) {
-                startRelevance.putScalar(new long[]{i, targets[i]}, logits.getDouble(i, targets[i]));
+                startRelevance.putScalar(new long[]{i, targets[i]}, unit ? 1.0 : logits.getDouble(i, targets[i]));
             }
         }
         for (Node node : g.nodes()) {

@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <pre>{@code
  * explainer.explain(x, Start.topClass());                        // the logit of each element's top class
  * explainer.explain(x, Start.classes(281, 285));                  // one class per batch element
+ * explainer.explain(x, Start.oneHot());                           // 1 at the top class (gradients)
  * explainer.explain(x, Start.relevance(r));                       // [N,K] at the output: soft targets, contrasts
  * explainer.explain(x, Start.relevance("layer4", r4));            // relevance given at an intermediate node
  * }</pre>
@@ -27,6 +28,26 @@ public sealed interface Start {
      */
     static Start classes(int... classes) {
         return new Classes(classes);
+    }
+
+    /**
+     * {@return start from 1 at each batch element's top class}: the sweep then computes what a unit output
+     * relevance becomes, e.g. the gradient ∂f_c/∂x with {@link Propagations#gradient()}
+     */
+    static Start oneHot() {
+        return new OneHot(null);
+    }
+
+    /**
+     * {@return start from 1 at given classes}
+     *
+     * @param classes one class for every batch element, or one per element
+     */
+    static Start oneHot(int... classes) {
+        if (classes == null) {
+            throw new InvalidInputException("Start.oneHot: the classes are null");
+        }
+        return new OneHot(classes);
     }
 
     /**
@@ -69,6 +90,19 @@ public sealed interface Start {
         @Override
         public int[] classes() {
             return classes.clone();
+        }
+    }
+
+    /** 1 at given classes. @param classes one for all, one per element, or null for each element's top class */
+    record OneHot(int[] classes) implements Start {
+        /** Copies the array. */
+        public OneHot {
+            classes = classes == null ? null : classes.clone();
+        }
+
+        @Override
+        public int[] classes() {
+            return classes == null ? null : classes.clone();
         }
     }
 

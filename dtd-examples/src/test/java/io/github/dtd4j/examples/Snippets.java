@@ -166,6 +166,7 @@ final class Snippets {
     static void startJavadoc(Explainer explainer, INDArray x, INDArray r, INDArray r4) {
         explainer.explain(x, Start.topClass());                        // the logit of each element's top class
         explainer.explain(x, Start.classes(281, 285));                  // one class per batch element
+        explainer.explain(x, Start.oneHot());                           // 1 at the top class (gradients)
         explainer.explain(x, Start.relevance(r));                       // [N,K] at the output: soft targets, contrasts
         explainer.explain(x, Start.relevance("layer4", r4));            // relevance given at an intermediate node
     }

@@ -1,0 +1,98 @@
+package io.github.dtd4j.methods;
+
+import io.github.dtd4j.BatchNormMode;
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.Propagations;
+import io.github.dtd4j.Selector;
+import io.github.dtd4j.Start;
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Layer;
+import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.graph.Relu;
+import io.github.dtd4j.spi.NodeContext;
+import io.github.dtd4j.spi.Rule;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The reverse sweep of the gradient family: dtd4j's engine with {@link Propagations#gradient()} at every node (the
+ * vector-Jacobian product), optionally a modified ReLU rule, started from 1 at the explained class. BatchNorm stays
+ * in the graph (not folded), so that every node's output is the one the model computes.
+ */
+final class Backward {
+    private Backward() {
+    }
+
+    /** How ReLUs pass the backward signal. */
+    enum ReluMode {
+        /** The true gradient: {@code g · 1[x > 0]}. */
+        GRADIENT,
+        /** Guided backpropagation: {@code max(0, g · 1[x > 0])} (Captum's {@code GuidedBackprop}). */
+        GUIDED,
+        /** Deconvnet: {@code max(0, g)}, whatever the forward input (Captum's {@code Deconvolution}). */
+        DECONVNET
+    }
+
+    /** {@return an explainer whose sweep computes the backward signal} @param g graph @param p precision @param relu mode */
+    static Explainer explainer(Graph g, Precision p, ReluMode relu) {
+        if (g == null) {
+            throw new ConfigurationException("the graph is null");
+        }
+        Explainer ex = Explainer.of(g).precision(p == null ? Precision.FLOAT32 : p).batchNorm(BatchNormMode.BYPASS)
+                .rule(Propagations.gradient());
+        return relu == ReluMode.GRADIENT ? ex : ex.rule(Selector.kind(Relu.class), new ModifiedRelu(relu));
+    }
+
+    /**
+     * {@return the start turned into a unit start: 1 at the explained class instead of its logit; tensors as given}
+     *
+     * @param start what the caller asked for
+     */
+    static Start unit(Start start) {
+        if (start == null) {
+            throw new ConfigurationException("the start is null");
+        }
+        if (start instanceof Start.TopClass) {
+            return Start.oneHot();
+        } else if (start instanceof Start.Classes c) {
+            return Start.oneHot(c.classes());
+        }
+        return start;
+    }
+
+    /** {@return the backward signal at the input for {@code x}} @param ex from {@link #explainer} */
+    static Explanation run(Explainer ex, INDArray x, Start start) {
+        return ex.explain(x, unit(start));
+    }
+
+    /** A modified ReLU backward: guided backpropagation or deconvnet. */
+    record ModifiedRelu(ReluMode mode) implements Rule {
+        @Override
+        public String name() {
+            return mode == ReluMode.GUIDED ? "guided relu" : "deconvnet relu";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer instanceof Relu;
+        }
+
+        @Override
+        public boolean usesOutput() {
+            return false;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            INDArray g = ctx.relevance();
+            if (mode == ReluMode.DECONVNET) {
+                return List.of(Transforms.relu(g, true));
+            }
+            INDArray masked = g.mul(ctx.inputs().get(0).gt(0.0).castTo(g.dataType()));
+            return List.of(Transforms.relu(masked, false));
+        }
+    }
+}

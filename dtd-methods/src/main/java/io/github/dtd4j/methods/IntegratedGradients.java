@@ -1,0 +1,152 @@
+package io.github.dtd4j.methods;
+
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.Start;
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.errors.InvalidInputException;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.graph.Shape;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Integrated Gradients (Sundararajan et al. 2017; the tutorial's §3.4):
+ * {@code IG_i(x) = (x_i − x'_i) · Σ_k w_k ∂f_c/∂x_i(x' + α_k (x − x'))}, with the baseline x' (zeros by default) and
+ * the points α_k and weights w_k of a {@link Quadrature} (Gauss–Legendre with 50 steps by default, as Captum's
+ * {@code IntegratedGradients}). Completeness, {@code Σ_i IG_i = f_c(x) − f_c(x')}, holds up to the quadrature's
+ * error, which {@link Attributions#convergenceDelta()} reports per element. Cost: one forward pass for the targets
+ * and the delta, then {@code steps} forward and backward passes, run as batches of
+ * {@code internalBatchSize} rows. Known failure modes: the result depends on the baseline; a black image is no
+ * neutral input for every model.
+ */
+public final class IntegratedGradients implements Attribution {
+    private final Graph graph;
+    private final Precision precision;
+    private final int steps;
+    private final Quadrature quadrature;
+    private final INDArray baseline;
+    private final int internalBatchSize;
+    private final Explainer backward;
+
+    IntegratedGradients(Graph graph, Precision precision, int steps, Quadrature quadrature, INDArray baseline,
+                        int internalBatchSize) {
+        if (graph == null || precision == null || quadrature == null) {
+            throw new ConfigurationException("integrated gradients: graph, precision and quadrature are required");
+        }
+        quadrature.points(steps);
+        if (internalBatchSize < 1) {
+            throw new ConfigurationException("integrated gradients: internal batch size must be >= 1, got "
+                    + internalBatchSize);
+        }
+        if (baseline != null && !graph.inputShape().matchesBatch(baseline.shape())
+                && !Arrays.equals(baseline.shape(), graph.inputShape().dims())) {
+            throw new InvalidInputException("integrated gradients: baseline " + Shape.format(baseline.shape())
+                    + " does not fit the input " + graph.inputShape().toBatchString());
+        }
+        this.graph = graph;
+        this.precision = precision;
+        this.steps = steps;
+        this.quadrature = quadrature;
+        this.baseline = baseline == null ? null : baseline.dup();
+        this.internalBatchSize = internalBatchSize;
+        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT);
+    }
+
+    /** {@return a copy with another number of steps} @param n ≥ 1 */
+    public IntegratedGradients withSteps(int n) {
+        return new IntegratedGradients(graph, precision, n, quadrature, baseline, internalBatchSize);
+    }
+
+    /** {@return a copy with another quadrature} @param q e.g. {@link Quadrature#RIEMANN_TRAPEZOID} */
+    public IntegratedGradients withQuadrature(Quadrature q) {
+        return new IntegratedGradients(graph, precision, steps, q, baseline, internalBatchSize);
+    }
+
+    /**
+     * {@return a copy with another baseline}
+     *
+     * @param b {@code [...inputShape]} (one for all elements) or {@code [N, ...inputShape]}; null for zeros
+     */
+    public IntegratedGradients withBaseline(INDArray b) {
+        return new IntegratedGradients(graph, precision, steps, quadrature, b, internalBatchSize);
+    }
+
+    /** {@return a copy that runs at most {@code rows} scaled inputs per backward sweep} @param rows ≥ 1 */
+    public IntegratedGradients withInternalBatchSize(int rows) {
+        return new IntegratedGradients(graph, precision, steps, quadrature, baseline, rows);
+    }
+
+    /** {@return a copy in another precision} @param p float32 or float64 */
+    public IntegratedGradients withPrecision(Precision p) {
+        return new IntegratedGradients(graph, p, steps, quadrature, baseline, internalBatchSize);
+    }
+
+    @Override
+    public String name() {
+        return "integrated-gradients";
+    }
+
+    @Override
+    public String settings() {
+        return String.format(Locale.ROOT, "steps=%d, %s, baseline %s", steps, quadrature.spelling(),
+                baseline == null ? "zero" : "given");
+    }
+
+    /** {@return the baseline for a batch, {@code [N, ...]}, in the precision} */
+    private INDArray baselineFor(INDArray x) {
+        if (baseline == null) {
+            return Nd4j.zeros(x.dataType(), x.shape());
+        }
+        INDArray b = baseline.castTo(x.dataType());
+        if (b.rank() == x.rank()) {
+            if (b.size(0) != x.size(0)) {
+                throw new InvalidInputException("integrated gradients: baseline batch " + b.size(0) + " for an input "
+                        + "batch of " + x.size(0));
+            }
+            return b;
+        }
+        return Targets.tile(b.reshape(graph.inputShape().withBatch(1)), (int) x.size(0));
+    }
+
+    @Override
+    public Attributions attribute(INDArray x, Start start) {
+        INDArray logits = backward.forward(x);
+        INDArray xs = x.castTo(logits.dataType());
+        INDArray base = baselineFor(xs);
+        INDArray w = Targets.weights(start, logits, name());
+        double[][] pw = quadrature.points(steps);
+        int n = (int) xs.size(0);
+        INDArray diff = xs.sub(base);
+        INDArray total = Nd4j.zeros(xs.dataType(), xs.shape());
+        int perChunk = Math.max(1, internalBatchSize / n);
+        for (int k0 = 0; k0 < steps; k0 += perChunk) {
+            int k1 = Math.min(steps, k0 + perChunk);
+            INDArray[] rows = new INDArray[k1 - k0];
+            for (int k = k0; k < k1; k++) {
+                rows[k - k0] = base.add(diff.mul(pw[0][k]));
+            }
+            INDArray batch = Nd4j.concat(0, rows);
+            try (Explanation e = backward.explain(batch, Start.relevance(Targets.tile(w, k1 - k0)))) {
+                INDArray g = e.inputRelevance();
+                for (int k = k0; k < k1; k++) {
+                    long from = (long) (k - k0) * n;
+                    total.addi(g.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + n)).mul(pw[1][k]));
+                }
+            }
+        }
+        INDArray attribution = total.muli(diff);
+        double[] fx = Targets.weighted(w, logits);
+        double[] fb = Targets.weighted(w, backward.forward(base));
+        double[] sums = attribution.reshape('c', n, attribution.length() / n).sum(1).toDoubleVector();
+        double[] delta = new double[n];
+        for (int i = 0; i < n; i++) {
+            delta[i] = sums[i] - (fx[i] - fb[i]);
+        }
+        return new Attributions(name(), attribution, logits, Targets.of(w), Map.of("baseline", base), delta, null);
+    }
+}

@@ -1,0 +1,74 @@
+package io.github.dtd4j.methods;
+
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Precision;
+import java.util.List;
+
+/**
+ * Makes every method of dtd4j. Each returns an immutable {@link Attribution} with the defaults its javadoc states
+ * (Captum's wherever Captum has the method); {@code with} methods change them.
+ *
+ * <pre>{@code
+ * List<Attribution> methods = List.of(
+ *     Methods.lrp(Explainer.of(graph).preset(Presets.dtd(0, 1))),
+ *     Methods.gradient(graph),
+ *     Methods.integratedGradients(graph).withSteps(64),
+ *     Methods.smoothGrad(graph).withSamples(20).withSeed(7));
+ * for (Attribution m : methods) {
+ *     try (Attributions a = m.attribute(x)) {
+ *         System.out.println(m.name() + " (" + m.settings() + "): " + a.attribution().sumNumber());
+ *     }
+ * }
+ * }</pre>
+ */
+public final class Methods {
+    private Methods() {
+    }
+
+    /** {@return LRP/DTD with an explainer's rules} @param explainer e.g. {@code Explainer.of(g).preset(...)} */
+    public static LrpMethod lrp(Explainer explainer) {
+        return new LrpMethod(explainer);
+    }
+
+    /** {@return ∂f_c/∂x, signed} @param graph the model */
+    public static GradientMethod gradient(Graph graph) {
+        return new GradientMethod(GradientMethod.Kind.GRADIENT, graph, Precision.FLOAT32);
+    }
+
+    /** {@return (∂f_c/∂x)², sensitivity analysis} @param graph the model */
+    public static GradientMethod sensitivity(Graph graph) {
+        return new GradientMethod(GradientMethod.Kind.SENSITIVITY, graph, Precision.FLOAT32);
+    }
+
+    /** {@return x ⊙ ∂f_c/∂x} @param graph the model */
+    public static GradientMethod gradientInput(Graph graph) {
+        return new GradientMethod(GradientMethod.Kind.GRADIENT_INPUT, graph, Precision.FLOAT32);
+    }
+
+    /** {@return guided backpropagation} @param graph the model */
+    public static GradientMethod guidedBackprop(Graph graph) {
+        return new GradientMethod(GradientMethod.Kind.GUIDED_BACKPROP, graph, Precision.FLOAT32);
+    }
+
+    /** {@return deconvnet} @param graph the model */
+    public static GradientMethod deconvnet(Graph graph) {
+        return new GradientMethod(GradientMethod.Kind.DECONVNET, graph, Precision.FLOAT32);
+    }
+
+    /** {@return Integrated Gradients: 50 Gauss–Legendre steps from a zero baseline} @param graph the model */
+    public static IntegratedGradients integratedGradients(Graph graph) {
+        return new IntegratedGradients(graph, Precision.FLOAT32, 50, Quadrature.GAUSS_LEGENDRE, null, 50);
+    }
+
+    /** {@return SmoothGrad: 5 samples, noise 0.15 of the input's range, seed 0} @param graph the model */
+    public static SmoothGrad smoothGrad(Graph graph) {
+        return new SmoothGrad(graph, Precision.FLOAT32, 5, 0.15, 0, SmoothGrad.Variant.SMOOTHGRAD);
+    }
+
+    /** {@return the method names {@code dtd explain --method} takes, in the order of the methods reference} */
+    public static List<String> names() {
+        return List.of("lrp", "gradient", "sensitivity", "gradient-input", "integrated-gradients", "smoothgrad",
+                "guided-backprop", "deconvnet");
+    }
+}
