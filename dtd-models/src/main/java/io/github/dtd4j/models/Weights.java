@@ -18,7 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Where a builder's parameters come from, by PyTorch {@code state_dict} key ({@code "features.0.weight"},
  * {@code "layer1.0.bn1.running_var"}, ...), in PyTorch's layouts (a Linear weight is {@code [out,in]}).
- * A builder asks for every key it needs and then calls {@link #verify()}, which reports every missing or misshapen
+ * A builder asks for every key it needs and then calls {@link #verify(String)}, which reports every missing or misshapen
  * key at once.
  */
 public abstract class Weights {
@@ -27,7 +27,7 @@ public abstract class Weights {
 
     /**
      * {@return the tensor for a key, of the given shape}; a missing or misshapen key is recorded and a zero tensor
-     * returned, so that {@link #verify()} can list every problem
+     * returned, so that {@link #verify(String)} can list every problem
      *
      * @param key   state_dict key
      * @param kind  "conv", "linear", "bias", "bn.weight", "bn.bias", "bn.mean", "bn.var" (for random weights)
