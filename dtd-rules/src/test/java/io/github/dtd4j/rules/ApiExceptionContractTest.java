@@ -117,6 +117,8 @@ class ApiExceptionContractTest {
                 Val.of("Infinity [2,4]", () -> filled(Double.POSITIVE_INFINITY, 2, 4)),
                 Val.of("int [2,4]", () -> Nd4j.ones(DataType.INT, 2, 4)),
                 Val.of("int [2,3]", () -> Nd4j.ones(DataType.INT, 2, 3)),
+                Val.of("float32 [2,4]", () -> x().castTo(DataType.FLOAT)),
+                Val.of("float32 [2,3]", () -> r().castTo(DataType.FLOAT)),
                 Val.of("empty", () -> Nd4j.empty(DataType.DOUBLE)),
                 Val.of("[0,4]", () -> Nd4j.create(DataType.DOUBLE, 0, 4)),
                 Val.of("scalar", () -> Nd4j.scalar(1.0)),
