@@ -13,6 +13,9 @@ import java.util.List;
 public record Coverage(List<Row> rows) {
     /** Copies the list. */
     public Coverage {
+        if (rows == null || rows.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new io.github.dtd4j.errors.InvalidInputException("Coverage: null rows");
+        }
         rows = List.copyOf(rows);
     }
 

@@ -151,6 +151,9 @@ final class Engine {
         INDArray logits = out.get(g.outputName());
         int n = (int) x.size(0);
         String startNode = start instanceof Start.Tensor t && t.node() != null ? t.node() : g.outputName();
+        if (!startNode.equals(g.outputName()) && g.node(startNode).isEmpty()) {
+            throw new InvalidInputException("start relevance at '" + startNode + "': no such node");
+        }
         String end = plan.settings.stopAt() == null ? g.inputName() : plan.settings.stopAt();
         Set<String> region = region(g, startNode, end);
         int[] targets;
@@ -171,7 +174,14 @@ final class Engine {
         for (Node node : g.nodes()) {
             if (region.contains(node.name())) {
                 Plan.Compiled c = plan.nodes.get(node.name());
-                c.rule().checkInput(c.info(), Forward.inputsOf(node, out));
+                try {
+                    c.rule().checkInput(c.info(), Forward.inputsOf(node, out));
+                } catch (io.github.dtd4j.errors.Dtd4jException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new ConfigurationException("rule " + c.rule().name() + " failed its input check on node '"
+                            + node.name() + "' (" + node.kind() + "): " + e, e);
+                }
             }
         }
         double[] startSum = Accounts.perSample(startRelevance);

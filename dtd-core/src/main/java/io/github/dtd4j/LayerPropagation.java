@@ -34,6 +34,11 @@ public final class LayerPropagation {
                          Map<String, double[]> branches) {
         /** Copies the arrays and the map: a result is a value. */
         public Result {
+            if (inputRelevances == null || inputRelevances.stream().anyMatch(java.util.Objects::isNull)
+                    || bias == null || stabilizer == null || branches == null
+                    || branches.values().stream().anyMatch(java.util.Objects::isNull)) {
+                throw new InvalidInputException("LayerPropagation.Result: null relevances, accounts or branches");
+            }
             inputRelevances = List.copyOf(inputRelevances);
             bias = bias.clone();
             stabilizer = stabilizer.clone();
@@ -54,6 +59,14 @@ public final class LayerPropagation {
             return stabilizer.clone();
         }
 
+        /** {@return Σ relevance per input of a multi-input layer, by input name (copies)} */
+        @Override
+        public Map<String, double[]> branches() {
+            Map<String, double[]> copy = new java.util.LinkedHashMap<>();
+            branches.forEach((k, v) -> copy.put(k, v.clone()));
+            return java.util.Collections.unmodifiableMap(copy);
+        }
+
         /** {@return the relevance of the first (usually only) input} */
         public INDArray relevance() {
             return inputRelevances.get(0);
@@ -70,7 +83,7 @@ public final class LayerPropagation {
      * @return the result
      */
     public static Result apply(Layer layer, INDArray input, INDArray relevance, Rule rule) {
-        return apply(layer, List.of(input), relevance, rule, 1e-6, false, MaxPoolMode.WINNER_TAKES_ALL);
+        return apply(layer, java.util.Collections.singletonList(input), relevance, rule, 1e-6, false, MaxPoolMode.WINNER_TAKES_ALL);
     }
 
     /**
@@ -105,11 +118,21 @@ public final class LayerPropagation {
      */
     public static Result apply(Layer layer, List<INDArray> inputs, INDArray relevance, Rule rule, double stabilizer,
                                boolean ignoreBias, MaxPoolMode maxPool, SumSplit sumSplit) {
-        Single.Outcome o = Single.run(layer, inputs, relevance, rule, stabilizer, ignoreBias, maxPool, sumSplit);
-        if (!java.util.Arrays.equals(o.output().shape(), relevance.shape())) {
-            throw new InvalidInputException("layer (" + layer.kind() + "): relevance " + Shape.format(relevance.shape())
-                    + " does not match the output " + Shape.format(o.output().shape()));
+        Shape out = checkInputs("LayerPropagation.apply", layer, inputs);
+        long[] expected = out.withBatch(inputs.get(0).size(0));
+        if (relevance == null) {
+            throw new InvalidInputException("LayerPropagation.apply: no relevance given");
         }
+        checkArray("layer (" + layer.kind() + "): relevance", relevance, inputs.get(0).dataType());
+        if (!java.util.Arrays.equals(expected, relevance.shape())) {
+            throw new InvalidInputException("layer (" + layer.kind() + "): relevance " + Shape.format(relevance.shape())
+                    + " does not match the output " + Shape.format(expected));
+        }
+        if (!(stabilizer >= 0) || Double.isInfinite(stabilizer)) {
+            throw new io.github.dtd4j.errors.ConfigurationException("stabilizer must be finite and >= 0, got "
+                    + stabilizer);
+        }
+        Single.Outcome o = Single.run(layer, inputs, relevance, rule, stabilizer, ignoreBias, maxPool, sumSplit);
         return new Result(o.relevance(), o.output(), o.bias(), o.stabilizer(), o.branches());
     }
 
@@ -121,14 +144,43 @@ public final class LayerPropagation {
      * @param inputs its inputs, batch first, in the layer's precision; not modified
      */
     public static INDArray forward(Layer layer, List<INDArray> inputs) {
-        if (layer == null || inputs == null || inputs.isEmpty()) {
-            throw new InvalidInputException("LayerPropagation.forward: a layer and at least one input are needed");
-        }
-        List<io.github.dtd4j.graph.Shape> shapes = new java.util.ArrayList<>();
-        for (INDArray a : inputs) {
-            shapes.add(io.github.dtd4j.graph.Shape.ofBatch(a.shape()));
-        }
-        layer.outputShape("layer", shapes);
+        checkInputs("LayerPropagation.forward", layer, inputs);
         return io.github.dtd4j.internal.Forward.apply(layer, inputs);
+    }
+
+    /**
+     * Checks a layer and its inputs before anything runs: no nulls, floating-point arrays of one batch size in the
+     * dtype of the layer's parameters, shapes the layer accepts.
+     *
+     * @return the per-sample output shape
+     */
+    private static Shape checkInputs(String where, Layer layer, List<INDArray> inputs) {
+        if (layer == null || inputs == null || inputs.isEmpty() || inputs.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new InvalidInputException(where + ": a layer and at least one input, none null, are needed");
+        }
+        List<INDArray> params = io.github.dtd4j.graph.Graph.parameters(layer);
+        org.nd4j.linalg.api.buffer.DataType type = params.isEmpty() ? inputs.get(0).dataType()
+                : params.get(0).dataType();
+        List<Shape> shapes = new java.util.ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            INDArray a = inputs.get(i);
+            checkArray("layer (" + layer.kind() + "): input " + i, a, type);
+            if (a.size(0) != inputs.get(0).size(0)) {
+                throw new InvalidInputException("layer (" + layer.kind() + "): input " + i + " has batch " + a.size(0)
+                        + ", input 0 has " + inputs.get(0).size(0));
+            }
+            shapes.add(Shape.ofBatch(a.shape()));
+        }
+        return layer.outputShape("layer", shapes);
+    }
+
+    private static void checkArray(String what, INDArray a, org.nd4j.linalg.api.buffer.DataType type) {
+        if (a.isEmpty() || a.rank() < 1 || a.size(0) < 1) {
+            throw new InvalidInputException(what + ": an empty array " + Shape.format(a.shape()));
+        }
+        if (a.dataType() != type) {
+            throw new InvalidInputException(what + ": expected " + type + " (the layer's precision), got "
+                    + a.dataType());
+        }
     }
 }

@@ -21,6 +21,10 @@ public final class Ledger {
      * @param entries one per node, output first
      */
     public Ledger(double[] start, double[] input, List<LedgerEntry> entries) {
+        if (start == null || input == null || entries == null
+                || entries.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new io.github.dtd4j.errors.InvalidInputException("Ledger: null sums or entries");
+        }
         this.start = start.clone();
         this.input = input.clone();
         this.entries = List.copyOf(entries);

@@ -21,6 +21,11 @@ public record LedgerEntry(String node, String kind, String propagation, double[]
                           double[] stabilizer, Map<String, double[]> branches, long nanos) {
     /** Copies every array and the branch map: an entry is a value. */
     public LedgerEntry {
+        if (in == null || out == null || bias == null || stabilizer == null || branches == null
+                || branches.values().stream().anyMatch(java.util.Objects::isNull)) {
+            throw new io.github.dtd4j.errors.InvalidInputException("LedgerEntry of '" + node
+                    + "': null sums or branches");
+        }
         in = in.clone();
         out = out.clone();
         bias = bias.clone();
@@ -64,6 +69,10 @@ public record LedgerEntry(String node, String kind, String propagation, double[]
 
     /** {@return in − out − bias − stabilizer for batch element {@code n}: zero up to float rounding} @param n index */
     public double imbalance(int n) {
+        if (n < 0 || n >= in.length) {
+            throw new io.github.dtd4j.errors.InvalidInputException("LedgerEntry of '" + node + "': batch element " + n
+                    + " is not in [0," + in.length + ")");
+        }
         return in[n] - out[n] - bias[n] - stabilizer[n];
     }
 

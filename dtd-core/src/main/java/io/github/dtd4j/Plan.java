@@ -131,7 +131,7 @@ final class Plan {
                 rows.add(new Coverage.Row(n.name(), n.kind(), "MISSING", reason));
                 continue;
             }
-            rule.check(info);
+            check(rule, info);
             INDArray bias = null;
             if (info.isLinear()) {
                 LinearLayer view = info.linear();
@@ -149,6 +149,18 @@ final class Plan {
                     + ". Assign one with rule(...) (for every layer), rule(Selector, ...) or a preset.");
         }
         return new Plan(g, s, nodes, new Coverage(rows));
+    }
+
+    /** Runs a rule's compile-time check; a plain Java exception from it is reported with the node. */
+    private static void check(Rule rule, Context.Info info) {
+        try {
+            rule.check(info);
+        } catch (io.github.dtd4j.errors.Dtd4jException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ConfigurationException("rule " + rule.name() + " failed its check on node '" + info.name()
+                    + "' (" + info.kind() + "): " + e, e);
+        }
     }
 
     /** {@return checks the output is explainable: a vector of class scores per element} @param g the graph */

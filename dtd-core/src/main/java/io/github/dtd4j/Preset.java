@@ -17,12 +17,15 @@ public record Preset(String name, List<Assignment> assignments) {
         if (name == null || name.isBlank()) {
             throw new ConfigurationException("a preset needs a name");
         }
+        if (assignments == null || assignments.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new ConfigurationException("preset " + name + ": the assignments are null or hold a null");
+        }
         assignments = List.copyOf(assignments);
     }
 
     /** {@return a preset} @param name name @param assignments assignments */
     public static Preset of(String name, Assignment... assignments) {
-        return new Preset(name, List.of(assignments));
+        return new Preset(name, assignments == null ? null : java.util.Arrays.asList(assignments));
     }
 
     /**

@@ -174,7 +174,9 @@ public sealed interface Selector {
     record NamePattern(Pattern pattern) implements Selector {
         /** Requires a pattern. */
         public NamePattern {
-            Objects.requireNonNull(pattern, "pattern");
+            if (pattern == null) {
+                throw new ConfigurationException("a name pattern selector needs a pattern");
+            }
         }
 
         @Override

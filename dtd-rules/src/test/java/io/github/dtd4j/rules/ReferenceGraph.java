@@ -18,6 +18,7 @@ import io.github.dtd4j.graph.MaxPool2d;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Relu;
 import io.github.dtd4j.graph.Reshape;
+import io.github.dtd4j.graph.SumPool;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -31,8 +32,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * docs/conventions.md, independently of the engine): walking the nodes from the output down, each node's relevance — the
  * sum of what its readers sent it — is split by the formula for its kind. z^B (scalar box) on one named layer, z⁺
  * on every other Dense/Conv2d, winner-take-all max pooling, BatchNorm/LRN bypassed, the signed or positive split at
- * sums; biases in the denominators as each rule defines. Activations come from the library's forward pass, which
- * is checked against PyTorch and ONNX Runtime on its own. Used by tests of this module and, as a test-jar, of the
+ * sums; biases in the denominators as each rule defines. The split at each sum and the treatment of each
+ * max-pooling can also be chosen node by node (what per-node selectors express); SumPool splits like the other sums.
+ * Activations come from the library's forward pass, which is checked against PyTorch and ONNX Runtime on its own. Used by tests of this module and, as a test-jar, of the
  * importers.
  */
 public final class ReferenceGraph {
@@ -53,6 +55,37 @@ public final class ReferenceGraph {
      */
     public static double[][] inputRelevance(Graph g, INDArray x, int[] targets, String zBoxLayer, double low,
                                             double high, boolean positive, double eps) {
+        return inputRelevance(g, x, targets, zBoxLayer, low, high, n -> positive, n -> MaxPoolTreatment.WINNER, eps);
+    }
+
+    /** How a max-pooling node is explained. */
+    public enum MaxPoolTreatment {
+        /** each window's relevance to its first maximum */
+        WINNER,
+        /** as a sum-pooling over the same windows, signed proportional split */
+        SUM_SIGNED,
+        /** as a sum-pooling over the same windows, positive parts */
+        SUM_POSITIVE
+    }
+
+    /**
+     * {@return the input relevance {@code [N][Π inputShape]}, with the split chosen node by node}: what the
+     * explainer's per-node selectors express (docs/conventions.md#selectors) and the global settings could not
+     *
+     * @param g             the graph as explained (BatchNorm folded or left to bypass), float64
+     * @param x             input batch, float64
+     * @param targets       explained class per batch element
+     * @param zBoxLayer     the node that gets z^B (null: z⁺ everywhere)
+     * @param low           z^B lower bound
+     * @param high          z^B upper bound
+     * @param positiveSplit for each sum node (Add, SumPool, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool): the
+     *                      positive split (else signed)
+     * @param maxPool       for each MaxPool2d node: its treatment
+     * @param eps           stabilizer
+     */
+    public static double[][] inputRelevance(Graph g, INDArray x, int[] targets, String zBoxLayer, double low,
+                                            double high, java.util.function.Predicate<Node> positiveSplit,
+                                            java.util.function.Function<Node, MaxPoolTreatment> maxPool, double eps) {
         Map<String, INDArray> acts = io.github.dtd4j.rules.Forwards.run(g, x);
         Map<String, double[][]> rel = new HashMap<>();
         int batch = (int) x.size(0);
@@ -72,7 +105,9 @@ public final class ReferenceGraph {
             }
             INDArray in0 = acts.get(node.inputs().get(0));
             double[][] xs = ReferenceLrp.readBatch(in0);
-            List<double[][]> sent = send(node, node.layer(), acts, in0, xs, r, zBoxLayer, low, high, positive, eps);
+            List<double[][]> sent = send(node, node.layer(), acts, in0, xs, r, zBoxLayer, low, high,
+                    positiveSplit.test(node), node.layer() instanceof MaxPool2d ? maxPool.apply(node)
+                            : MaxPoolTreatment.WINNER, eps);
             for (int k = 0; k < node.inputs().size(); k++) {
                 double[][] add = sent.get(k);
                 double[][] acc = rel.computeIfAbsent(node.inputs().get(k), key -> new double[batch][add[0].length]);
@@ -92,7 +127,7 @@ public final class ReferenceGraph {
 
     private static List<double[][]> send(Node node, Layer l, Map<String, INDArray> acts, INDArray in0, double[][] x,
                                          double[][] r, String zBoxLayer, double low, double high, boolean positive,
-                                         double eps) {
+                                         MaxPoolTreatment maxPool, double eps) {
         if (l instanceof Conv2d c) {
             ReferenceLrp.RefRule rule = node.name().equals(zBoxLayer)
                     ? new ReferenceLrp.ZBox(new double[]{low}, new double[]{high}, false) : new ReferenceLrp.ZPlus();
@@ -126,6 +161,13 @@ public final class ReferenceGraph {
         } else if (l instanceof GlobalAvgPool) {
             return ReferenceLrp.proportional(ReferenceLrp.global(dim(in0, 1), dim(in0, 2), dim(in0, 3)), x, r, eps,
                     positive).relevance();
+        } else if (l instanceof SumPool p) {
+            return ReferenceLrp.proportional(ReferenceLrp.sumGroups(x[0].length, p.groupSize()), x, r, eps, positive)
+                    .relevance();
+        } else if (l instanceof MaxPool2d p && maxPool != MaxPoolTreatment.WINNER) {
+            return ReferenceLrp.proportional(ReferenceLrp.window(dim(in0, 1), dim(in0, 2), dim(in0, 3), p.kernelH(),
+                    p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight(),
+                    ReferenceLrp.Weighting.SUM), x, r, eps, maxPool == MaxPoolTreatment.SUM_POSITIVE).relevance();
         } else if (l instanceof MaxPool2d p) {
             return ReferenceLrp.maxPoolWinner(x, r, dim(in0, 1), dim(in0, 2), dim(in0, 3), p.kernelH(), p.kernelW(),
                     p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight()).relevance();
