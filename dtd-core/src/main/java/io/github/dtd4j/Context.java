@@ -116,7 +116,11 @@ final class Context implements NodeContext {
             throw new InvalidInputException("node '" + name() + "' (" + kind() + "): vjp of " + Shape.format(s.shape())
                     + ", the output is " + Shape.format(output.shape()));
         }
-        return Gradients.vjp(info.layer(), at, s);
+        try {
+            return Gradients.vjp(info.layer(), at, s);
+        } catch (ConfigurationException e) {
+            throw new ConfigurationException("node '" + name() + "' (" + kind() + "): " + e.getMessage(), e);
+        }
     }
 
     private void checkArity(List<INDArray> in, String what) {

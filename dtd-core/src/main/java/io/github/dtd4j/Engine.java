@@ -273,6 +273,16 @@ final class Engine {
         return new Result(rEnd, logits, targets, ledger, recorded, end);
     }
 
+    /** A custom layer's forward pass in the node workspace, its failures named with the node. */
+    private static INDArray customForward(Node n, List<INDArray> in) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
+                NODE_WORKSPACE_ID)) {
+            return Forward.apply(n.layer(), in).detach();
+        } catch (io.github.dtd4j.errors.InvalidGraphException e) {
+            throw new io.github.dtd4j.errors.InvalidGraphException("node '" + n.name() + "': " + e.getMessage(), e);
+        }
+    }
+
     /** Runs a node's rule, and checks what it returned: one array per input, each of the input's shape. */
     private static List<INDArray> propagate(Plan.Compiled c, Context ctx, List<INDArray> ins) {
         List<INDArray> sent;
@@ -366,7 +376,9 @@ final class Engine {
             }
             List<INDArray> in = Forward.inputsOf(n, out);
             INDArray y;
-            if (onlyAllocatesItsOutput(n.layer())) {
+            if (n.layer() instanceof io.github.dtd4j.graph.CustomLayer) {
+                y = customForward(n, in);
+            } else if (onlyAllocatesItsOutput(n.layer())) {
                 // computed straight into memory of its own: no copy out of a workspace
                 try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
                     y = Forward.apply(n.layer(), in);

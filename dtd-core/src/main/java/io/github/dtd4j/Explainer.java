@@ -30,7 +30,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * have a rule, or one {@link ConfigurationException} lists every node without one. The first {@code explain} (or
  * {@link #coverage()}, {@link #compile()}) compiles the settings once: it takes its own copy of the model's
  * weights in the precision, folds BatchNorm, chooses the rules; so changing the model's arrays afterwards changes
- * nothing in this explainer (a new explainer sees the change).
+ * nothing in this explainer (a new explainer sees the change). Explainers derived from a compiled one by settings
+ * that leave the graph as it is (rules, stabilizer, bias policy, ...) share its copy; a new precision or BatchNorm
+ * treatment takes a new copy. The copy's arrays ({@link #compiledGraph()}) must not be modified: ND4J has no
+ * read-only arrays, so this is a contract, not a check.
  */
 public final class Explainer {
     private final Graph graph;
@@ -329,7 +332,10 @@ public final class Explainer {
      * @return the explanation
      */
     public Explanation explain(INDArray x, Start start) {
-        Engine.Result r = Engine.explain(plan(), x, require(start, "the start"));
+        if (start == null) {
+            throw new InvalidInputException("explain: the start is null (use explain(x) for the top class)");
+        }
+        Engine.Result r = Engine.explain(plan(), x, start);
         return new Explanation(r.inputRelevance(), r.logits(), r.targets(), r.ledger(), r.layers(), r.end());
     }
 

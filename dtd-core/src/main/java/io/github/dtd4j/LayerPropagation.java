@@ -42,9 +42,7 @@ public final class LayerPropagation {
             inputRelevances = List.copyOf(inputRelevances);
             bias = bias.clone();
             stabilizer = stabilizer.clone();
-            Map<String, double[]> copy = new java.util.LinkedHashMap<>();
-            branches.forEach((k, v) -> copy.put(k, v.clone()));
-            branches = java.util.Collections.unmodifiableMap(copy);
+            branches = LedgerEntry.copyOf(branches);
         }
 
         /** {@return absorbed by the bias term, per batch element (a copy)} */
@@ -62,9 +60,7 @@ public final class LayerPropagation {
         /** {@return Σ relevance per input of a multi-input layer, by input name (copies)} */
         @Override
         public Map<String, double[]> branches() {
-            Map<String, double[]> copy = new java.util.LinkedHashMap<>();
-            branches.forEach((k, v) -> copy.put(k, v.clone()));
-            return java.util.Collections.unmodifiableMap(copy);
+            return LedgerEntry.copyOf(branches);
         }
 
         /** {@return the relevance of the first (usually only) input} */

@@ -30,9 +30,7 @@ public record LedgerEntry(String node, String kind, String propagation, double[]
         out = out.clone();
         bias = bias.clone();
         stabilizer = stabilizer.clone();
-        Map<String, double[]> copy = new java.util.LinkedHashMap<>();
-        branches.forEach((k, v) -> copy.put(k, v.clone()));
-        branches = java.util.Collections.unmodifiableMap(copy);
+        branches = LedgerEntry.copyOf(branches);
     }
 
     /** {@return Σ relevance at the node's output, per batch element (a copy)} */
@@ -62,9 +60,7 @@ public record LedgerEntry(String node, String kind, String propagation, double[]
     /** {@return Σ relevance sent to each input of a multi-input node, by input name (copies)} */
     @Override
     public Map<String, double[]> branches() {
-        Map<String, double[]> copy = new java.util.LinkedHashMap<>();
-        branches.forEach((k, v) -> copy.put(k, v.clone()));
-        return java.util.Collections.unmodifiableMap(copy);
+        return LedgerEntry.copyOf(branches);
     }
 
     /** {@return in − out − bias − stabilizer for batch element {@code n}: zero up to float rounding} @param n index */
@@ -80,5 +76,12 @@ public record LedgerEntry(String node, String kind, String propagation, double[]
     public String toString() {
         return String.format(java.util.Locale.ROOT, "%-24s %-18s %-22s in=%.6g out=%.6g bias=%.3g stab=%.3g", node, kind,
                 propagation, in[0], out[0], bias[0], stabilizer[0]);
+    }
+
+    /** {@return an unmodifiable deep copy of per-input sums, in the same order} @param branches sums by input name */
+    static Map<String, double[]> copyOf(Map<String, double[]> branches) {
+        Map<String, double[]> copy = new java.util.LinkedHashMap<>();
+        branches.forEach((k, v) -> copy.put(k, v.clone()));
+        return java.util.Collections.unmodifiableMap(copy);
     }
 }
