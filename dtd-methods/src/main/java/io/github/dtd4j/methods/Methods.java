@@ -1,8 +1,10 @@
 package io.github.dtd4j.methods;
 
 import io.github.dtd4j.Explainer;
+import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.graph.Shape;
 import java.util.List;
 
 /**
@@ -66,9 +68,61 @@ public final class Methods {
         return new SmoothGrad(graph, Precision.FLOAT32, 5, 0.15, 0, SmoothGrad.Variant.SMOOTHGRAD);
     }
 
+    /**
+     * {@return CAM: the class's Dense weights over the maps that the network global-average-pools, upsampled
+     * bilinearly} (only for graphs ending in global average pooling, an optional Flatten and one Dense)
+     *
+     * @param graph the model
+     */
+    public static Cam cam(Graph graph) {
+        return new Cam(graph, Precision.FLOAT32);
+    }
+
+    /** {@return Grad-CAM at the last node with a spatial output, ReLU on, upsampled bilinearly} @param graph the model */
+    public static GradCam gradCam(Graph graph) {
+        return new GradCam(GradCam.Kind.GRAD_CAM, graph, Precision.FLOAT32, null, true);
+    }
+
+    /** {@return Grad-CAM++ at the last node with a spatial output (pytorch-grad-cam's weights)} @param graph the model */
+    public static GradCam gradCamPlusPlus(Graph graph) {
+        return new GradCam(GradCam.Kind.GRAD_CAM_PP, graph, Precision.FLOAT32, null, true);
+    }
+
+    /** {@return guided backpropagation times the upsampled Grad-CAM map} @param graph the model */
+    public static GradCam guidedGradCam(Graph graph) {
+        return new GradCam(GradCam.Kind.GUIDED_GRAD_CAM, graph, Precision.FLOAT32, null, true);
+    }
+
+    /**
+     * {@return occlusion: a window of min(8, H, W) pixels square, the stride half the window (at least 1, following
+     * the window until set), baseline 0, 64 occluded inputs per forward pass}
+     *
+     * @param graph the model, with image inputs {@code [N,C,H,W]}
+     */
+    public static Occlusion occlusion(Graph graph) {
+        if (graph == null) {
+            throw new ConfigurationException("occlusion: the graph is null");
+        }
+        Shape in = LayerMaps.imageInput(graph, "occlusion");
+        int k = (int) Math.min(8, Math.min(in.dim(1), in.dim(2)));
+        return new Occlusion(graph, Precision.FLOAT32, k, k, 0, 0, null, 0.0, 64);
+    }
+
+    /**
+     * {@return simple Taylor decomposition at a root found by Newton steps along the gradient: level 0, tolerance
+     * 10⁻³, at most 100 steps, no box}
+     *
+     * @param graph the model
+     */
+    public static TaylorDecomposition taylor(Graph graph) {
+        return new TaylorDecomposition(graph, Precision.FLOAT32, 0.0, 1e-3, 100, Double.NEGATIVE_INFINITY,
+                Double.POSITIVE_INFINITY);
+    }
+
     /** {@return the method names {@code dtd explain --method} takes, in the order of the methods reference} */
     public static List<String> names() {
         return List.of("lrp", "gradient", "sensitivity", "gradient-input", "integrated-gradients", "smoothgrad",
-                "guided-backprop", "deconvnet");
+                "guided-backprop", "deconvnet", "cam", "grad-cam", "grad-cam-pp", "guided-grad-cam", "occlusion",
+                "taylor");
     }
 }

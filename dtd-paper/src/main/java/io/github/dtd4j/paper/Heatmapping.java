@@ -2,46 +2,37 @@ package io.github.dtd4j.paper;
 
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
+import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.methods.Methods;
+import io.github.dtd4j.methods.TaylorDecomposition;
 import io.github.dtd4j.rules.Presets;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The heatmapping methods compared in the paper's Fig. 5, 6 and Table 1, on a {@link PairNet}. Every method
  * returns the pixel relevances {@code R} ({@code [B,1568]}, float64) of a batch of inputs {@code x}.
  */
 enum Heatmapping {
-    /** Sensitivity analysis: {@code R = (∂f/∂x)²}, the gradient from {@link PairNet#gradient}. */
+    /** Sensitivity analysis: {@code R = (∂f/∂x)²}, the library's {@code Methods.sensitivity} in float64. */
     SENSITIVITY("Sensitivity", "sensitivity") {
         @Override
         INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
-            INDArray g = net.castTo(DataType.DOUBLE).gradient(x.castTo(DataType.DOUBLE));
-            return g.mul(g);
+            return Methods.sensitivity(net.castTo(DataType.DOUBLE).graph()).withPrecision(Precision.FLOAT64)
+                    .attribute(x.castTo(DataType.DOUBLE), 0).attribution();
         }
     },
     /**
-     * Simple Taylor decomposition at a nearest root (§2.2): {@code R = ∇f(x̃) ⊙ (x − x̃)}, with {@code x̃} found by
-     * projecting onto the linearised level set {@code f = 0.05·f(x)} again and again (each step is the shortest
-     * move that would reach it if f were linear), inside the pixel box [−0.5, 1.5], until {@code f(x̃) < 0.1·f(x)}
-     * as in the paper's §6.1.
+     * Simple Taylor decomposition at a nearest root (§2.2): {@code R = ∇f(x̃) ⊙ (x − x̃)}, the library's
+     * {@code Methods.taylor} as {@link #taylor} sets it up: x̃ found by projecting onto the linearised level set
+     * {@code f = 0.05·f(x)} again and again (each step is the shortest move that would reach it if f were linear),
+     * inside the pixel box [−0.5, 1.5], until {@code f(x̃) < 0.1·f(x)} as in the paper's §6.1. Pairs with
+     * {@code f(x) = 0} get no relevance.
      */
     TAYLOR("Taylor (nearest root)", "taylor") {
         @Override
         INDArray relevance(PairNet net, MinMaxModel minmax, INDArray x) {
-            PairNet n = net.castTo(DataType.DOUBLE);
-            INDArray xs = x.castTo(DataType.DOUBLE);
-            INDArray r = Nd4j.zeros(DataType.DOUBLE, xs.shape());
-            for (int i = 0; i < xs.size(0); i++) {
-                INDArray xi = xs.get(NDArrayIndex.interval(i, i + 1), NDArrayIndex.all()).dup();
-                INDArray root = root(n, xi);
-                if (root != null) {
-                    r.putRow(i, n.gradient(root).mul(xi.sub(root)).reshape(new long[]{xi.length()}));
-                }
-            }
-            return r;
+            return taylor(net).attribute(x.castTo(DataType.DOUBLE), 0).attribution();
         }
     },
     /**
@@ -70,7 +61,7 @@ enum Heatmapping {
         }
     };
 
-    /** Iterations allowed to the root search. */
+    /** Steps allowed to the root search. */
     static final int ROOT_ITERATIONS = 200;
 
     private final String title;
@@ -106,27 +97,14 @@ enum Heatmapping {
     }
 
     /**
-     * {@return a point x̃ near x with {@code f(x̃) < 0.1·f(x)}, or null if f(x) ≤ 0 (nothing to explain) or none was
-     * found}
+     * {@return the demo's nearest-root Taylor decomposition: {@code Methods.taylor} in float64, aiming at
+     * {@code 0.05·f(x)}, accepting {@code f(x̃) < 0.1·f(x)}, inside the pixel box [−0.5, 1.5], at most
+     * {@link #ROOT_ITERATIONS} steps}
+     *
+     * @param net the network
      */
-    static INDArray root(PairNet net, INDArray x) {
-        double f0 = net.forward(x).getDouble(0);
-        if (!(f0 > 0)) {
-            return null;
-        }
-        INDArray xt = x.dup();
-        for (int it = 0; it < ROOT_ITERATIONS; it++) {
-            double f = net.forward(xt).getDouble(0);
-            if (f < 0.1 * f0) {
-                return xt;
-            }
-            INDArray g = net.gradient(xt);
-            double gg = g.mul(g).sumNumber().doubleValue();
-            if (gg == 0) {
-                return null;
-            }
-            xt = Transforms.min(Transforms.max(xt.sub(g.mul((f - 0.05 * f0) / gg)), -0.5, false), 1.5, false);
-        }
-        return null;
+    static TaylorDecomposition taylor(PairNet net) {
+        return Methods.taylor(net.castTo(DataType.DOUBLE).graph()).withPrecision(Precision.FLOAT64).withLevel(0.05)
+                .withTolerance(0.1).withBox(-0.5, 1.5).withMaxSteps(ROOT_ITERATIONS);
     }
 }

@@ -16,7 +16,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * detectors sum-pooled into the single output {@code f(x)}. Biases are ≤ 0.
  *
  * <p>Forward and backward passes are written out by hand with ND4J matrix products (the net is small and dense),
- * so that training and the gradient-based methods (sensitivity, nearest-root Taylor) need no autodiff.
+ * so that training needs no autodiff. The heatmapping methods that need the input gradient (sensitivity,
+ * nearest-root Taylor) take it from the library's reverse sweep on {@link #graph()}.
  *
  * @param w1 {@code [1568,400]}
  * @param b1 {@code [400]}
@@ -127,25 +128,16 @@ record PairNet(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
         return pass(x).f();
     }
 
-    /** Gradients of a loss with respect to the parameters, or (only) the input. */
-    record Grads(INDArray w1, INDArray b1, INDArray w2, INDArray b2, INDArray x) {
+    /** Gradients of a loss with respect to the parameters. */
+    record Grads(INDArray w1, INDArray b1, INDArray w2, INDArray b2) {
     }
 
-    /** Back-propagates {@code dL/df} ({@code [B]}) through a pass. */
-    Grads backward(Pass p, INDArray dF, boolean params) {
+    /** Back-propagates {@code dL/df} ({@code [B]}) through a pass to the parameters. */
+    Grads backward(Pass p, INDArray dF) {
         DataType t = w1.dataType();
         INDArray dz2 = p.z2().gt(0).castTo(t).muliColumnVector(dF.castTo(t).reshape(new long[]{dF.length(), 1}));
         INDArray dp1 = dz2.mmul(w2.transpose());
         INDArray dz1 = dp1.mmul(pooling(t).transpose()).muli(p.z1().gt(0).castTo(t));
-        if (!params) {
-            return new Grads(null, null, null, null, dz1.mmul(w1.transpose()));
-        }
-        return new Grads(p.x().transpose().mmul(dz1), dz1.sum(0), p.p1().transpose().mmul(dz2), dz2.sum(0), null);
-    }
-
-    /** {@return ∂f/∂x per sample, {@code [B,1568]}} @param x {@code [B,1568]} */
-    INDArray gradient(INDArray x) {
-        Pass p = pass(x);
-        return backward(p, Nd4j.ones(w1.dataType(), x.size(0)), false).x();
+        return new Grads(p.x().transpose().mmul(dz1), dz1.sum(0), p.p1().transpose().mmul(dz2), dz2.sum(0));
     }
 }

@@ -45,7 +45,7 @@ record PairNetTrainer(long seed, int steps, int batch, double lr, int shift) {
             INDArray err = pass.f().sub(b.targets(t));
             double loss = err.mul(err).meanNumber().doubleValue();
             running = Double.isNaN(running) ? loss : 0.98 * running + 0.02 * loss;
-            PairNet.Grads g = net.backward(pass, err.mul(2.0 / batch), true);
+            PairNet.Grads g = net.backward(pass, err.mul(2.0 / batch));
             adam.step(g.w1(), g.b1().reshape(net.b1().shape()), g.w2(), g.b2().reshape(net.b2().shape()));
             // the paper's constraint: biases ≤ 0 throughout training
             Transforms.min(net.b1(), 0.0, false);

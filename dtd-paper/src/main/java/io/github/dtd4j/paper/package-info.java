@@ -5,7 +5,9 @@
  * shipped files from real MNIST digits.
  *
  * <p>The rest is package-private: pairs of digits ({@code MnistPairs}), the two-layer detection-pooling network with
- * a hand-written backward pass ({@code PairNet}), its training ({@code PairNetTrainer}, {@code Adam}), the min-max
- * relevance model ({@code MinMaxModel}) and the heatmapping methods compared ({@code Heatmapping}).
+ * the hand-written backward pass of its training ({@code PairNet}), its training ({@code PairNetTrainer},
+ * {@code Adam}), the min-max relevance model ({@code MinMaxModel}) and the heatmapping methods compared
+ * ({@code Heatmapping}: sensitivity and nearest-root Taylor from dtd-methods, deep Taylor from the library's
+ * explainer).
  */
 package io.github.dtd4j.paper;
