@@ -3,8 +3,8 @@ package io.github.dtd4j.spi;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Everything a {@link Rule} needs for one layer in one explanation. Valid only during
- * {@link Rule#propagate(RuleContext)}; not shared between threads.
+ * Everything a {@link LinearRule} needs for one layer in one explanation. Valid only during
+ * {@link LinearRule#propagate(RuleContext)}; not shared between threads.
  */
 public interface RuleContext {
 

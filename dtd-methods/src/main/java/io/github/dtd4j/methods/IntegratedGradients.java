@@ -108,7 +108,7 @@ public final class IntegratedGradients implements Attribution {
                 throw new InvalidInputException("integrated gradients: baseline batch " + b.size(0) + " for an input "
                         + "batch of " + x.size(0));
             }
-            return b;
+            return b.dup();
         }
         return Targets.tile(b.reshape(graph.inputShape().withBatch(1)), (int) x.size(0));
     }
