@@ -4,11 +4,8 @@ import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.Start;
 import io.github.dtd4j.errors.ConfigurationException;
-import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Precision;
-import io.github.dtd4j.graph.Shape;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -43,16 +40,11 @@ public final class IntegratedGradients implements Attribution {
             throw new ConfigurationException("integrated gradients: internal batch size must be >= 1, got "
                     + internalBatchSize);
         }
-        if (baseline != null && !graph.inputShape().matchesBatch(baseline.shape())
-                && !Arrays.equals(baseline.shape(), graph.inputShape().dims())) {
-            throw new InvalidInputException("integrated gradients: baseline " + Shape.format(baseline.shape())
-                    + " does not fit the input " + graph.inputShape().toBatchString());
-        }
         this.graph = graph;
         this.precision = precision;
         this.steps = steps;
         this.quadrature = quadrature;
-        this.baseline = baseline == null ? null : baseline.dup();
+        this.baseline = Baselines.checked(graph, baseline, "integrated gradients");
         this.internalBatchSize = internalBatchSize;
         this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT);
     }
@@ -97,27 +89,11 @@ public final class IntegratedGradients implements Attribution {
                 baseline == null ? "zero" : "given");
     }
 
-    /** {@return the baseline for a batch, {@code [N, ...]}, in the precision} */
-    private INDArray baselineFor(INDArray x) {
-        if (baseline == null) {
-            return Nd4j.zeros(x.dataType(), x.shape());
-        }
-        INDArray b = baseline.castTo(x.dataType());
-        if (b.rank() == x.rank()) {
-            if (b.size(0) != x.size(0)) {
-                throw new InvalidInputException("integrated gradients: baseline batch " + b.size(0) + " for an input "
-                        + "batch of " + x.size(0));
-            }
-            return b.dup();
-        }
-        return Targets.tile(b.reshape(graph.inputShape().withBatch(1)), (int) x.size(0));
-    }
-
     @Override
     public Attributions attribute(INDArray x, Start start) {
         INDArray logits = backward.forward(x);
         INDArray xs = x.castTo(logits.dataType());
-        INDArray base = baselineFor(xs);
+        INDArray base = Baselines.forBatch(baseline, xs, graph, "integrated gradients");
         INDArray w = Targets.weights(start, logits, name());
         double[][] pw = quadrature.points(steps);
         int n = (int) xs.size(0);
@@ -142,11 +118,7 @@ public final class IntegratedGradients implements Attribution {
         INDArray attribution = total.muli(diff);
         double[] fx = Targets.weighted(w, logits);
         double[] fb = Targets.weighted(w, backward.forward(base));
-        double[] sums = attribution.reshape('c', n, attribution.length() / n).sum(1).toDoubleVector();
-        double[] delta = new double[n];
-        for (int i = 0; i < n; i++) {
-            delta[i] = sums[i] - (fx[i] - fb[i]);
-        }
+        double[] delta = Baselines.delta(attribution, fx, fb);
         return new Attributions(name(), attribution, logits, Targets.of(w), Map.of("baseline", base), delta, null);
     }
 }

@@ -119,10 +119,35 @@ public final class Methods {
                 Double.POSITIVE_INFINITY);
     }
 
+    /** {@return DeepLIFT with the rescale rule, as Captum's: zero baseline, eps 1e-10} @param graph the model */
+    public static DeepLift deepLift(Graph graph) {
+        return new DeepLift(graph, Precision.FLOAT32, null, DeepLift.DEFAULT_EPS);
+    }
+
+    /**
+     * {@return activation maximization of a classifier's logits: 200 steps, learning rate 0.1, λ = 0.01, no blur or
+     * jitter, seed 0; {@code withGenerator} optimises in a generator's code space}
+     *
+     * @param classifier the model
+     */
+    public static ActivationMaximization activationMaximization(Graph classifier) {
+        return new ActivationMaximization(classifier, null, Precision.FLOAT32, 200, 0.1, 0.01, 0, 0, 0, 1, 0, 0.01);
+    }
+
+    /**
+     * {@return concept relevance propagation with an LRP explainer's rules; choose the layer with {@code withLayer},
+     * the concepts with {@code withChannels} or {@code withConcepts} (default: every channel)}
+     *
+     * @param explainer e.g. {@code Explainer.of(g).preset(...)}
+     */
+    public static Crp crp(Explainer explainer) {
+        return new Crp(explainer, null, null);
+    }
+
     /** {@return the method names {@code dtd explain --method} takes, in the order of the methods reference} */
     public static List<String> names() {
         return List.of("lrp", "gradient", "sensitivity", "gradient-input", "integrated-gradients", "smoothgrad",
                 "guided-backprop", "deconvnet", "cam", "grad-cam", "grad-cam-pp", "guided-grad-cam", "occlusion",
-                "taylor");
+                "taylor", "deeplift", "activation-maximization", "crp");
     }
 }
