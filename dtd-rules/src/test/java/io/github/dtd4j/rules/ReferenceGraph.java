@@ -18,6 +18,7 @@ import io.github.dtd4j.graph.MaxPool2d;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Relu;
 import io.github.dtd4j.graph.Reshape;
+import io.github.dtd4j.graph.SumPool;
 import io.github.dtd4j.internal.Forward;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,9 +31,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * A whole-graph loop reference for DTD, assembled from {@link ReferenceLrp}'s per-layer formulas (written from
  * RULES-SPEC, independently of the engine): walking the nodes from the output down, each node's relevance — the
- * sum of what its readers sent it — is split by the formula for its kind. z^B (scalar box) on one named layer, z⁺
- * on every other Dense/Conv2d, winner-take-all max pooling, BatchNorm/LRN bypassed, the signed or positive split at
- * sums; biases in the denominators as each rule defines. Activations come from the library's forward pass, which
+ * sum of what its readers sent it — is split by the formula for its kind. Each Dense/Conv2d node gets the rule a
+ * {@link Setup} names for it (DTD: z^B on the first layers, z⁺ on the others); winner-take-all or proportional max
+ * pooling, BatchNorm/LRN bypassed, the signed or positive split at sums; biases in the denominators as each rule
+ * defines, or left out. Activations come from the library's forward pass, which
  * is checked against PyTorch and ONNX Runtime on its own. Used by tests of this module and, as a test-jar, of the
  * importers.
  */
@@ -41,7 +43,119 @@ public final class ReferenceGraph {
     }
 
     /**
-     * {@return the input relevance {@code [N][Π inputShape]}}
+     * What the explainer was told, as the reference reads it: the rule of every Dense/Conv2d node, written out node by
+     * node (the reference does not reuse the library's selectors), and the settings that act on the other nodes.
+     *
+     * @param rules               the rule of every Dense/Conv2d node, by node name
+     * @param ignoreBias          BiasPolicy.IGNORE: biases left out of every denominator
+     * @param positiveSplit       SumSplit.POSITIVE at Add, sum/average pooling and proportional max-pooling
+     * @param proportionalMaxPool MaxPoolMode.PROPORTIONAL (else winner-take-all)
+     * @param stabilizer          the stabilizer ε
+     */
+    public record Setup(Map<String, ReferenceLrp.RefRule> rules, boolean ignoreBias, boolean positiveSplit,
+                        boolean proportionalMaxPool, double stabilizer) {
+        /** Copies the map. */
+        public Setup {
+            rules = Map.copyOf(rules);
+        }
+
+        /** {@return one rule on every Dense/Conv2d node, RULES-SPEC defaults elsewhere} @param g graph @param r rule */
+        public static Setup uniform(Graph g, ReferenceLrp.RefRule r) {
+            Map<String, ReferenceLrp.RefRule> m = new HashMap<>();
+            for (Node n : g.nodes()) {
+                if (n.isLinear()) {
+                    m.put(n.name(), r);
+                }
+            }
+            return new Setup(m, false, false, false, 1e-6);
+        }
+
+        /**
+         * {@return the paper's DTD: {@code first} on the first linear layers met from the input, z⁺ on the others}
+         *
+         * @param g     graph
+         * @param first rule of the first layers
+         */
+        public static Setup dtd(Graph g, ReferenceLrp.RefRule first) {
+            Setup s = uniform(g, new ReferenceLrp.ZPlus());
+            for (String n : firstLinear(g)) {
+                s = s.withRule(n, first);
+            }
+            return s;
+        }
+
+        /** {@return DTD with a scalar z^B box on the first layers} @param g graph @param low bound @param high bound */
+        public static Setup dtd(Graph g, double low, double high) {
+            return dtd(g, zBox(low, high));
+        }
+
+        /** {@return a copy with another rule on one node} @param node name @param r rule */
+        public Setup withRule(String node, ReferenceLrp.RefRule r) {
+            Map<String, ReferenceLrp.RefRule> m = new HashMap<>(rules);
+            m.put(node, r);
+            return new Setup(m, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer);
+        }
+
+        /** {@return a copy with another bias policy} @param ignore biases left out of the denominators */
+        public Setup withIgnoreBias(boolean ignore) {
+            return new Setup(rules, ignore, positiveSplit, proportionalMaxPool, stabilizer);
+        }
+
+        /** {@return a copy with another split at sums} @param positive the positive split */
+        public Setup withPositiveSplit(boolean positive) {
+            return new Setup(rules, ignoreBias, positive, proportionalMaxPool, stabilizer);
+        }
+
+        /** {@return a copy with another max-pooling treatment} @param proportional proportional (else winner) */
+        public Setup withProportionalMaxPool(boolean proportional) {
+            return new Setup(rules, ignoreBias, positiveSplit, proportional, stabilizer);
+        }
+
+        /** {@return a copy with another stabilizer} @param eps ε */
+        public Setup withStabilizer(double eps) {
+            return new Setup(rules, ignoreBias, positiveSplit, proportionalMaxPool, eps);
+        }
+
+        ReferenceLrp.RefRule ruleOf(Node n) {
+            ReferenceLrp.RefRule r = rules.get(n.name());
+            if (r == null) {
+                throw new IllegalArgumentException("the reference setup gives no rule for " + n.name());
+            }
+            return r;
+        }
+    }
+
+    /** {@return the scalar z^B rule (bias cancelled)} @param low bound @param high bound */
+    public static ReferenceLrp.RefRule zBox(double low, double high) {
+        return new ReferenceLrp.ZBox(new double[]{low}, new double[]{high}, false);
+    }
+
+    /**
+     * {@return the Dense/Conv2d nodes with no other Dense/Conv2d between them and the input}, found by walking each
+     * node's ancestors (independently of the library's {@code Selector.first()})
+     *
+     * @param g graph
+     */
+    public static List<String> firstLinear(Graph g) {
+        Map<String, Boolean> linearAbove = new HashMap<>();
+        linearAbove.put(g.inputName(), false);
+        List<String> first = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            boolean above = false;
+            for (String in : n.inputs()) {
+                Node src = g.node(in).orElse(null);
+                above |= linearAbove.get(in) || (src != null && src.isLinear());
+            }
+            linearAbove.put(n.name(), above);
+            if (n.isLinear() && !above) {
+                first.add(n.name());
+            }
+        }
+        return first;
+    }
+
+    /**
+     * {@return the input relevance {@code [N][Π inputShape]}}: DTD with z^B on one layer, z⁺ on the others
      *
      * @param g         the graph as explained (BatchNorm folded or left to bypass), float64
      * @param x         input batch, float64
@@ -54,6 +168,22 @@ public final class ReferenceGraph {
      */
     public static double[][] inputRelevance(Graph g, INDArray x, int[] targets, String zBoxLayer, double low,
                                             double high, boolean positive, double eps) {
+        Setup s = Setup.uniform(g, new ReferenceLrp.ZPlus()).withPositiveSplit(positive).withStabilizer(eps);
+        if (zBoxLayer != null) {
+            s = s.withRule(zBoxLayer, zBox(low, high));
+        }
+        return inputRelevance(g, x, targets, s);
+    }
+
+    /**
+     * {@return the input relevance {@code [N][Π inputShape]}}
+     *
+     * @param g       the graph as explained (BatchNorm folded or left to bypass), float64
+     * @param x       input batch, float64
+     * @param targets explained class per batch element
+     * @param s       rules and settings
+     */
+    public static double[][] inputRelevance(Graph g, INDArray x, int[] targets, Setup s) {
         Map<String, INDArray> acts = Forward.run(g, x);
         Map<String, double[][]> rel = new HashMap<>();
         int batch = (int) x.size(0);
@@ -72,8 +202,7 @@ public final class ReferenceGraph {
                 continue; // read by nothing that carries relevance
             }
             INDArray in0 = acts.get(node.inputs().get(0));
-            double[][] xs = ReferenceLrp.readBatch(in0);
-            List<double[][]> sent = send(node, node.layer(), acts, in0, xs, r, zBoxLayer, low, high, positive, eps);
+            List<double[][]> sent = send(node, acts, ReferenceLrp.readBatch(in0), r, s);
             for (int k = 0; k < node.inputs().size(); k++) {
                 double[][] add = sent.get(k);
                 double[][] acc = rel.computeIfAbsent(node.inputs().get(k), key -> new double[batch][add[0].length]);
@@ -91,18 +220,26 @@ public final class ReferenceGraph {
         return (int) a.size(axis);
     }
 
-    private static List<double[][]> send(Node node, Layer l, Map<String, INDArray> acts, INDArray in0, double[][] x,
-                                         double[][] r, String zBoxLayer, double low, double high, boolean positive,
-                                         double eps) {
+    /**
+     * {@return what one node sends to each of its inputs} (one array per input slot, {@code [N][Π inShape]})
+     *
+     * @param node the node
+     * @param acts every node's forward output
+     * @param x    the node's first input, per batch element
+     * @param r    the relevance at the node's output
+     * @param s    rules and settings
+     */
+    static List<double[][]> send(Node node, Map<String, INDArray> acts, double[][] x, double[][] r, Setup s) {
+        Layer l = node.layer();
+        INDArray in0 = acts.get(node.inputs().get(0));
+        double eps = s.stabilizer();
+        boolean positive = s.positiveSplit();
         if (l instanceof Conv2d c) {
-            ReferenceLrp.RefRule rule = node.name().equals(zBoxLayer)
-                    ? new ReferenceLrp.ZBox(new double[]{low}, new double[]{high}, false) : new ReferenceLrp.ZPlus();
-            return one(ReferenceLrp.propagate(ReferenceLrp.conv(c, dim(in0, 1), dim(in0, 2), dim(in0, 3)), x, r, rule,
-                    eps, false).relevance());
+            return one(ReferenceLrp.propagate(ReferenceLrp.conv(c, dim(in0, 1), dim(in0, 2), dim(in0, 3)), x, r,
+                    s.ruleOf(node), eps, s.ignoreBias()).relevance());
         } else if (l instanceof Dense d) {
-            ReferenceLrp.RefRule rule = node.name().equals(zBoxLayer)
-                    ? new ReferenceLrp.ZBox(new double[]{low}, new double[]{high}, false) : new ReferenceLrp.ZPlus();
-            return one(ReferenceLrp.propagate(ReferenceLrp.dense(d), x, r, rule, eps, false).relevance());
+            return one(ReferenceLrp.propagate(ReferenceLrp.dense(d), x, r, s.ruleOf(node), eps, s.ignoreBias())
+                    .relevance());
         } else if (l instanceof Add) {
             List<double[][]> xs = new ArrayList<>();
             for (String in : node.inputs()) {
@@ -112,8 +249,8 @@ public final class ReferenceGraph {
         } else if (l instanceof Concat cat) {
             List<int[]> shapes = new ArrayList<>();
             for (String in : node.inputs()) {
-                long[] s = acts.get(in).shape();
-                shapes.add(Arrays.stream(s, 1, s.length).mapToInt(v -> (int) v).toArray());
+                long[] sh = acts.get(in).shape();
+                shapes.add(Arrays.stream(sh, 1, sh.length).mapToInt(v -> (int) v).toArray());
             }
             return ReferenceLrp.concat(shapes, cat.axis(), r).relevance();
         } else if (l instanceof AvgPool2d p) {
@@ -127,6 +264,14 @@ public final class ReferenceGraph {
         } else if (l instanceof GlobalAvgPool) {
             return ReferenceLrp.proportional(ReferenceLrp.global(dim(in0, 1), dim(in0, 2), dim(in0, 3)), x, r, eps,
                     positive).relevance();
+        } else if (l instanceof SumPool p) {
+            return ReferenceLrp.proportional(ReferenceLrp.sumGroups(dim(in0, 1), p.groupSize()), x, r, eps, positive)
+                    .relevance();
+        } else if (l instanceof MaxPool2d p && s.proportionalMaxPool()) {
+            // as sum pooling over the taps inside the image (paper §5.2)
+            return ReferenceLrp.proportional(ReferenceLrp.window(dim(in0, 1), dim(in0, 2), dim(in0, 3), p.kernelH(),
+                    p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight(),
+                    ReferenceLrp.Weighting.SUM), x, r, eps, positive).relevance();
         } else if (l instanceof MaxPool2d p) {
             return ReferenceLrp.maxPoolWinner(x, r, dim(in0, 1), dim(in0, 2), dim(in0, 3), p.kernelH(), p.kernelW(),
                     p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight()).relevance();

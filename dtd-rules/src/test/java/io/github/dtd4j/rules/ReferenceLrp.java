@@ -16,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * over that list. All arrays here are per batch element and flattened in C order ({@code [C,H,W]} → index
  * {@code (c·H + y)·W + x}).
  */
-final class ReferenceLrp {
+public final class ReferenceLrp {
     private ReferenceLrp() {
     }
 
@@ -218,35 +218,35 @@ final class ReferenceLrp {
     // ------------------------------------------------------------------ rules
 
     /** The rules, described by their parameters only. */
-    sealed interface RefRule {
+    public sealed interface RefRule {
     }
 
     /** ε-rule; ε = 0 means "use the stabilizer passed in" (LRP-0). */
-    record Epsilon(double epsilon) implements RefRule {
+    public record Epsilon(double epsilon) implements RefRule {
     }
 
     /** z⁺. */
-    record ZPlus() implements RefRule {
+    public record ZPlus() implements RefRule {
     }
 
     /** z^B with scalar (length 1) or per-channel bounds; positiveBias adds max(0, b) to the denominator. */
-    record ZBox(double[] low, double[] high, boolean positiveBias) implements RefRule {
+    public record ZBox(double[] low, double[] high, boolean positiveBias) implements RefRule {
     }
 
     /** w². */
-    record WSquare() implements RefRule {
+    public record WSquare() implements RefRule {
     }
 
     /** flat. */
-    record Flat() implements RefRule {
+    public record Flat() implements RefRule {
     }
 
     /** αβ. */
-    record AlphaBeta(double alpha, double beta) implements RefRule {
+    public record AlphaBeta(double alpha, double beta) implements RefRule {
     }
 
     /** γ. */
-    record Gamma(double gamma) implements RefRule {
+    public record Gamma(double gamma) implements RefRule {
     }
 
     /**
