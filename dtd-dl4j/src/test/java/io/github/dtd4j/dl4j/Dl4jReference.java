@@ -66,12 +66,7 @@ final class Dl4jReference {
     static Explanation assertDtdMatchesTheReference(Graph g, INDArray x, double low, double high) {
         INDArray x64 = x.castTo(DataType.DOUBLE);
         Explainer ex = Explainer.of(g).preset(Presets.dtd(low, high)).dtype(DataType.DOUBLE);
-        INDArray logits = ex.forward(x64);
-        int n = (int) x.size(0);
-        int[] targets = new int[n];
-        for (int i = 0; i < n; i++) {
-            targets[i] = logits.getRow((i + 1) % n).argMax().getInt(0);
-        }
+        int[] targets = ReferenceGraph.nextElementsTopClass(ex.forward(x64));
         Graph run = ex.graph();
         double[][] ref = ReferenceGraph.inputRelevance(run, x64, targets, ReferenceGraph.Setup.dtd(run, low, high));
         Explanation e = ex.explain(x64, targets);

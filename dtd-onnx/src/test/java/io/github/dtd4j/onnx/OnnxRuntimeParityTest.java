@@ -113,12 +113,7 @@ class OnnxRuntimeParityTest {
     static double[] assertDtdMatchesTheReference(String what, Graph g, INDArray x) {
         INDArray x64 = x.castTo(DataType.DOUBLE);
         Explainer ex = Explainer.of(g).preset(Presets.dtd(0, 1)).dtype(DataType.DOUBLE);
-        INDArray logits = ex.forward(x64);
-        int n = (int) x.size(0);
-        int[] targets = new int[n];
-        for (int i = 0; i < n; i++) {
-            targets[i] = logits.getRow((i + 1) % n).argMax().getInt(0);
-        }
+        int[] targets = ReferenceGraph.nextElementsTopClass(ex.forward(x64));
         Graph run = ex.graph();
         try (Explanation e = ex.explain(x64, targets)) {
             double[][] ref = ReferenceGraph.inputRelevance(run, x64, targets, ReferenceGraph.Setup.dtd(run, 0, 1));

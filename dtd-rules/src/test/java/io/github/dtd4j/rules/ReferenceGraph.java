@@ -155,6 +155,22 @@ public final class ReferenceGraph {
     }
 
     /**
+     * {@return for each batch element, the top class of the next element (the last takes the first's)}: targets that
+     * are often not an element's own top class, so that a target mixed up between elements, or the top class used
+     * instead of the one asked for, changes the heatmap
+     *
+     * @param logits {@code [N,K]}
+     */
+    public static int[] nextElementsTopClass(INDArray logits) {
+        int n = (int) logits.size(0);
+        int[] targets = new int[n];
+        for (int i = 0; i < n; i++) {
+            targets[i] = logits.getRow((i + 1) % n).argMax().getInt(0);
+        }
+        return targets;
+    }
+
+    /**
      * {@return the input relevance {@code [N][Π inputShape]}}: DTD with z^B on one layer, z⁺ on the others
      *
      * @param g         the graph as explained (BatchNorm folded or left to bypass), float64
