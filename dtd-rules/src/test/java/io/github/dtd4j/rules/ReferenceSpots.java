@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.assertj.core.api.Assertions;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -69,8 +68,8 @@ public final class ReferenceSpots {
             }
         }
         // the output: the explained logit at the target, nothing elsewhere
-        double[][] out = flat(acts.get(g.outputName()));
-        double[][] rOut = flat(recorded(e, g.outputName()));
+        double[][] out = ReferenceLrp.readBatch(acts.get(g.outputName()));
+        double[][] rOut = ReferenceLrp.readBatch(recorded(e, g.outputName()));
         int[] t = e.targets();
         for (int b = 0; b < batch; b++) {
             for (int k = 0; k < out[b].length; k++) {
@@ -87,7 +86,7 @@ public final class ReferenceSpots {
                 continue; // the output, or a value nothing reads
             }
             String name = v.getKey();
-            double[][] got = flat(recorded(e, name));
+            double[][] got = ReferenceLrp.readBatch(recorded(e, name));
             int[][] pos = new int[batch][];
             for (int b = 0; b < batch; b++) {
                 pos[b] = draw(got[b], perValue, rnd);
@@ -97,7 +96,8 @@ public final class ReferenceSpots {
             for (Node reader : v.getValue()) {
                 for (int slot = 0; slot < reader.inputs().size(); slot++) {
                     if (reader.inputs().get(slot).equals(name)) {
-                        contribute(reader, slot, acts, flat(recorded(e, reader.name())), pos, s, ref, scale);
+                        contribute(reader, slot, acts, ReferenceLrp.readBatch(recorded(e, reader.name())), pos, s,
+                                ref, scale);
                     }
                 }
             }
@@ -126,23 +126,6 @@ public final class ReferenceSpots {
                 "no relevance recorded at " + node + ": explain with recordLayers(true)"));
     }
 
-    /** {@return {@code a} per batch element, C order, as doubles} (ND4J only copies the numbers out) */
-    static double[][] flat(INDArray a) {
-        int n = (int) a.size(0);
-        double[] all = numbers(a);
-        int per = all.length / n;
-        double[][] out = new double[n][];
-        for (int b = 0; b < n; b++) {
-            out[b] = Arrays.copyOfRange(all, b * per, (b + 1) * per);
-        }
-        return out;
-    }
-
-    /** {@return all of {@code a}'s numbers in C order, as doubles} */
-    static double[] numbers(INDArray a) {
-        return a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
-    }
-
     /** {@return {@code k} positions: the largest |r|, then half drawn among the non-zero ones, the rest anywhere} */
     static int[] draw(double[] r, int k, Random rnd) {
         int[] nz = java.util.stream.IntStream.range(0, r.length).filter(i -> r[i] != 0).toArray();
@@ -165,7 +148,7 @@ public final class ReferenceSpots {
     private static void contribute(Node reader, int slot, Map<String, INDArray> acts, double[][] rAbove,
                                    int[][] pos, ReferenceGraph.Setup s, double[][] ref, double[][] scale) {
         INDArray in = acts.get(reader.inputs().get(slot));
-        double[][] x = flat(in);
+        double[][] x = ReferenceLrp.readBatch(in);
         if (reader.layer() instanceof Conv2d || reader.layer() instanceof Dense) {
             if (reader.layer() instanceof Conv2d c) {
                 for (int b = 0; b < x.length; b++) {
@@ -183,7 +166,7 @@ public final class ReferenceSpots {
             // R_k = x_k / stab(d) · R: its rounding grows with Σ|x| / |d| where the inputs cancel
             List<double[][]> xs = new ArrayList<>();
             for (String name : reader.inputs()) {
-                xs.add(flat(acts.get(name)));
+                xs.add(ReferenceLrp.readBatch(acts.get(name)));
             }
             List<double[][]> sent = ReferenceLrp.add(xs, rAbove, s.stabilizer(), s.positiveSplit()).relevance();
             for (int b = 0; b < x.length; b++) {
@@ -240,8 +223,8 @@ public final class ReferenceSpots {
         int outPerGroup = outCh / c.groups();
         int oh = ReferenceLrp.convOut(h, c.padTop(), c.padBottom(), kh, c.dilationH(), c.strideH());
         int ow = ReferenceLrp.convOut(w, c.padLeft(), c.padRight(), kw, c.dilationW(), c.strideW());
-        double[] wt = numbers(c.weight());
-        double[] bias = c.bias() == null ? new double[outCh] : numbers(c.bias());
+        double[] wt = ReferenceLrp.numbers(c.weight());
+        double[] bias = c.bias() == null ? new double[outCh] : ReferenceLrp.numbers(c.bias());
         int[] local = new int[cIn * h * w]; // global input index -> index in the sub-problem, -1 if not in it
         Arrays.fill(local, -1);
         for (int o = 0; o < outCh; o++) {
@@ -351,7 +334,7 @@ public final class ReferenceSpots {
         int nIn = (int) d.weight().size(0);
         int nOut = (int) d.weight().size(1);
         int block = Math.max(1, Math.min(nOut, 2_000_000 / nIn));
-        double[] bias = d.bias() == null ? new double[nOut] : numbers(d.bias());
+        double[] bias = d.bias() == null ? new double[nOut] : ReferenceLrp.numbers(d.bias());
         int[] ch = new int[nIn];
         for (int i = 0; i < nIn; i++) {
             ch[i] = i;
@@ -371,7 +354,7 @@ public final class ReferenceSpots {
             if (live.isEmpty()) {
                 continue;
             }
-            double[] wb = numbers(d.weight().get(NDArrayIndex.all(), NDArrayIndex.interval(j0, j1)));
+            double[] wb = ReferenceLrp.numbers(d.weight().get(NDArrayIndex.all(), NDArrayIndex.interval(j0, j1)));
             int m = live.size();
             int[] ci = new int[nIn * m];
             int[] cj = new int[nIn * m];
