@@ -27,7 +27,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * relevance the engine recorded must equal the sum, over the node's readers, of what {@link ReferenceLrp}'s formulas
  * send back from the relevance the engine recorded at each reader's output. A Dense/Conv2d reader is handled as a
  * sub-problem: only the outputs that read a drawn position, each with its whole receptive field (its denominator),
- * one output channel (or a block of dense outputs) at a time. Every node checked against its own readers chains
+ * one output channel (or a block of dense outputs) at a time; under z⁺ the inputs that are 0 are left out, their
+ * terms being 0 (this halves the work behind ReLUs). Every node checked against its own readers chains
  * into the whole graph: if each layer is right given the relevance above it, the heatmap is right, and a wrong rule
  * at any one layer shows at that layer.
  */
@@ -226,6 +227,7 @@ public final class ReferenceSpots {
         double[] wt = ReferenceLrp.numbers(c.weight());
         double[] bias = c.bias() == null ? new double[outCh] : ReferenceLrp.numbers(c.bias());
         int[] local = new int[cIn * h * w]; // global input index -> index in the sub-problem, -1 if not in it
+        boolean zPlus = rule instanceof ReferenceLrp.ZPlus;
         Arrays.fill(local, -1);
         for (int o = 0; o < outCh; o++) {
             int g = o / outPerGroup;
@@ -283,6 +285,9 @@ public final class ReferenceSpots {
                                 continue;
                             }
                             int gi = (ch * h + iy) * w + ix;
+                            if (zPlus && x[gi] == 0) {
+                                continue; // max(0, 0·w) = 0: the term is zero in the numerator and the denominator
+                            }
                             if (local[gi] < 0) {
                                 local[gi] = nLocal;
                                 globalIn[nLocal++] = gi;
@@ -339,41 +344,53 @@ public final class ReferenceSpots {
         for (int i = 0; i < nIn; i++) {
             ch[i] = i;
         }
+        boolean[] zeroForZPlus = new boolean[nIn];
+        for (int i = 0; i < nIn; i++) {
+            boolean zero = rule instanceof ReferenceLrp.ZPlus;
+            for (double[] xb : x) {
+                zero &= xb[i] == 0;
+            }
+            zeroForZPlus[i] = zero;
+        }
         for (int j0 = 0; j0 < nOut; j0 += block) {
             int j1 = Math.min(nOut, j0 + block);
-            List<Integer> live = new ArrayList<>();
-            for (int j = j0; j < j1; j++) {
-                boolean any = false;
+            int[] live = java.util.stream.IntStream.range(j0, j1).filter(j -> {
                 for (double[] r : rAbove) {
-                    any |= r[j] != 0;
+                    if (r[j] != 0) {
+                        return true;
+                    }
                 }
-                if (any) {
-                    live.add(j);
-                }
-            }
-            if (live.isEmpty()) {
+                return false; // an output without relevance sends none
+            }).toArray();
+            if (live.length == 0) {
                 continue;
             }
             double[] wb = ReferenceLrp.numbers(d.weight().get(NDArrayIndex.all(), NDArrayIndex.interval(j0, j1)));
-            int m = live.size();
+            int m = live.length;
             int[] ci = new int[nIn * m];
             int[] cj = new int[nIn * m];
             double[] cw = new double[nIn * m];
             int e = 0;
             for (int i = 0; i < nIn; i++) {
+                if (zeroForZPlus[i]) {
+                    continue; // max(0, 0·w) = 0 for every element: the term is zero throughout
+                }
                 for (int jl = 0; jl < m; jl++) {
                     ci[e] = i;
                     cj[e] = jl;
-                    cw[e] = wb[i * (j1 - j0) + live.get(jl) - j0];
+                    cw[e] = wb[i * (j1 - j0) + live[jl] - j0];
                     e++;
                 }
             }
+            ci = Arrays.copyOf(ci, e);
+            cj = Arrays.copyOf(cj, e);
+            cw = Arrays.copyOf(cw, e);
             double[] bl = new double[m];
             double[][] r = new double[x.length][m];
             for (int jl = 0; jl < m; jl++) {
-                bl[jl] = bias[live.get(jl)];
+                bl[jl] = bias[live[jl]];
                 for (int b = 0; b < x.length; b++) {
-                    r[b][jl] = rAbove[b][live.get(jl)];
+                    r[b][jl] = rAbove[b][live[jl]];
                 }
             }
             ReferenceLrp.Result res = ReferenceLrp.propagate(new ReferenceLrp.Connections(nIn, m, ci, cj, cw, bl, ch),

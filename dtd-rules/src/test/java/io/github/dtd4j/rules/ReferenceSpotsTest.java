@@ -20,14 +20,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * ran: at a single inner layer, on networks with residual sums, concatenations and pooling.
  */
 class ReferenceSpotsTest {
-    private static final int NETS = 6;
+    private static final int NETS = 4;
+    private static java.util.List<ResidualProperties.Net> nets;
 
     /**
      * {@return the first {@link #NETS} random networks whose reference heatmap is not zero for any element} (a
      * heatmap of zeros agrees with too much: with every unit below the head dead, all of f(x) goes to the stabilizer)
      */
-    static java.util.List<ResidualProperties.Net> nets() {
-        java.util.List<ResidualProperties.Net> nets = new java.util.ArrayList<>();
+    static synchronized java.util.List<ResidualProperties.Net> nets() {
+        if (nets != null) {
+            return nets;
+        }
+        nets = new java.util.ArrayList<>();
         for (long seed = 1; nets.size() < NETS; seed++) {
             ResidualProperties.Net n = ResidualProperties.build(seed, true);
             INDArray f = Explainer.of(n.graph()).preset(Presets.dtd(0, 1)).dtype(DataType.DOUBLE).forward(n.x());
@@ -99,6 +103,7 @@ class ReferenceSpotsTest {
     @Test
     void failsWhenOneInnerLayerOrTheSplitIsNotWhatTheExplainerRan() {
         long i = 0;
+        int withAdd = 0;
         for (ResidualProperties.Net n : nets()) {
             long seed = ++i;
             Explainer ex = Explainer.of(n.graph()).preset(Presets.dtd(0, 1)).dtype(DataType.DOUBLE)
@@ -113,11 +118,13 @@ class ReferenceSpotsTest {
                         .hasMessageContaining(inner.name());
                 boolean signedSums = n.graph().nodes().stream().anyMatch(l -> l.layer() instanceof Add);
                 if (signedSums) {
+                    withAdd++;
                     assertThatThrownBy(() -> ReferenceSpots.assertAgrees(n.toString(), ex.graph(), n.x(), e,
                             s.withPositiveSplit(true), 6, seed, 1e-3)).as(n + ": positive split")
                             .isInstanceOf(AssertionError.class);
                 }
             }
         }
+        assertThat(withAdd).as("networks with a residual Add").isPositive();
     }
 }
