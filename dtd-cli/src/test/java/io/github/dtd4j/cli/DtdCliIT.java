@@ -1,14 +1,23 @@
 package io.github.dtd4j.cli;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.github.dtd4j.BatchNormMode;
+import io.github.dtd4j.BiasPolicy;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
+import io.github.dtd4j.MaxPoolMode;
+import io.github.dtd4j.Selector;
+import io.github.dtd4j.SumSplit;
+import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.onnx.OnnxModels;
 import io.github.dtd4j.rules.Presets;
 import io.github.dtd4j.rules.Rules;
+import io.github.dtd4j.rules.ZBoxRule;
+import io.github.dtd4j.spi.Rule;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +25,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,30 +110,142 @@ class DtdCliIT {
         assertThat(Math.abs(j.get("imbalance").get(0).asDouble())).isLessThan(1e-3 * Math.abs(j.get("start").get(0).asDouble()));
     }
 
+    /**
+     * The dtd-onnx fixture for the rule options: torchvision's ResNet-18 at widths 8-16-32-64 on 3×32×32, exported with
+     * its BatchNorms kept (the torchvision fixtures have them fused into the convolutions, where --batchnorm could
+     * not change anything), with max pooling, residual Adds, and biases once BatchNorm is folded.
+     */
+    static final Path RULES_MODEL = Path.of("../dtd-onnx/src/test/resources/onnx/resnet_op13.onnx").toAbsolutePath()
+            .normalize();
+
+    /**
+     * One CLI run for the rule options: the arguments, the explainer the library builds for the same settings, and
+     * for each option of the run, the explainer without that option or with another value (the rest unchanged).
+     */
+    record OptionRun(List<String> args, Function<Graph, Explainer> expected,
+                     Map<String, Function<Graph, Explainer>> without) {
+    }
+
+    static Explainer dtdPreset(Graph g, ZBoxRule box) {
+        return Explainer.of(g).preset(Presets.dtd(box));
+    }
+
+    static Explainer rules(Graph g, Rule all) {
+        return Explainer.of(g).rule(Selector.all(), all);
+    }
+
+    /**
+     * Every rule option changes the relevance the CLI writes as it should: for each run, the .npy equals the library's
+     * result under the same settings, built here from the API (not from the CLI's option parsing); and for each
+     * option of the run, the library's result without that option (or, where the rest would leave layers without a
+     * rule, with another value) differs by more than 1e-3 of max |R|, so the equality could not hold if the CLI had
+     * dropped or misread it. Thirteen runs cover every option and every rule name; --dtype float64 changes the type,
+     * not the numbers beyond rounding.
+     */
     @Test
-    void everyRuleOptionIsAccepted() throws Exception {
-        String[][] variants = {
-                {"--rule", "zplus", "--first-rule", "zbox", "--low", "0", "--high", "1", "--zbox-bias", "as-neuron"},
-                {"--rule", "epsilon", "--epsilon", "0.1"},
-                {"--rule", "lrp0", "--bias", "ignore", "--stabilizer", "1e-9"},
-                {"--conv-rule", "alphabeta", "--alpha", "1", "--beta", "0", "--dense-rule", "epsilon"},
-                {"--rule", "gamma", "--gamma", "0.5", "--first-rule", "wsquare"},
-                {"--rule", "flat", "--batchnorm", "affine"},
-                {"--preset", "dtd-w2", "--maxpool", "proportional", "--batchnorm", "bypass"},
-                {"--preset", "epsilon-zplus"},
-                {"--preset", "dtd", "--low", "-3", "--high", "3", "--sum-split", "positive", "--bias", "ignore"},
-                {"--preset", "epsilon-alphabeta", "--low", "0,0,0", "--high", "1,1,1", "--dtype", "float64"},
-        };
-        for (String[] v : variants) {
-            Path out = dir.resolve("v" + Math.abs(String.join(" ", v).hashCode()) + ".npy");
-            List<String> args = new ArrayList<>(List.of("explain", "--model", MODEL.toString(), "--input",
-                    INPUT.toString(), "--out", out.toString(), "--target", "3"));
-            args.addAll(List.of(v));
+    void everyRuleOptionChangesTheResultAsTheLibraryDoes() throws Exception {
+        Graph g = OnnxModels.load(RULES_MODEL);
+        org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(12);
+        INDArray x = org.nd4j.linalg.factory.Nd4j.rand(DataType.FLOAT, 2, 3, 32, 32);
+        Path input = dir.resolve("rules-x.npy");
+        Npy.write(x, input);
+        ZBoxRule unit = Rules.zBox(0, 1);
+        INDArray logits = dtdPreset(g, unit).forward(x);
+        int target = (logits.getRow(0).argMax().getInt(0) + 1) % (int) logits.size(1);
+        Rule eps25 = Rules.epsilon(0.25);
+        List<OptionRun> runs = List.of(
+                new OptionRun(List.of("--low", "0", "--high", "1"), m -> dtdPreset(m, unit), Map.of()),
+                new OptionRun(List.of("--rule", "epsilon", "--epsilon", "0.1"), m -> rules(m, Rules.epsilon(0.1)),
+                        Map.of("--rule", m -> dtdPreset(m, unit), "--epsilon", m -> rules(m, eps25))),
+                new OptionRun(List.of("--rule", "zplus", "--conv-rule", "alphabeta", "--alpha", "3", "--beta", "2"),
+                        m -> rules(m, Rules.Z_PLUS).rule(Selector.conv(), Rules.alphaBeta(3, 2)),
+                        Map.of("--conv-rule", m -> rules(m, Rules.Z_PLUS),
+                                "--alpha/--beta", m -> rules(m, Rules.Z_PLUS).rule(Selector.conv(), Rules.ALPHA2_BETA1))),
+                new OptionRun(List.of("--rule", "zplus", "--dense-rule", "gamma", "--gamma", "0.5", "--first-rule",
+                        "wsquare"),
+                        m -> rules(m, Rules.Z_PLUS).rule(Selector.dense(), Rules.gamma(0.5))
+                                .rule(Selector.first(), Rules.W_SQUARE),
+                        Map.of("--dense-rule", m -> rules(m, Rules.Z_PLUS).rule(Selector.first(), Rules.W_SQUARE),
+                                "--gamma", m -> rules(m, Rules.Z_PLUS).rule(Selector.dense(), Rules.gamma(0.25))
+                                        .rule(Selector.first(), Rules.W_SQUARE),
+                                "--first-rule", m -> rules(m, Rules.Z_PLUS).rule(Selector.dense(), Rules.gamma(0.5)))),
+                new OptionRun(List.of("--rule", "lrp0", "--dense-rule", "flat", "--first-rule", "zbox", "--low", "0",
+                        "--high", "1"),
+                        m -> rules(m, Rules.LRP_0).rule(Selector.dense(), Rules.FLAT).rule(Selector.first(), unit),
+                        Map.of("--rule lrp0 (zplus instead)", m -> rules(m, Rules.Z_PLUS).rule(Selector.dense(),
+                                        Rules.FLAT).rule(Selector.first(), unit),
+                                "--dense-rule flat", m -> rules(m, Rules.LRP_0).rule(Selector.first(), unit),
+                                "--first-rule zbox", m -> rules(m, Rules.LRP_0).rule(Selector.dense(), Rules.FLAT))),
+                new OptionRun(List.of("--preset", "dtd-w2"), m -> Explainer.of(m).preset(Presets.dtdWSquare()),
+                        Map.of("--preset", m -> dtdPreset(m, unit))),
+                new OptionRun(List.of("--preset", "epsilon-zplus"),
+                        m -> Explainer.of(m).preset(Presets.epsilonZPlus(0.25)),
+                        Map.of("--preset", m -> dtdPreset(m, unit))),
+                new OptionRun(List.of("--preset", "epsilon-alphabeta", "--low", "0,0,-1", "--high", "1,1,2"),
+                        m -> Explainer.of(m).preset(Presets.epsilonAlphaBeta(Rules.zBox(new double[]{0, 0, -1},
+                                new double[]{1, 1, 2}), 0.25)),
+                        Map.of("--preset", m -> dtdPreset(m, Rules.zBox(new double[]{0, 0, -1}, new double[]{1, 1, 2})),
+                                "--low/--high per channel", m -> Explainer.of(m).preset(Presets.epsilonAlphaBeta(unit,
+                                        0.25)))),
+                new OptionRun(List.of("--low", "-1", "--high", "2", "--zbox-bias", "as-neuron"),
+                        m -> dtdPreset(m, Rules.zBox(-1, 2).withPositiveBias()),
+                        Map.of("--low/--high", m -> dtdPreset(m, unit.withPositiveBias()),
+                                "--zbox-bias", m -> dtdPreset(m, Rules.zBox(-1, 2)))),
+                new OptionRun(List.of("--low", "0", "--high", "1", "--bias", "ignore", "--stabilizer", "0.5"),
+                        m -> dtdPreset(m, unit).biasPolicy(BiasPolicy.IGNORE).stabilizer(0.5),
+                        Map.of("--bias", m -> dtdPreset(m, unit).stabilizer(0.5),
+                                "--stabilizer", m -> dtdPreset(m, unit).biasPolicy(BiasPolicy.IGNORE))),
+                new OptionRun(List.of("--low", "0", "--high", "1", "--batchnorm", "bypass", "--maxpool", "proportional"),
+                        m -> dtdPreset(m, unit).batchNorm(BatchNormMode.BYPASS).maxPool(MaxPoolMode.PROPORTIONAL),
+                        Map.of("--batchnorm bypass", m -> dtdPreset(m, unit).maxPool(MaxPoolMode.PROPORTIONAL),
+                                "--maxpool", m -> dtdPreset(m, unit).batchNorm(BatchNormMode.BYPASS))),
+                new OptionRun(List.of("--low", "0", "--high", "1", "--batchnorm", "affine", "--sum-split", "positive"),
+                        m -> dtdPreset(m, unit).batchNorm(BatchNormMode.AFFINE).sumSplit(SumSplit.POSITIVE),
+                        Map.of("--batchnorm affine", m -> dtdPreset(m, unit).sumSplit(SumSplit.POSITIVE),
+                                "--sum-split", m -> dtdPreset(m, unit).batchNorm(BatchNormMode.AFFINE))),
+                new OptionRun(List.of("--low", "0", "--high", "1", "--dtype", "float64", "--target",
+                        Integer.toString(target)),
+                        m -> dtdPreset(m, unit).precision(Precision.FLOAT64),
+                        Map.of("--target", m -> dtdPreset(m, unit).precision(Precision.FLOAT64))));
+        for (OptionRun run : runs) {
+            String what = String.join(" ", run.args());
+            Path out = dir.resolve("rules-" + Math.abs(what.hashCode()) + ".npy");
+            List<String> args = new ArrayList<>(List.of("explain", "--model", RULES_MODEL.toString(), "--input",
+                    input.toString(), "--out", out.toString()));
+            args.addAll(run.args());
             Run r = dtd(args.toArray(String[]::new));
-            assertThat(r.exit()).as(String.join(" ", v) + ": " + r.err()).isZero();
-            assertThat(r.out()).contains("class 3");
-            INDArray rel = Npy.read(out);
-            assertThat(rel.dataType()).isEqualTo(List.of(v).contains("float64") ? DataType.DOUBLE : DataType.FLOAT);
+            assertThat(r.exit()).as(what + ": " + r.err()).isZero();
+            boolean targeted = run.args().contains("--target");
+            Explainer expected = run.expected().apply(g);
+            DataType dt = expected.dtype();
+            INDArray cli = Npy.read(out);
+            assertThat(cli.dataType()).as(what).isEqualTo(dt);
+            try (Explanation e = targeted ? expected.explain(x.castTo(dt), target) : expected.explain(x.castTo(dt))) {
+                double scale = e.inputRelevance().amaxNumber().doubleValue();
+                assertThat(scale).as("%s: a heatmap that is not all zero", what).isPositive();
+                assertThat(cli.sub(e.inputRelevance()).amaxNumber().doubleValue()).as("%s: CLI vs library", what)
+                        .isLessThanOrEqualTo((dt == DataType.DOUBLE ? 1e-10 : 1e-5) * scale);
+                for (int i = 0; i < 2; i++) {
+                    assertThat(r.out()).as(what).contains("class " + e.targets()[i]);
+                }
+                for (Map.Entry<String, Function<Graph, Explainer>> w : run.without().entrySet()) {
+                    Explainer other = w.getValue().apply(g);
+                    try (Explanation o = w.getKey().equals("--target") ? other.explain(x.castTo(dt))
+                            : targeted ? other.explain(x.castTo(other.dtype()), target)
+                            : other.explain(x.castTo(other.dtype()))) {
+                        assertThat(e.inputRelevance().sub(o.inputRelevance().castTo(dt)).amaxNumber().doubleValue())
+                                .as("%s: the result without %s differs", what, w.getKey())
+                                .isGreaterThan(1e-3 * scale);
+                    }
+                }
+                if (dt == DataType.DOUBLE) {
+                    // float64 changes the type and rounding only: the float32 library result is within 1e-4
+                    try (Explanation f = dtdPreset(g, unit).explain(x, target)) {
+                        assertThat(cli.sub(f.inputRelevance().castTo(dt)).amaxNumber().doubleValue())
+                                .isLessThanOrEqualTo(1e-4 * scale);
+                    }
+                }
+            }
         }
     }
 

@@ -1,11 +1,13 @@
 package io.github.dtd4j.dl4j;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.rules.Presets;
+import io.github.dtd4j.rules.ReferenceGraph;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -13,6 +15,7 @@ import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -52,15 +55,39 @@ final class Dl4jReference {
         assertThat(err / scale).as("max |ours - dl4j| / max |dl4j| (max |dl4j| = %s)", scale).isLessThanOrEqualTo(rel);
     }
 
-    /** Explains with DTD (zB on the first layer, z+ elsewhere) and asserts the ledger balances in float32. */
-    static Explanation assertDtdBalances(Graph g, INDArray x, double low, double high) {
-        Explanation e = Explainer.of(g).preset(Presets.dtd(low, high)).explain(x);
+    /**
+     * Explains {@code x} with DTD (z^B [low, high] on the first layers, z⁺ above) and asserts that the heatmap equals
+     * the whole-graph loop reference's (dtd-rules' {@link ReferenceGraph}, from docs/conventions.md's formulas) on the graph as
+     * explained: in float64 to 1e-9, in float32 to 1e-4 of the largest |R|. Each element explains the top class of
+     * the next element (often not its own), so that a target mixed up between elements shows. The ledger, which
+     * balances for any rule, is an extra check.
+     *
+     * @return the float64 explanation
+     */
+    static Explanation assertDtdMatchesTheReference(Graph g, INDArray x, double low, double high) {
+        INDArray x64 = x.castTo(DataType.DOUBLE);
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(low, high)).precision(Precision.FLOAT64);
+        int[] targets = ReferenceGraph.nextElementsTopClass(ex.forward(x64));
+        Graph run = ex.compiledGraph();
+        double[][] ref = ReferenceGraph.inputRelevance(run, x64, targets, ReferenceGraph.Setup.dtd(run, low, high));
+        Explanation e = ex.explain(x64, targets);
+        ReferenceGraph.assertAgrees("float64", e.inputRelevance(), ref, 1e-9, true);
+        try (Explanation f = Explainer.of(g).preset(Presets.dtd(low, high)).explain(x.castTo(DataType.FLOAT), targets)) {
+            // z^B and z⁺ divide by sums of non-negative terms: float32 rounding stays near 1e-7 relative
+            ReferenceGraph.assertAgrees("float32", f.inputRelevance(), ref, 1e-4, true);
+            assertBalances(f, 1e-3);
+        }
+        assertBalances(e, 1e-9);
+        return e;
+    }
+
+    /** Asserts that input + bias + stabilizer shares add up to f(x), to {@code rel}·|f|. */
+    static void assertBalances(Explanation e, double rel) {
         double[] f = e.explainedScores();
         double[] imbalance = e.ledger().imbalance();
         for (int i = 0; i < f.length; i++) {
             assertThat(Math.abs(imbalance[i])).as("imbalance of sample %d (f = %s)", i, f[i])
-                    .isLessThanOrEqualTo(1e-3 * Math.abs(f[i]) + 1e-6);
+                    .isLessThanOrEqualTo(rel * Math.abs(f[i]) + 1e-6);
         }
-        return e;
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.dtd4j.BatchNormMode;
+import io.github.dtd4j.BiasPolicy;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
 import io.github.dtd4j.errors.InvalidGraphException;
@@ -13,6 +14,7 @@ import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Rewrites;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.rules.Presets;
+import io.github.dtd4j.rules.ReferenceGraph;
 import io.github.dtd4j.rules.Rules;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -60,18 +62,29 @@ class TorchVisionTest {
 
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 64, 64);
         // BatchNorm folding leaves the logits unchanged (BNs that cannot fold stay, as in DenseNet)
-        INDArray before = io.github.dtd4j.rules.Forwards.output(Rewrites.castTo(g, io.github.dtd4j.graph.Precision.FLOAT64), x.castTo(DataType.DOUBLE));
-        Graph folded = Rewrites.foldBatchNorm(Rewrites.castTo(g, io.github.dtd4j.graph.Precision.FLOAT64));
+        INDArray before = io.github.dtd4j.rules.Forwards.output(Rewrites.castTo(g, Precision.FLOAT64), x.castTo(DataType.DOUBLE));
+        Graph folded = Rewrites.foldBatchNorm(Rewrites.castTo(g, Precision.FLOAT64));
         INDArray after = io.github.dtd4j.rules.Forwards.output(folded, x.castTo(DataType.DOUBLE));
         assertThat(after.sub(before).amaxNumber().doubleValue())
                 .isLessThanOrEqualTo(1e-9 * Math.max(1, before.amaxNumber().doubleValue()));
 
-        // DTD in float64 with biases left out of the denominators: the ledger balances to f(x)
-        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).precision(Precision.FLOAT64);
-        try (Explanation e = ex.explain(x.castTo(DataType.DOUBLE))) {
+        // DTD in float64 with biases left out of the denominators (BiasPolicy.IGNORE): the heatmap is the whole-graph
+        // loop reference's on the graph as explained (BatchNorm folded, DenseNet's unfoldable ones bypassed), each
+        // element explaining the other's top class; and with no bias taking a share, what the input receives is
+        // f(x) less the stabilizer's share (the ledger, an extra check)
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).biasPolicy(BiasPolicy.IGNORE)
+                .precision(Precision.FLOAT64);
+        Graph run = ex.compiledGraph();
+        INDArray x64 = x.castTo(DataType.DOUBLE);
+        int[] targets = ReferenceGraph.nextElementsTopClass(before);
+        try (Explanation e = ex.explain(x64, targets)) {
+            ReferenceGraph.assertAgrees(name, e.inputRelevance(), ReferenceGraph.inputRelevance(run, x64, targets,
+                    ReferenceGraph.Setup.dtd(run, 0, 1).withIgnoreBias(true)), 1e-9, true);
             double[] f = e.explainedScores();
             for (int i = 0; i < 2; i++) {
-                assertThat(Math.abs(e.ledger().imbalance()[i])).isLessThanOrEqualTo(1e-8 * Math.max(1, Math.abs(f[i])));
+                assertThat(e.ledger().absorbedByBias()[i]).isZero();
+                assertThat(Math.abs(e.ledger().inputSums()[i] + e.ledger().absorbedByStabilizer()[i] - f[i]))
+                        .isLessThanOrEqualTo(1e-8 * Math.max(1, Math.abs(f[i])));
             }
             assertThat(e.logits().sub(before).amaxNumber().doubleValue())
                     .isLessThanOrEqualTo(1e-9 * Math.max(1, before.amaxNumber().doubleValue()));

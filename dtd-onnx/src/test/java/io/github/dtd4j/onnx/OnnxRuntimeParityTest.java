@@ -1,5 +1,6 @@
 package io.github.dtd4j.onnx;
 
+import io.github.dtd4j.graph.Precision;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.dtd4j.Explainer;
@@ -9,6 +10,7 @@ import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Rewrites;
 import io.github.dtd4j.rules.Presets;
+import io.github.dtd4j.rules.ReferenceGraph;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -20,8 +22,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Every fixture: our forward pass equals ONNX Runtime's, DTD explains the imported model with a balanced ledger, and
- * folding BatchNorm leaves the logits unchanged.
+ * Every fixture: our forward pass equals ONNX Runtime's, DTD's heatmap of the imported model equals the whole-graph
+ * loop reference's (dtd-rules' {@link ReferenceGraph}, from docs/conventions.md's formulas), and folding BatchNorm leaves the
+ * logits unchanged.
  */
 class OnnxRuntimeParityTest {
     static final int BATCH = 3;
@@ -99,29 +102,59 @@ class OnnxRuntimeParityTest {
         assertThat(g.provenance().get("format")).contains("opset ai.onnx " + name.substring(name.lastIndexOf("op") + 2));
     }
 
+    /**
+     * Explains {@code x} with DTD (z^B [0,1] on the first layers, z⁺ above) in float64 and asserts that the heatmap
+     * equals the whole-graph loop reference's on the graph as explained. Each element explains the top class of the
+     * next element (often not its own top class), so that a target mixed up between elements shows. Then the model's
+     * own dtype: its heatmap equals the reference to float32 rounding. The ledger is an extra check.
+     *
+     * @return the float64 explanation's explained scores
+     */
+    static double[] assertDtdMatchesTheReference(String what, Graph g, INDArray x) {
+        INDArray x64 = x.castTo(DataType.DOUBLE);
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(0, 1)).precision(Precision.FLOAT64);
+        int[] targets = ReferenceGraph.nextElementsTopClass(ex.forward(x64));
+        Graph run = ex.compiledGraph();
+        try (Explanation e = ex.explain(x64, targets)) {
+            double[][] ref = ReferenceGraph.inputRelevance(run, x64, targets, ReferenceGraph.Setup.dtd(run, 0, 1));
+            ReferenceGraph.assertAgrees(what + ", float64", e.inputRelevance(), ref, 1e-9, true);
+            DataType dt = dtypeOf(g);
+            if (dt != DataType.DOUBLE) {
+                // float32: the same heatmap up to rounding (z^B and z⁺ divide by sums of non-negative terms, so
+                // rounding stays at float32's ~1e-7 relative; 1e-4 of the largest |R| leaves room)
+                try (Explanation f = Explainer.of(g).preset(Presets.dtd(0, 1)).precision(Precision.of(dt)).explain(x.castTo(dt),
+                        targets)) {
+                    ReferenceGraph.assertAgrees(what + ", " + dt, f.inputRelevance(), ref, 1e-4, true);
+                    assertBalances(what + ", " + dt, f, 1e-4);
+                }
+            }
+            assertBalances(what + ", float64", e, 1e-9);
+            return e.explainedScores();
+        }
+    }
+
+    /** The ledger as an extra check: what reached the input, the biases and the stabilizer adds up to f(x). */
+    static void assertBalances(String what, Explanation e, double rel) {
+        double[] f = e.explainedScores();
+        double[] imbalance = e.ledger().imbalance();
+        for (int i = 0; i < f.length; i++) {
+            assertThat(Math.abs(imbalance[i])).as("%s sample %d: |imbalance| vs |f| = %s", what, i, f[i])
+                    .isLessThanOrEqualTo(rel * Math.max(1e-12, Math.abs(f[i])));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("fixtures")
-    void dtdExplainsWithABalancedLedger(String name) throws Exception {
+    void dtdHeatmapEqualsTheLoopReference(String name) throws Exception {
         Graph g = OnnxModels.load(Fixtures.path(name));
         DataType dt = dtypeOf(g);
         INDArray x = input(g, 4);
-        Explanation e = Explainer.of(g).preset(Presets.dtd(0, 1)).precision(io.github.dtd4j.graph.Precision.of(dt)).explain(x);
-        OrtReference.Result ref = OrtReference.run(Fixtures.path(name), x);
-        assertThat(relativeError(e.logits(), ref.logits())).as("%s: Explainer logits vs ONNX Runtime", name)
-                .isLessThanOrEqualTo(tolerance(g));
-        double[] f = e.explainedScores();
-        double[] imbalance = e.ledger().imbalance();
-        double worst = 0;
-        for (int i = 0; i < f.length; i++) {
-            double rel = Math.abs(imbalance[i]) / Math.abs(f[i]);
-            worst = Math.max(worst, rel);
-            assertThat(Math.abs(imbalance[i])).as("%s sample %d: |imbalance| vs |f| = %s", name, i, f[i])
-                    .isLessThanOrEqualTo((dt == DataType.DOUBLE ? 1e-9 : 1e-4) * Math.abs(f[i]));
-        }
-        assertThat(e.inputRelevance().shape()).isEqualTo(x.shape());
-        System.out.printf("dtd    %-18s %s: worst |imbalance|/|f| %.2e; f = %.4f, input %.4f, bias %.4f, stabilizer %.2e%n",
-                name, dt, worst, f[0], e.ledger().inputSums()[0], e.ledger().absorbedByBias()[0],
-                e.ledger().absorbedByStabilizer()[0]);
+        OrtReference.Result ort = OrtReference.run(Fixtures.path(name), x);
+        assertThat(relativeError(Explainer.of(g).preset(Presets.dtd(0, 1)).precision(Precision.of(dt)).forward(x), ort.logits()))
+                .as("%s: Explainer logits vs ONNX Runtime", name).isLessThanOrEqualTo(tolerance(g));
+        double[] f = assertDtdMatchesTheReference(name, g, x);
+        System.out.printf("dtd    %-18s heatmap = loop reference (float64%s); f = %.4f%n", name,
+                dt == DataType.DOUBLE ? "" : " and " + dt, f[0]);
     }
 
     @ParameterizedTest

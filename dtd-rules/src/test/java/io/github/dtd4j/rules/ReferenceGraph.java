@@ -30,11 +30,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * A whole-graph loop reference for DTD, assembled from {@link ReferenceLrp}'s per-layer formulas (written from
  * docs/conventions.md, independently of the engine): walking the nodes from the output down, each node's relevance — the
- * sum of what its readers sent it — is split by the formula for its kind. z^B (scalar box) on one named layer, z⁺
- * on every other Dense/Conv2d, winner-take-all max pooling, BatchNorm/LRN bypassed, the signed or positive split at
- * sums; biases in the denominators as each rule defines. The split at each sum and the treatment of each
- * max-pooling can also be chosen node by node (what per-node selectors express); SumPool splits like the other sums.
- * Activations come from the library's forward pass, which is checked against PyTorch and ONNX Runtime on its own. Used by tests of this module and, as a test-jar, of the
+ * sum of what its readers sent it — is split by the formula for its kind. Each Dense/Conv2d node gets the rule a
+ * {@link Setup} names for it (DTD: z^B on the first layers, z⁺ on the others); winner-take-all or proportional max
+ * pooling, BatchNorm/LRN bypassed, the signed or positive split at sums; biases in the denominators as each rule
+ * defines, or left out. Activations come from the library's forward pass, which
+ * is checked against PyTorch and ONNX Runtime on its own. Used by tests of this module and, as a test-jar, of the
  * importers.
  */
 public final class ReferenceGraph {
@@ -42,7 +42,184 @@ public final class ReferenceGraph {
     }
 
     /**
-     * {@return the input relevance {@code [N][Π inputShape]}}
+     * What the explainer was told, as the reference reads it: the rule of every Dense/Conv2d node, written out node by
+     * node (the reference does not reuse the library's selectors), and the settings that act on the other nodes.
+     *
+     * @param rules               the rule of every Dense/Conv2d node, by node name
+     * @param ignoreBias          BiasPolicy.IGNORE: biases left out of every denominator
+     * @param positiveSplit       SumSplit.POSITIVE at Add, sum/average pooling and proportional max-pooling
+     * @param proportionalMaxPool MaxPoolMode.PROPORTIONAL (else winner-take-all)
+     * @param stabilizer          the stabilizer ε
+     */
+    public record Setup(Map<String, ReferenceLrp.RefRule> rules, boolean ignoreBias, boolean positiveSplit,
+                        boolean proportionalMaxPool, double stabilizer, Map<String, Boolean> positiveByNode,
+                        Map<String, Boolean> maxPoolAsSumByNode) {
+        /** Copies the maps. */
+        public Setup {
+            rules = Map.copyOf(rules);
+            positiveByNode = Map.copyOf(positiveByNode);
+            maxPoolAsSumByNode = Map.copyOf(maxPoolAsSumByNode);
+        }
+
+        /** Global settings only. */
+        public Setup(Map<String, ReferenceLrp.RefRule> rules, boolean ignoreBias, boolean positiveSplit,
+                     boolean proportionalMaxPool, double stabilizer) {
+            this(rules, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer, Map.of(), Map.of());
+        }
+
+        /** {@return one rule on every Dense/Conv2d node, docs/conventions.md defaults elsewhere} @param g graph @param r rule */
+        public static Setup uniform(Graph g, ReferenceLrp.RefRule r) {
+            Map<String, ReferenceLrp.RefRule> m = new HashMap<>();
+            for (Node n : g.nodes()) {
+                if (n.isLinear()) {
+                    m.put(n.name(), r);
+                }
+            }
+            return new Setup(m, false, false, false, 1e-6);
+        }
+
+        /**
+         * {@return the paper's DTD: {@code first} on the first linear layers met from the input, z⁺ on the others}
+         *
+         * @param g     graph
+         * @param first rule of the first layers
+         */
+        public static Setup dtd(Graph g, ReferenceLrp.RefRule first) {
+            Setup s = uniform(g, new ReferenceLrp.ZPlus());
+            for (String n : firstLinear(g)) {
+                s = s.withRule(n, first);
+            }
+            return s;
+        }
+
+        /** {@return DTD with a scalar z^B box on the first layers} @param g graph @param low bound @param high bound */
+        public static Setup dtd(Graph g, double low, double high) {
+            return dtd(g, zBox(low, high));
+        }
+
+        /** {@return a copy with another rule on one node} @param node name @param r rule */
+        public Setup withRule(String node, ReferenceLrp.RefRule r) {
+            Map<String, ReferenceLrp.RefRule> m = new HashMap<>(rules);
+            m.put(node, r);
+            return new Setup(m, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer, positiveByNode,
+                    maxPoolAsSumByNode);
+        }
+
+        /** {@return a copy with another bias policy} @param ignore biases left out of the denominators */
+        public Setup withIgnoreBias(boolean ignore) {
+            return new Setup(rules, ignore, positiveSplit, proportionalMaxPool, stabilizer, positiveByNode,
+                    maxPoolAsSumByNode);
+        }
+
+        /** {@return a copy with another split at sums} @param positive the positive split */
+        public Setup withPositiveSplit(boolean positive) {
+            return new Setup(rules, ignoreBias, positive, proportionalMaxPool, stabilizer, positiveByNode,
+                    maxPoolAsSumByNode);
+        }
+
+        /** {@return a copy with another max-pooling treatment} @param proportional proportional (else winner) */
+        public Setup withProportionalMaxPool(boolean proportional) {
+            return new Setup(rules, ignoreBias, positiveSplit, proportional, stabilizer, positiveByNode,
+                    maxPoolAsSumByNode);
+        }
+
+        /** {@return a copy with another stabilizer} @param eps ε */
+        public Setup withStabilizer(double eps) {
+            return new Setup(rules, ignoreBias, positiveSplit, proportionalMaxPool, eps, positiveByNode,
+                    maxPoolAsSumByNode);
+        }
+
+        /** {@return whether the sum node {@code n} takes the positive split: the node's override, else the setting} */
+        boolean positiveAt(Node n) {
+            Boolean b = positiveByNode.get(n.name());
+            return b != null ? b : positiveSplit;
+        }
+
+        /** {@return whether the max-pooling node {@code n} is explained as a sum: the override, else the setting} */
+        boolean proportionalMaxPoolAt(Node n) {
+            Boolean b = maxPoolAsSumByNode.get(n.name());
+            return b != null ? b : proportionalMaxPool;
+        }
+
+        /**
+         * {@return a copy with node-by-node choices at sums and max-poolings (what per-node selectors express)}
+         *
+         * @param g          graph
+         * @param positive   for each sum node (Add, SumPool, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool): positive
+         * @param maxPool    for each MaxPool2d node: its treatment
+         */
+        public Setup withPerNode(Graph g, java.util.function.Predicate<Node> positive,
+                                 java.util.function.Function<Node, MaxPoolTreatment> maxPool) {
+            Map<String, Boolean> pos = new HashMap<>();
+            Map<String, Boolean> asSum = new HashMap<>();
+            for (Node n : g.nodes()) {
+                if (n.layer() instanceof MaxPool2d) {
+                    MaxPoolTreatment t = maxPool.apply(n);
+                    asSum.put(n.name(), t != MaxPoolTreatment.WINNER);
+                    pos.put(n.name(), t == MaxPoolTreatment.SUM_POSITIVE);
+                } else {
+                    pos.put(n.name(), positive.test(n));
+                }
+            }
+            return new Setup(rules, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer, pos, asSum);
+        }
+
+        ReferenceLrp.RefRule ruleOf(Node n) {
+            ReferenceLrp.RefRule r = rules.get(n.name());
+            if (r == null) {
+                throw new IllegalArgumentException("the reference setup gives no rule for " + n.name());
+            }
+            return r;
+        }
+    }
+
+    /** {@return the scalar z^B rule (bias cancelled)} @param low bound @param high bound */
+    public static ReferenceLrp.RefRule zBox(double low, double high) {
+        return new ReferenceLrp.ZBox(new double[]{low}, new double[]{high}, false);
+    }
+
+    /**
+     * {@return the Dense/Conv2d nodes with no other Dense/Conv2d between them and the input}, found by walking each
+     * node's ancestors (independently of the library's {@code Selector.first()})
+     *
+     * @param g graph
+     */
+    public static List<String> firstLinear(Graph g) {
+        Map<String, Boolean> linearAbove = new HashMap<>();
+        linearAbove.put(g.inputName(), false);
+        List<String> first = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            boolean above = false;
+            for (String in : n.inputs()) {
+                Node src = g.node(in).orElse(null);
+                above |= linearAbove.get(in) || (src != null && src.isLinear());
+            }
+            linearAbove.put(n.name(), above);
+            if (n.isLinear() && !above) {
+                first.add(n.name());
+            }
+        }
+        return first;
+    }
+
+    /**
+     * {@return for each batch element, the top class of the next element (the last takes the first's)}: targets that
+     * are often not an element's own top class, so that a target mixed up between elements, or the top class used
+     * instead of the one asked for, changes the heatmap
+     *
+     * @param logits {@code [N,K]}
+     */
+    public static int[] nextElementsTopClass(INDArray logits) {
+        int n = (int) logits.size(0);
+        int[] targets = new int[n];
+        for (int i = 0; i < n; i++) {
+            targets[i] = logits.getRow((i + 1) % n).argMax().getInt(0);
+        }
+        return targets;
+    }
+
+    /**
+     * {@return the input relevance {@code [N][Π inputShape]}}: DTD with z^B on one layer, z⁺ on the others
      *
      * @param g         the graph as explained (BatchNorm folded or left to bypass), float64
      * @param x         input batch, float64
@@ -55,7 +232,11 @@ public final class ReferenceGraph {
      */
     public static double[][] inputRelevance(Graph g, INDArray x, int[] targets, String zBoxLayer, double low,
                                             double high, boolean positive, double eps) {
-        return inputRelevance(g, x, targets, zBoxLayer, low, high, n -> positive, n -> MaxPoolTreatment.WINNER, eps);
+        Setup s = Setup.uniform(g, new ReferenceLrp.ZPlus()).withPositiveSplit(positive).withStabilizer(eps);
+        if (zBoxLayer != null) {
+            s = s.withRule(zBoxLayer, zBox(low, high));
+        }
+        return inputRelevance(g, x, targets, s);
     }
 
     /** How a max-pooling node is explained. */
@@ -72,21 +253,36 @@ public final class ReferenceGraph {
      * {@return the input relevance {@code [N][Π inputShape]}, with the split chosen node by node}: what the
      * explainer's per-node selectors express (docs/conventions.md#selectors) and the global settings could not
      *
-     * @param g             the graph as explained (BatchNorm folded or left to bypass), float64
+     * @param g             the graph as explained, float64
      * @param x             input batch, float64
      * @param targets       explained class per batch element
      * @param zBoxLayer     the node that gets z^B (null: z⁺ everywhere)
      * @param low           z^B lower bound
      * @param high          z^B upper bound
-     * @param positiveSplit for each sum node (Add, SumPool, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool): the
-     *                      positive split (else signed)
+     * @param positiveSplit for each sum node: the positive split (else signed)
      * @param maxPool       for each MaxPool2d node: its treatment
      * @param eps           stabilizer
      */
     public static double[][] inputRelevance(Graph g, INDArray x, int[] targets, String zBoxLayer, double low,
                                             double high, java.util.function.Predicate<Node> positiveSplit,
                                             java.util.function.Function<Node, MaxPoolTreatment> maxPool, double eps) {
-        Map<String, INDArray> acts = io.github.dtd4j.rules.Forwards.run(g, x);
+        Setup s = Setup.uniform(g, new ReferenceLrp.ZPlus()).withStabilizer(eps).withPerNode(g, positiveSplit, maxPool);
+        if (zBoxLayer != null) {
+            s = s.withRule(zBoxLayer, zBox(low, high));
+        }
+        return inputRelevance(g, x, targets, s);
+    }
+
+    /**
+     * {@return the input relevance {@code [N][Π inputShape]}}
+     *
+     * @param g       the graph as explained (BatchNorm folded or left to bypass), float64
+     * @param x       input batch, float64
+     * @param targets explained class per batch element
+     * @param s       rules and settings
+     */
+    public static double[][] inputRelevance(Graph g, INDArray x, int[] targets, Setup s) {
+        Map<String, INDArray> acts = Forwards.run(g, x);
         Map<String, double[][]> rel = new HashMap<>();
         int batch = (int) x.size(0);
         double[][] start = ReferenceLrp.readBatch(acts.get(g.outputName()));
@@ -104,10 +300,7 @@ public final class ReferenceGraph {
                 continue; // read by nothing that carries relevance
             }
             INDArray in0 = acts.get(node.inputs().get(0));
-            double[][] xs = ReferenceLrp.readBatch(in0);
-            List<double[][]> sent = send(node, node.layer(), acts, in0, xs, r, zBoxLayer, low, high,
-                    positiveSplit.test(node), node.layer() instanceof MaxPool2d ? maxPool.apply(node)
-                            : MaxPoolTreatment.WINNER, eps);
+            List<double[][]> sent = send(node, acts, ReferenceLrp.readBatch(in0), r, s);
             for (int k = 0; k < node.inputs().size(); k++) {
                 double[][] add = sent.get(k);
                 double[][] acc = rel.computeIfAbsent(node.inputs().get(k), key -> new double[batch][add[0].length]);
@@ -125,18 +318,26 @@ public final class ReferenceGraph {
         return (int) a.size(axis);
     }
 
-    private static List<double[][]> send(Node node, Layer l, Map<String, INDArray> acts, INDArray in0, double[][] x,
-                                         double[][] r, String zBoxLayer, double low, double high, boolean positive,
-                                         MaxPoolTreatment maxPool, double eps) {
+    /**
+     * {@return what one node sends to each of its inputs} (one array per input slot, {@code [N][Π inShape]})
+     *
+     * @param node the node
+     * @param acts every node's forward output
+     * @param x    the node's first input, per batch element
+     * @param r    the relevance at the node's output
+     * @param s    rules and settings
+     */
+    static List<double[][]> send(Node node, Map<String, INDArray> acts, double[][] x, double[][] r, Setup s) {
+        Layer l = node.layer();
+        INDArray in0 = acts.get(node.inputs().get(0));
+        double eps = s.stabilizer();
+        boolean positive = s.positiveAt(node);
         if (l instanceof Conv2d c) {
-            ReferenceLrp.RefRule rule = node.name().equals(zBoxLayer)
-                    ? new ReferenceLrp.ZBox(new double[]{low}, new double[]{high}, false) : new ReferenceLrp.ZPlus();
-            return one(ReferenceLrp.propagate(ReferenceLrp.conv(c, dim(in0, 1), dim(in0, 2), dim(in0, 3)), x, r, rule,
-                    eps, false).relevance());
+            return one(ReferenceLrp.propagate(ReferenceLrp.conv(c, dim(in0, 1), dim(in0, 2), dim(in0, 3)), x, r,
+                    s.ruleOf(node), eps, s.ignoreBias()).relevance());
         } else if (l instanceof Dense d) {
-            ReferenceLrp.RefRule rule = node.name().equals(zBoxLayer)
-                    ? new ReferenceLrp.ZBox(new double[]{low}, new double[]{high}, false) : new ReferenceLrp.ZPlus();
-            return one(ReferenceLrp.propagate(ReferenceLrp.dense(d), x, r, rule, eps, false).relevance());
+            return one(ReferenceLrp.propagate(ReferenceLrp.dense(d), x, r, s.ruleOf(node), eps, s.ignoreBias())
+                    .relevance());
         } else if (l instanceof Add) {
             List<double[][]> xs = new ArrayList<>();
             for (String in : node.inputs()) {
@@ -146,8 +347,8 @@ public final class ReferenceGraph {
         } else if (l instanceof Concat cat) {
             List<int[]> shapes = new ArrayList<>();
             for (String in : node.inputs()) {
-                long[] s = acts.get(in).shape();
-                shapes.add(Arrays.stream(s, 1, s.length).mapToInt(v -> (int) v).toArray());
+                long[] sh = acts.get(in).shape();
+                shapes.add(Arrays.stream(sh, 1, sh.length).mapToInt(v -> (int) v).toArray());
             }
             return ReferenceLrp.concat(shapes, cat.axis(), r).relevance();
         } else if (l instanceof AvgPool2d p) {
@@ -162,12 +363,13 @@ public final class ReferenceGraph {
             return ReferenceLrp.proportional(ReferenceLrp.global(dim(in0, 1), dim(in0, 2), dim(in0, 3)), x, r, eps,
                     positive).relevance();
         } else if (l instanceof SumPool p) {
-            return ReferenceLrp.proportional(ReferenceLrp.sumGroups(x[0].length, p.groupSize()), x, r, eps, positive)
+            return ReferenceLrp.proportional(ReferenceLrp.sumGroups(dim(in0, 1), p.groupSize()), x, r, eps, positive)
                     .relevance();
-        } else if (l instanceof MaxPool2d p && maxPool != MaxPoolTreatment.WINNER) {
+        } else if (l instanceof MaxPool2d p && s.proportionalMaxPoolAt(node)) {
+            // as sum pooling over the taps inside the image (paper §5.2)
             return ReferenceLrp.proportional(ReferenceLrp.window(dim(in0, 1), dim(in0, 2), dim(in0, 3), p.kernelH(),
                     p.kernelW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight(),
-                    ReferenceLrp.Weighting.SUM), x, r, eps, maxPool == MaxPoolTreatment.SUM_POSITIVE).relevance();
+                    ReferenceLrp.Weighting.SUM), x, r, eps, positive).relevance();
         } else if (l instanceof MaxPool2d p) {
             return ReferenceLrp.maxPoolWinner(x, r, dim(in0, 1), dim(in0, 2), dim(in0, 3), p.kernelH(), p.kernelW(),
                     p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight()).relevance();

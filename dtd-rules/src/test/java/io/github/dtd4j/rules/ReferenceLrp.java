@@ -16,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * over that list. All arrays here are per batch element and flattened in C order ({@code [C,H,W]} → index
  * {@code (c·H + y)·W + x}).
  */
-final class ReferenceLrp {
+public final class ReferenceLrp {
     private ReferenceLrp() {
     }
 
@@ -33,6 +33,11 @@ final class ReferenceLrp {
     }
 
     // ------------------------------------------------------------------ array I/O only
+
+    /** {@return the elements of {@code a} in C order, as doubles, copied out in bulk} */
+    static double[] numbers(INDArray a) {
+        return a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+    }
 
     /** {@return the elements of {@code a} in C order, read one by one} */
     static double[] read(INDArray a) {
@@ -53,7 +58,7 @@ final class ReferenceLrp {
 
     /** {@return {@code a} read per batch element: {@code [N][rest]}} */
     static double[][] readBatch(INDArray a) {
-        double[] flat = read(a);
+        double[] flat = numbers(a);
         int n = (int) a.size(0);
         int per = flat.length / n;
         double[][] out = new double[n][per];
@@ -115,6 +120,7 @@ final class ReferenceLrp {
     static Connections dense(Dense d) {
         int nIn = (int) d.weight().size(0);
         int nOut = (int) d.weight().size(1);
+        double[] weights = numbers(d.weight());
         int[] in = new int[nIn * nOut];
         int[] out = new int[nIn * nOut];
         double[] w = new double[nIn * nOut];
@@ -123,7 +129,7 @@ final class ReferenceLrp {
             for (int j = 0; j < nOut; j++) {
                 in[e] = i;
                 out[e] = j;
-                w[e] = d.weight().getDouble(i, j);
+                w[e] = weights[i * nOut + j];
                 e++;
             }
         }
@@ -166,8 +172,13 @@ final class ReferenceLrp {
         int outPerGroup = outCh / groups;
         int oh = convOut(H, conv.padTop(), conv.padBottom(), kh, conv.dilationH(), conv.strideH());
         int ow = convOut(W, conv.padLeft(), conv.padRight(), kw, conv.dilationW(), conv.strideW());
-        List<int[]> pairs = new ArrayList<>();
-        List<Double> ws = new ArrayList<>();
+        // plain arrays sized for every tap (padded ones are left out): boxed lists made this the slow part
+        double[] weights = numbers(wt);
+        int bound = Math.toIntExact((long) outCh * oh * ow * cinG * kh * kw);
+        int[] in = new int[bound];
+        int[] out = new int[bound];
+        double[] w = new double[bound];
+        int n = 0;
         for (int o = 0; o < outCh; o++) {
             int g = o / outPerGroup;
             for (int oy = 0; oy < oh; oy++) {
@@ -185,23 +196,19 @@ final class ReferenceLrp {
                                 if (ix < 0 || ix >= W) {
                                     continue;
                                 }
-                                pairs.add(new int[]{(c * H + iy) * W + ix, j});
-                                ws.add(wt.getDouble(o, ci, ky, kx));
+                                in[n] = (c * H + iy) * W + ix;
+                                out[n] = j;
+                                w[n] = weights[((o * cinG + ci) * kh + ky) * kw + kx];
+                                n++;
                             }
                         }
                     }
                 }
             }
         }
-        int n = pairs.size();
-        int[] in = new int[n];
-        int[] out = new int[n];
-        double[] w = new double[n];
-        for (int e = 0; e < n; e++) {
-            in[e] = pairs.get(e)[0];
-            out[e] = pairs.get(e)[1];
-            w[e] = ws.get(e);
-        }
+        in = java.util.Arrays.copyOf(in, n);
+        out = java.util.Arrays.copyOf(out, n);
+        w = java.util.Arrays.copyOf(w, n);
         int nOut = outCh * oh * ow;
         double[] bias = new double[nOut];
         for (int j = 0; j < nOut; j++) {
@@ -218,35 +225,35 @@ final class ReferenceLrp {
     // ------------------------------------------------------------------ rules
 
     /** The rules, described by their parameters only. */
-    sealed interface RefRule {
+    public sealed interface RefRule {
     }
 
     /** ε-rule; ε = 0 means "use the stabilizer passed in" (LRP-0). */
-    record Epsilon(double epsilon) implements RefRule {
+    public record Epsilon(double epsilon) implements RefRule {
     }
 
     /** z⁺. */
-    record ZPlus() implements RefRule {
+    public record ZPlus() implements RefRule {
     }
 
     /** z^B with scalar (length 1) or per-channel bounds; positiveBias adds max(0, b) to the denominator. */
-    record ZBox(double[] low, double[] high, boolean positiveBias) implements RefRule {
+    public record ZBox(double[] low, double[] high, boolean positiveBias) implements RefRule {
     }
 
     /** w². */
-    record WSquare() implements RefRule {
+    public record WSquare() implements RefRule {
     }
 
     /** flat. */
-    record Flat() implements RefRule {
+    public record Flat() implements RefRule {
     }
 
     /** αβ. */
-    record AlphaBeta(double alpha, double beta) implements RefRule {
+    public record AlphaBeta(double alpha, double beta) implements RefRule {
     }
 
     /** γ. */
-    record Gamma(double gamma) implements RefRule {
+    public record Gamma(double gamma) implements RefRule {
     }
 
     /**
