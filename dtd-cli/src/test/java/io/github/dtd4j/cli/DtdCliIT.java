@@ -217,7 +217,7 @@ class DtdCliIT {
             assertThat(r.exit()).as(what + ": " + r.err()).isZero();
             boolean targeted = run.args().contains("--target");
             Explainer expected = run.expected().apply(g);
-            DataType dt = expected.dtype();
+            DataType dt = expected.precision().dataType();
             INDArray cli = Npy.read(out);
             assertThat(cli.dataType()).as(what).isEqualTo(dt);
             try (Explanation e = targeted ? expected.explain(x.castTo(dt), target) : expected.explain(x.castTo(dt))) {
@@ -231,8 +231,8 @@ class DtdCliIT {
                 for (Map.Entry<String, Function<Graph, Explainer>> w : run.without().entrySet()) {
                     Explainer other = w.getValue().apply(g);
                     try (Explanation o = w.getKey().equals("--target") ? other.explain(x.castTo(dt))
-                            : targeted ? other.explain(x.castTo(other.dtype()), target)
-                            : other.explain(x.castTo(other.dtype()))) {
+                            : targeted ? other.explain(x.castTo(other.precision().dataType()), target)
+                            : other.explain(x.castTo(other.precision().dataType()))) {
                         assertThat(e.inputRelevance().sub(o.inputRelevance().castTo(dt)).amaxNumber().doubleValue())
                                 .as("%s: the result without %s differs", what, w.getKey())
                                 .isGreaterThan(1e-3 * scale);
