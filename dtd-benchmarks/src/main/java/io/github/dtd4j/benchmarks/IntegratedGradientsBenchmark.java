@@ -23,8 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Integrated Gradients with 50 steps (Gauss–Legendre, zero baseline: the library's and Captum's defaults) on
  * full-size VGG16 and ResNet-50, float32. One call takes seconds to minutes, so each measurement is one call
  * ({@link Mode#SingleShotTime}). The scaled inputs run {@code internalBatchSize} rows per backward sweep: 8 here
- * (the library's default of 50 rows would hold 50 VGG16 activations at once, more than a 3 GB heap's off-heap
- * limit). The target is ≤ 50× the gradient at the same batch ({@link MethodBenchmark}).
+ * (the library's default of 50 rows would hold the activations of 50 VGG16 inputs at once, about 5 GB by estimate,
+ * more than the off-heap limit that a 3 GB heap gives). The target is ≤ 50× the gradient at the same batch ({@link MethodBenchmark}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
