@@ -87,7 +87,7 @@ final class MethodOptions {
                     + " (dtd inspect lists the nodes)")
     String layer;
 
-    @Option(names = "--channels", paramLabel = "C,C,...", split = ",",
+    @Option(names = "--channels", paramLabel = "C", split = ",",
             description = "crp: the channels of --layer whose relevance is followed to the input")
     int[] channels;
 
