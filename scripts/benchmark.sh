@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the JMH suite, the PyTorch baseline and the memory check on this machine in one go and writes
 # docs/performance.md. Needs Debian's python3-torch/python3-torchvision (installed here if missing).
-# Usage: scripts/benchmark.sh            (full suite; ~20-40 minutes on 2 cores)
+# Usage: scripts/benchmark.sh            (full suite; ~60-90 minutes on 2 cores)
 #        SOAK=200 JMH_ARGS="-p batch=1" scripts/benchmark.sh   (shorter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,13 @@ java -jar "$JAR" 'ModelBenchmark.explain' -rf json -rff target/bench/jmh-explain
 /usr/bin/python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1])) + json.load(open(sys.argv[2])), open(sys.argv[3], "w"))' \
   target/bench/jmh-forward.json target/bench/jmh-explain.json target/bench/jmh-models.json
 java -jar "$JAR" RuleBenchmark -rf json -rff target/bench/jmh-rules.json
+# the other methods: the gradient family at batch 1 (the gradient at batch 8 too, Integrated Gradients' reference),
+# then Integrated Gradients with 50 steps at batch 1 and 8 (one call per measurement: minutes on VGG16)
+java -jar "$JAR" 'MethodBenchmark' -p batch=1 -rf json -rff target/bench/jmh-methods-b1.json ${JMH_ARGS:-}
+java -jar "$JAR" 'MethodBenchmark' -p batch=8 -p method=gradient -rf json -rff target/bench/jmh-methods-b8.json ${JMH_ARGS:-}
+java -jar "$JAR" 'IntegratedGradientsBenchmark' -rf json -rff target/bench/jmh-ig.json ${JMH_ARGS:-}
+/usr/bin/python3 -c 'import json,sys; json.dump(sum((json.load(open(f)) for f in sys.argv[1:-1]), []), open(sys.argv[-1], "w"))' \
+  target/bench/jmh-methods-b1.json target/bench/jmh-methods-b8.json target/bench/jmh-ig.json target/bench/jmh-methods.json
 # two JVMs: the VGG16 peak must not include the soak's memory, and the soak runs on a fixed, pre-touched Java
 # heap (as the soak test in CI) so that RSS growth can only come from native memory
 java -Xmx3g -cp "$JAR" io.github.dtd4j.benchmarks.MemoryCheck 5 0 > target/bench/memory-vgg.json
@@ -35,5 +42,5 @@ java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp "$JAR" io.github.dtd4j.benchmarks.Mem
   target/bench/memory-vgg.json target/bench/memory-soak.json target/bench/memory.json
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/machine.txt
 /usr/bin/python3 scripts/performance_report.py target/bench/jmh-models.json target/bench/jmh-rules.json \
-  target/bench/pytorch.json target/bench/memory.json target/bench/machine.txt "scripts/benchmark.sh" > docs/performance.md
+  target/bench/jmh-methods.json target/bench/pytorch.json target/bench/memory.json target/bench/machine.txt "scripts/benchmark.sh" > docs/performance.md
 echo "wrote docs/performance.md"

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Turns the JMH results, the PyTorch baseline and the memory check into docs/performance.md (Markdown on stdout).
-Usage: performance_report.py jmh-models.json jmh-rules.json pytorch.json memory.json machine.txt command"""
+Usage: performance_report.py jmh-models.json jmh-rules.json jmh-methods.json pytorch.json memory.json machine.txt command"""
 import json
 import sys
 
-models, rules, torch, memory, machine, command = sys.argv[1:7]
+models, rules, methods, torch, memory, machine, command = sys.argv[1:8]
 jm = json.load(open(models))
 jr = json.load(open(rules))
+jx = json.load(open(methods))
 pt = json.load(open(torch))
 mem = json.load(open(memory))
 mach = open(machine).read().strip()
@@ -64,6 +65,34 @@ for model in ("vgg16", "resnet50"):
     e8 = get(model, 8, "dtd", "explain")
     per8 = e8 / 8 if e8 else None
     lines.append(f"| {model} | {fmt(e1)} | {fmt(per8)} | {ok(per8, e1) if e1 else '–'} |")
+# the other methods: MethodBenchmark (params model, batch, method) and IntegratedGradientsBenchmark (model, batch)
+mx = {}
+for r in jx:
+    p = r["params"]
+    name = p.get("method", "integrated-gradients")
+    mx[(p["model"], int(p["batch"]), name)] = r["primaryMetric"]["score"]
+lines += ["", "## Other methods against our forward pass (batch 1)", "",
+          "One `attribute` call, forward pass included (BatchNorm kept as a layer, not folded); our forward pass as in "
+          "the first table.", "",
+          "| model | method | ms | / our forward | target | met |", "|---|---|---|---|---|---|"]
+family = ("gradient", "gradient-input", "guided-backprop", "deconvnet", "grad-cam")
+for model in ("vgg16", "resnet50"):
+    f = get(model, 1, "dtd", "forward")
+    for method in family:
+        m = mx.get((model, 1, method))
+        if m is None and method == "grad-cam":
+            continue
+        r = m / f if m and f else None
+        lines.append(f"| {model} | {method} | {fmt(m)} | {fmt(r, 2)} | ≤ 2.5 | {ok(r, 2.5)} |")
+lines += ["", "## Integrated Gradients (50 steps) against the gradient", "",
+          "Gauss–Legendre, zero baseline, 8 scaled inputs per backward sweep; one call per measurement.", "",
+          "| model | batch | IG ms | gradient ms | IG / gradient | target | met |", "|---|---|---|---|---|---|---|"]
+for model in ("vgg16", "resnet50"):
+    for batch in (1, 8):
+        ig = mx.get((model, batch, "integrated-gradients"))
+        g = mx.get((model, batch, "gradient"))
+        r = ig / g if ig and g else None
+        lines.append(f"| {model} | {batch} | {fmt(ig)} | {fmt(g)} | {fmt(r, 1)} | ≤ 50 | {ok(r, 50)} |")
 lines += ["", "## Memory", "",
           f"- Peak RSS, VGG16 DTD at batch 8, in a JVM of its own (-Xmx3g): **{mem['vgg16_batch8_peak_rss_mb']} MB** "
           f"(target ≤ 3072 MB: "

@@ -3,6 +3,8 @@ package io.github.dtd4j.benchmarks;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Preset;
 import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.methods.Attribution;
+import io.github.dtd4j.methods.Methods;
 import io.github.dtd4j.models.TorchVision;
 import io.github.dtd4j.models.Weights;
 import io.github.dtd4j.rules.Presets;
@@ -46,5 +48,24 @@ final class Models {
 
     static Explainer explainer(Graph g, String preset) {
         return Explainer.of(g).preset(preset(preset));
+    }
+
+    /**
+     * {@return a method of the gradient family (the CLI's spelling), with the library's defaults}
+     *
+     * @param name  gradient, gradient-input, guided-backprop or deconvnet
+     * @param model vgg16 or resnet50 (for the methods that read a layer)
+     * @param g     its graph
+     */
+    static Attribution method(String name, String model, Graph g) {
+        return switch (name) {
+            case "gradient" -> Methods.gradient(g);
+            case "gradient-input" -> Methods.gradientInput(g);
+            case "guided-backprop" -> Methods.guidedBackprop(g);
+            case "deconvnet" -> Methods.deconvnet(g);
+            // once Grad-CAM is merged (and "grad-cam" added to MethodBenchmark's methods), at the last block's output:
+            // case "grad-cam" -> Methods.gradCam(g).withLayer(model.equals("vgg16") ? "features.29" : "layer4.2.relu");
+            default -> throw new IllegalArgumentException("unknown method " + name + " (model " + model + ")");
+        };
     }
 }

@@ -1,9 +1,10 @@
 package io.github.dtd4j.cli;
 
-import io.github.dtd4j.Explainer;
-import io.github.dtd4j.Explanation;
+import io.github.dtd4j.Start;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.io.Npy;
+import io.github.dtd4j.methods.Attribution;
+import io.github.dtd4j.methods.Attributions;
 import io.github.dtd4j.viz.ColorMap;
 import io.github.dtd4j.viz.Heatmaps;
 import io.github.dtd4j.viz.Images;
@@ -17,17 +18,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code dtd explain}: heatmaps and relevance tensors for inputs. */
+/** {@code dtd explain}: heatmaps and relevance tensors for inputs, by any method of {@link MethodRegistry}. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = "Explain a model's decision on an input: write the input relevance (.npy) or a heatmap (.png).")
+        description = {"Explain a model's decision on an input: write the attribution (.npy) or a heatmap (.png).",
+                "Methods: lrp (default; the rule options below), gradient, sensitivity, gradient-input,"
+                        + " integrated-gradients, smoothgrad, guided-backprop, deconvnet, cam, grad-cam, grad-cam-pp,"
+                        + " guided-grad-cam, deeplift, occlusion, taylor, activation-maximization, crp"
+                        + " (docs/methods.md). An option of another method than the chosen one is an error."})
 final class ExplainCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--method", paramLabel = "NAME", defaultValue = "lrp",
+            description = "the explanation method (default ${DEFAULT-VALUE})")
+    String method;
 
     @Option(names = "--model", required = true, paramLabel = "PATH", description = ".onnx, DL4J model .zip or Keras .h5")
     Path model;
@@ -48,7 +60,7 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--target", paramLabel = "top|N", defaultValue = "top", description = "class to explain (default top)")
     String target;
 
-    @Option(names = "--ledger", paramLabel = "PATH.json", description = "write the per-layer ledger as JSON")
+    @Option(names = "--ledger", paramLabel = "PATH.json", description = "lrp: write the per-layer ledger as JSON")
     Path ledger;
 
     @Option(names = "--logits-out", paramLabel = "PATH.npy", description = "write the logits")
@@ -91,8 +103,15 @@ final class ExplainCommand implements Callable<Integer> {
     @Mixin
     RuleOptionsMixin rules;
 
+    @ArgGroup(exclusive = false, heading = "Options of the other methods:%n")
+    MethodOptions methodOptions = new MethodOptions();
+
     @Override
     public Integer call() {
+        MethodRegistry.Entry entry = MethodRegistry.find(method).orElseThrow(() -> new CommandLine.ParameterException(
+                spec.commandLine(), "--method: unknown method '" + method + "'; known: "
+                + String.join(", ", MethodRegistry.names())));
+        MethodRegistry.check(spec, List.of(entry), methodOptions);
         Images.Preprocess pre = preprocess;
         RuleOptions r = rules.options;
         r.defaultBounds = Inputs.bounds(pre);
@@ -100,8 +119,9 @@ final class ExplainCommand implements Callable<Integer> {
         if (npyInput) {
             r.defaultBounds = null;
         }
+        Start start = start(target);
         Graph graph = ModelFiles.load(model);
-        Explainer ex = r.explainer(graph);
+        Attribution attribution = entry.make(new MethodRegistry.Context(graph, methodOptions, r));
         List<String> names = Labels.load(labels);
         List<Path> files = Files.isDirectory(input) ? Inputs.images(input) : List.of(input);
         boolean dirOut = files.size() > 1 || Files.isDirectory(out) || out.getFileName().toString().indexOf('.') < 0;
@@ -122,18 +142,20 @@ final class ExplainCommand implements Callable<Integer> {
         List<String> ledgers = new ArrayList<>();
         for (Path f : files) {
             Inputs.Input in = Inputs.read(f, pre);
-            try (Explanation e = explain(ex, in)) {
-                int[] t = e.targets();
-                double[] scores = e.explainedScores();
+            try (Attributions a = attribution.attribute(in.tensor(), start)) {
+                int[] t = a.targets();
+                double[] sums = sums(a);
+                double[] delta = a.convergenceDelta().orElse(null);
                 for (int i = 0; i < t.length; i++) {
-                    stdout.printf(Locale.ROOT, "%s%s: class %d (%s), logit %.6g, sum of relevance %.6g%n", in.name(),
-                            t.length > 1 ? "[" + i + "]" : "", t[i], Labels.name(names, t[i]), scores[i],
-                            e.ledger().inputSums()[i]);
+                    stdout.printf(Locale.ROOT, "%s%s: class %d (%s), logit %.6g, sum of %s %.6g%s%n", in.name(),
+                            t.length > 1 ? "[" + i + "]" : "", t[i], Labels.name(names, t[i]),
+                            a.logits().getDouble(i, t[i]), a.ledger().isPresent() ? "relevance" : "attribution",
+                            sums[i], delta == null ? "" : String.format(Locale.ROOT, ", convergence delta %.3g", delta[i]));
                 }
-                write(e, in, dirOut);
-                ledgers.add(e.ledger().toJson());
+                write(a.attribution(), in, dirOut);
+                a.ledger().ifPresent(l -> ledgers.add(l.toJson()));
                 if (logitsOut != null) {
-                    Npy.write(e.logits(), dirOut ? out.resolve(in.name() + ".logits.npy") : logitsOut);
+                    Npy.write(a.logits(), dirOut ? out.resolve(in.name() + ".logits.npy") : logitsOut);
                 }
             }
             progress.step(in.name());
@@ -149,37 +171,47 @@ final class ExplainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Explanation explain(Explainer ex, Inputs.Input in) {
+    /** {@return the start --target means} @param target top or a class index */
+    static Start start(String target) {
         if (target.equalsIgnoreCase("top")) {
-            return ex.explain(in.tensor());
+            return Start.topClass();
         }
         try {
-            return ex.explain(in.tensor(), Integer.parseInt(target.trim()));
+            return Start.classes(Integer.parseInt(target.trim()));
         } catch (NumberFormatException e) {
             throw new CliException("--target: expected top or a class index, got '" + target + "'");
         }
     }
 
-    private void write(Explanation e, Inputs.Input in, boolean dirOut) {
+    /** {@return per batch element, the sum of the attribution: LRP's from its ledger, as before} */
+    private static double[] sums(Attributions a) {
+        if (a.ledger().isPresent()) {
+            return a.ledger().get().inputSums();
+        }
+        INDArray r = a.attribution();
+        return r.reshape('c', r.size(0), r.length() / r.size(0)).sum(1).toDoubleVector();
+    }
+
+    private void write(INDArray r, Inputs.Input in, boolean dirOut) {
         if (dirOut) {
-            Npy.write(e.inputRelevance(), out.resolve(in.name() + ".npy"));
-            Heatmaps.writePng(picture(e, in), out.resolve(in.name() + ".png"));
+            Npy.write(r, out.resolve(in.name() + ".npy"));
+            Heatmaps.writePng(picture(r, in), out.resolve(in.name() + ".png"));
             return;
         }
         String n = out.getFileName().toString().toLowerCase(Locale.ROOT);
         if (n.endsWith(".npy")) {
-            Npy.write(e.inputRelevance(), out);
+            Npy.write(r, out);
         } else if (n.endsWith(".png")) {
-            Heatmaps.writePng(picture(e, in), out);
+            Heatmaps.writePng(picture(r, in), out);
         } else {
             throw new CliException("--out: expected a .npy file, a .png file or a directory, got " + out);
         }
     }
 
-    private BufferedImage picture(Explanation e, Inputs.Input in) {
-        if (e.inputRelevance().rank() != 4) {
+    private BufferedImage picture(INDArray r, Inputs.Input in) {
+        if (r.rank() != 4) {
             throw new CliException("a .png heatmap needs image inputs [N,C,H,W]; this model's input is "
-                    + io.github.dtd4j.graph.Shape.format(e.inputRelevance().shape()) + " (write .npy instead)");
+                    + io.github.dtd4j.graph.Shape.format(r.shape()) + " (write .npy instead)");
         }
         ColorMap map = colormap.map;
         Heatmaps.Scale s;
@@ -195,10 +227,9 @@ final class ExplainCommand implements Callable<Integer> {
             throw new CliException("--scale: expected max or pNN, got '" + scale + "'");
         }
         List<BufferedImage> panels = new ArrayList<>();
-        long n = e.inputRelevance().size(0);
+        long n = r.size(0);
         for (int i = 0; i < n; i++) {
-            BufferedImage heat = Heatmaps.render(e.inputRelevance().slice(i).reshape(1, e.inputRelevance().size(1),
-                    e.inputRelevance().size(2), e.inputRelevance().size(3)), map, s);
+            BufferedImage heat = Heatmaps.render(r.slice(i).reshape(1, r.size(1), r.size(2), r.size(3)), map, s);
             if (in.picture() != null && n == 1) {
                 panels.add(in.picture());
             }

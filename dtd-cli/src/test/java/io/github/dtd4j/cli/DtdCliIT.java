@@ -12,6 +12,7 @@ import io.github.dtd4j.MaxPoolMode;
 import io.github.dtd4j.Selector;
 import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.cli.DtdJar.Run;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.onnx.OnnxModels;
 import io.github.dtd4j.rules.Presets;
@@ -49,37 +50,13 @@ class DtdCliIT {
     static final Path MODEL = FIXTURES.resolve("resnet18.onnx");
     static final Path INPUT = FIXTURES.resolve("resnet18.input.npy");
 
-    record Run(int exit, String out, String err) {
-    }
-
     static Run dtd(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx2g", "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("javacpp.cachedir"), "-jar",
-                System.getProperty("dtd.jar", "target/dtd.jar")));
-        cmd.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "out", ".txt");
-        Path err = Files.createTempFile(dir, "err", ".txt");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        if (!p.waitFor(240, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("dtd " + String.join(" ", args) + " did not finish");
-        }
-        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        return DtdJar.dtd(dir, args);
     }
 
     /** One image of the size the model takes. */
     static Path png(String name, int seed) throws IOException {
-        BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
-        java.util.Random r = new java.util.Random(seed);
-        for (int y = 0; y < 64; y++) {
-            for (int x = 0; x < 64; x++) {
-                img.setRGB(x, y, r.nextInt(0xffffff));
-            }
-        }
-        Path p = dir.resolve(name);
-        Files.createDirectories(p.getParent());
-        ImageIO.write(img, "png", p.toFile());
-        return p;
+        return DtdJar.png(dir, name, seed);
     }
 
     @BeforeAll

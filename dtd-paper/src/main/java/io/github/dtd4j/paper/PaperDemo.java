@@ -1,6 +1,7 @@
 package io.github.dtd4j.paper;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.viz.ColorMap;
 import io.github.dtd4j.viz.Heatmaps;
@@ -232,14 +233,38 @@ public final class PaperDemo {
         }
     }
 
-    /** Fig. 5: the first 12 positive pairs, one heatmap row per method, each heatmap scaled by its own max |R|. */
-    static BufferedImage fig5(Result res) {
+    /**
+     * {@return the shipped network as a dtd4j graph}: 1568 inputs, a 28×56 picture row by row with pixels coded from
+     * −0.5 (black) to +1.5 (white), to the output f(x), {@code [N,1]}. For comparing other methods on the paper's
+     * network ({@code dtd compare} without a model).
+     */
+    public static Graph shippedGraph() {
+        return shippedNet().graph();
+    }
+
+    /** {@return the 12 pairs Fig. 5 shows, as the input of {@link #shippedGraph()}: {@code [12,1568]}, float32} */
+    public static INDArray fig5Inputs() {
+        MnistPairs.Batch sample = shippedSample();
+        INDArray x = sample.input(DataType.DOUBLE);
+        double[] f = shippedNet().castTo(DataType.DOUBLE).forward(x).toDoubleVector();
+        int[] rows = fig5Pick(sample, f).stream().mapToInt(Integer::intValue).toArray();
+        return x.getRows(rows).castTo(DataType.FLOAT);
+    }
+
+    /** {@return the pairs Fig. 5 shows: the first 12 positive ones the network gives f(x) ≥ 1} */
+    private static List<Integer> fig5Pick(MnistPairs.Batch sample, double[] f) {
         List<Integer> pick = new ArrayList<>();
-        for (int i = 0; i < res.sample().size() && pick.size() < FIG5_EXAMPLES; i++) {
-            if (MnistPairs.positive(res.sample().digits()[i]) && res.f()[i] >= MIN_F) {
+        for (int i = 0; i < sample.size() && pick.size() < FIG5_EXAMPLES; i++) {
+            if (MnistPairs.positive(sample.digits()[i]) && f[i] >= MIN_F) {
                 pick.add(i);
             }
         }
+        return pick;
+    }
+
+    /** Fig. 5: the first 12 positive pairs, one heatmap row per method, each heatmap scaled by its own max |R|. */
+    static BufferedImage fig5(Result res) {
+        List<Integer> pick = fig5Pick(res.sample(), res.f());
         int zoom = 2;
         int tw = 56 * zoom;
         int th = 28 * zoom;
