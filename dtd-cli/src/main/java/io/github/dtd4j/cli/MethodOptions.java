@@ -83,7 +83,7 @@ final class MethodOptions {
     SmoothGrad.Variant variant;
 
     @Option(names = "--layer", paramLabel = "NODE",
-            description = "cam, grad-cam, grad-cam-pp, guided-grad-cam, crp: the node whose channels are weighed"
+            description = "grad-cam, grad-cam-pp, guided-grad-cam, crp: the node whose channels are weighed"
                     + " (dtd inspect lists the nodes)")
     String layer;
 

@@ -82,7 +82,7 @@ final class MethodRegistry {
                     MethodRegistry::smoothGrad),
             method("guided-backprop", Set.of(DTYPE), c -> Methods.guidedBackprop(c.graph()).withPrecision(c.precision())),
             method("deconvnet", Set.of(DTYPE), c -> Methods.deconvnet(c.graph()).withPrecision(c.precision())),
-            method("cam", LAYER, c -> Methods.cam(c.graph()).withPrecision(c.precision())),
+            method("cam", Set.of(), c -> Methods.cam(c.graph())),
             method("grad-cam", LAYER, c -> atLayer(Methods.gradCam(c.graph()), c)),
             method("grad-cam-pp", LAYER, c -> atLayer(Methods.gradCamPlusPlus(c.graph()), c)),
             method("guided-grad-cam", LAYER, c -> atLayer(Methods.guidedGradCam(c.graph()), c)),

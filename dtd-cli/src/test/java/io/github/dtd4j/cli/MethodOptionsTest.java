@@ -99,13 +99,20 @@ class MethodOptionsTest {
         for (String m : List.of("gradient", "sensitivity", "gradient-input", "guided-backprop", "deconvnet")) {
             assertThat(MethodRegistry.find(m).orElseThrow().options()).as(m).containsExactly("--dtype");
         }
-        for (String m : List.of("cam", "grad-cam", "grad-cam-pp", "guided-grad-cam")) {
+        // CAM reads the layer that feeds global average pooling, by definition: it takes no --layer
+        assertThat(MethodRegistry.find("cam").orElseThrow().options()).isEmpty();
+        for (String m : List.of("grad-cam", "grad-cam-pp", "guided-grad-cam")) {
             assertThat(MethodRegistry.find(m).orElseThrow().options()).as(m).containsExactly("--layer");
         }
-        assertThat(MethodRegistry.find("deeplift").orElseThrow().options()).containsExactly("--baseline");
+        for (String m : List.of("taylor", "activation-maximization")) {
+            assertThat(MethodRegistry.find(m).orElseThrow().options()).as(m).containsExactly("--dtype");
+        }
+        assertThat(MethodRegistry.find("deeplift").orElseThrow().options())
+                .containsExactlyInAnyOrder("--baseline", "--dtype");
         assertThat(MethodRegistry.find("occlusion").orElseThrow().options())
-                .containsExactlyInAnyOrder("--window", "--stride", "--baseline");
-        assertThat(MethodRegistry.find("crp").orElseThrow().options()).containsExactlyInAnyOrder("--layer", "--channels");
+                .containsExactlyInAnyOrder("--window", "--stride", "--baseline", "--dtype");
+        assertThat(MethodRegistry.find("crp").orElseThrow().options()).contains("--layer", "--channels", "--rule",
+                "--dtype");
         assertThat(MethodRegistry.find("lrp").orElseThrow().options()).contains("--rule", "--ledger", "--dtype", "--low");
         assertThat(MethodRegistry.find("GRADIENT")).isPresent();
     }
@@ -191,7 +198,7 @@ class MethodOptionsTest {
                 {"--method", "smoothgrad", "--smoothgrad-variant", "median"},
                 {"--method", "integrated-gradients", "--ig-method", "simpson"},
                 {"--method", "bogus"},
-                {"--method", "grad-cam"},
+                {"--method", "grad-cam", "--window", "3"},
         };
         for (String[] b : bad) {
             Run r = explain(b);
