@@ -21,8 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The one-backward-pass methods (gradient, gradient×input, guided backprop, deconvnet) on full-size VGG16 and
  * ResNet-50 (float32, random weights), each invocation one {@code attribute} call, forward pass included. The
  * target is ≤ 2.5× our forward pass ({@link ModelBenchmark#forward}) at batch 1; batch 8 of the gradient is the
- * reference of {@link IntegratedGradientsBenchmark}. Grad-CAM joins the methods once it is merged
- * ({@link Models#method}).
+ * reference of {@link IntegratedGradientsBenchmark}. Grad-CAM, also one forward and one backward pass, at its
+ * default layer ({@link Models#method}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,7 +37,7 @@ public class MethodBenchmark {
     @Param({"1", "8"})
     public int batch;
 
-    @Param({"gradient", "gradient-input", "guided-backprop", "deconvnet"})
+    @Param({"gradient", "gradient-input", "guided-backprop", "deconvnet", "grad-cam"})
     public String method;
 
     private Attribution attribution;

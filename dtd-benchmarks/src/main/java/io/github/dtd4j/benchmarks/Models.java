@@ -63,8 +63,8 @@ final class Models {
             case "gradient-input" -> Methods.gradientInput(g);
             case "guided-backprop" -> Methods.guidedBackprop(g);
             case "deconvnet" -> Methods.deconvnet(g);
-            // once Grad-CAM is merged (and "grad-cam" added to MethodBenchmark's methods), at the last block's output:
-            // case "grad-cam" -> Methods.gradCam(g).withLayer(model.equals("vgg16") ? "features.29" : "layer4.2.relu");
+            // at the library's default layer: the last node with a spatial output (the last block's)
+            case "grad-cam" -> Methods.gradCam(g);
             default -> throw new IllegalArgumentException("unknown method " + name + " (model " + model + ")");
         };
     }
