@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final List<String> MODULES = List.of("dtd-core", "dtd-rules", "dtd-onnx", "dtd-dl4j", "dtd-models",
-            "dtd-viz", "dtd-paper", "dtd-methods", "dtd-cli", "dtd-examples", "dtd-benchmarks");
+            "dtd-viz", "dtd-paper", "dtd-methods", "dtd-eval", "dtd-cli", "dtd-examples", "dtd-benchmarks");
     private static final Pattern REF = Pattern.compile("io/github/dtd4j/([A-Za-z0-9_/$]+)/[A-Za-z0-9_$]+");
 
     /** One package's references: module → package → packages it refers to. */

@@ -169,7 +169,7 @@ public final class Randomisation {
      * Runs the check.
      *
      * @param method builds the method on a model, e.g. {@code Methods::gradient} or
-     *               {@code g -> Methods.lrp(Explainer.of(g).preset(Presets.epsilonZPlus()))}
+     *               {@code g -> Methods.lrp(Explainer.of(g).preset(Presets.epsilonZPlus(0.25)))}
      * @param x      {@code [N,C,H,W]}, finite; never modified
      * @return the correlations per stage
      */

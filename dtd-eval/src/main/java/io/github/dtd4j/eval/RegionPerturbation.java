@@ -32,7 +32,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <pre>{@code
  * RegionPerturbation rp = RegionPerturbation.of(graph).withPatch(2).withSteps(100);
- * RegionPerturbation.Result lrp = rp.evaluate(Methods.lrp(Explainer.of(graph).preset(Presets.epsilonZPlus())), x);
+ * RegionPerturbation.Result lrp = rp.evaluate(Methods.lrp(Explainer.of(graph).preset(Presets.epsilonZPlus(0.25))), x);
  * RegionPerturbation.Result random = rp.randomOrder(x, 7);
  * double gain = lrp.aopcMorf() - random.aopcMorf();
  * }</pre>

@@ -8,6 +8,8 @@ import io.github.dtd4j.Selector;
 import io.github.dtd4j.Start;
 import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.dl4j.Dl4jModels;
+import io.github.dtd4j.eval.Randomisation;
+import io.github.dtd4j.eval.RegionPerturbation;
 import io.github.dtd4j.graph.Add;
 import io.github.dtd4j.graph.CustomLayer;
 import io.github.dtd4j.graph.Dense;
@@ -15,6 +17,9 @@ import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Layer;
 import io.github.dtd4j.graph.Precision;
 import io.github.dtd4j.graph.Shape;
+import io.github.dtd4j.methods.Attribution;
+import io.github.dtd4j.methods.Attributions;
+import io.github.dtd4j.methods.Methods;
 import io.github.dtd4j.models.TorchVision;
 import io.github.dtd4j.models.TorchVision.Options;
 import io.github.dtd4j.models.Weights;
@@ -231,5 +236,38 @@ final class Snippets {
     static void heatmapsJavadoc(Explanation e, INDArray x) {
         BufferedImage h = Heatmaps.render(e.inputRelevance(), ColorMap.RED_BLUE, Heatmaps.Scale.maxAbs());
         Heatmaps.writePng(Heatmaps.panels(List.of(Images.toImage(x, 0, 1), h)), Path.of("out.png"));
+    }
+
+    static void attributionJavadoc(Graph graph, INDArray x) {
+        Attribution ig = Methods.integratedGradients(graph).withSteps(32);
+        try (Attributions a = ig.attribute(x)) {               // the top class of each batch element
+            INDArray map = a.attribution();                    // shaped like x
+            double[] gap = a.convergenceDelta().orElseThrow(); // Σ attribution − (f(x) − f(baseline))
+        }
+    }
+
+    static void methodsJavadoc(Graph graph, INDArray x) {
+        List<Attribution> methods = List.of(
+            Methods.lrp(Explainer.of(graph).preset(Presets.dtd(0, 1))),
+            Methods.gradient(graph),
+            Methods.integratedGradients(graph).withSteps(64),
+            Methods.smoothGrad(graph).withSamples(20).withSeed(7));
+        for (Attribution m : methods) {
+            try (Attributions a = m.attribute(x)) {
+                System.out.println(m.name() + " (" + m.settings() + "): " + a.attribution().sumNumber());
+            }
+        }
+    }
+
+    static void regionPerturbationJavadoc(Graph graph, INDArray x) {
+        RegionPerturbation rp = RegionPerturbation.of(graph).withPatch(2).withSteps(100);
+        RegionPerturbation.Result lrp = rp.evaluate(Methods.lrp(Explainer.of(graph).preset(Presets.epsilonZPlus(0.25))), x);
+        RegionPerturbation.Result random = rp.randomOrder(x, 7);
+        double gain = lrp.aopcMorf() - random.aopcMorf();
+    }
+
+    static void randomisationJavadoc(Graph graph, INDArray x) {
+        Randomisation.Result r = Randomisation.of(graph).evaluate(Methods::gradient, x);
+        boolean fails = r.spearman()[r.stages().size() - 1] > 0.5;
     }
 }
