@@ -3,6 +3,8 @@
 # docs/performance.md. Needs Debian's python3-torch/python3-torchvision (installed here if missing).
 # Usage: scripts/benchmark.sh            (full suite; ~60-90 minutes on 2 cores)
 #        SOAK=200 JMH_ARGS="-p batch=1" scripts/benchmark.sh   (shorter)
+#        scripts/benchmark.sh eval       (only the evaluation metrics, ~5 minutes; the other sections of the report
+#                                         come from the last full run's files in target/bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
@@ -11,12 +13,47 @@ fi
 mkdir -p target/bench
 mvn -B -ntp -q -DskipTests install
 JAR=dtd-benchmarks/target/benchmarks.jar
-{
+machine() {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
   echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "java: $(java -version 2>&1 | head -1)"
   echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+evaluation() {
+  machine > target/bench/eval-machine.txt
+  java -jar "$JAR" EvalBenchmark -rf json -rff target/bench/jmh-eval.json
+  rm -rf target/bench/evaluate-out
+  local t0 t1
+  t0=$(date +%s.%N)
+  java -jar dtd-cli/target/dtd.jar evaluate --out target/bench/evaluate-out > target/bench/evaluate.log 2>&1
+  t1=$(date +%s.%N)
+  /usr/bin/python3 -c 'import json,sys; json.dump({"wall_seconds": float(sys.argv[2]) - float(sys.argv[1]), "command": "java -jar dtd-cli/target/dtd.jar evaluate"}, open(sys.argv[3], "w"))' \
+    "$t0" "$t1" target/bench/evaluate.json
+  echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/eval-machine.txt
+}
+report() {
+  local ev=()
+  if [ -f target/bench/jmh-eval.json ] && [ -f target/bench/evaluate.json ] && [ -f target/bench/eval-machine.txt ]; then
+    ev=(target/bench/jmh-eval.json target/bench/evaluate.json target/bench/eval-machine.txt)
+  fi
+  /usr/bin/python3 scripts/performance_report.py target/bench/jmh-models.json target/bench/jmh-rules.json \
+    target/bench/jmh-methods.json target/bench/pytorch.json target/bench/memory.json target/bench/machine.txt \
+    "scripts/benchmark.sh" "${ev[@]}" \
+    > docs/performance.md
+  echo "wrote docs/performance.md"
+}
+if [ "${1:-}" = eval ]; then
+  if [ ! -f target/bench/jmh-models.json ]; then
+    echo "scripts/benchmark.sh eval: no full run's results in target/bench; run scripts/benchmark.sh first" >&2
+    exit 1
+  fi
+  evaluation
+  report
+  exit 0
+fi
+{
+  machine
   java -cp "$JAR" io.github.dtd4j.benchmarks.BackendInfo
 } > target/bench/machine.txt
 /usr/bin/python3 scripts/pytorch_baseline.py 2 10 > target/bench/pytorch.json
@@ -41,6 +78,5 @@ java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp "$JAR" io.github.dtd4j.benchmarks.Mem
 /usr/bin/python3 -c 'import json,sys; json.dump({**json.load(open(sys.argv[1])), **json.load(open(sys.argv[2]))}, open(sys.argv[3], "w"))' \
   target/bench/memory-vgg.json target/bench/memory-soak.json target/bench/memory.json
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/machine.txt
-/usr/bin/python3 scripts/performance_report.py target/bench/jmh-models.json target/bench/jmh-rules.json \
-  target/bench/jmh-methods.json target/bench/pytorch.json target/bench/memory.json target/bench/machine.txt "scripts/benchmark.sh" > docs/performance.md
-echo "wrote docs/performance.md"
+evaluation
+report

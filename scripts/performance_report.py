@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Turns the JMH results, the PyTorch baseline and the memory check into docs/performance.md (Markdown on stdout).
-Usage: performance_report.py jmh-models.json jmh-rules.json jmh-methods.json pytorch.json memory.json machine.txt command"""
+Usage: performance_report.py jmh-models.json jmh-rules.json jmh-methods.json pytorch.json memory.json machine.txt command
+                             [jmh-eval.json evaluate.json eval-machine.txt]"""
 import json
 import sys
 
 models, rules, methods, torch, memory, machine, command = sys.argv[1:8]
+evaluation = sys.argv[8:11]
 jm = json.load(open(models))
 jr = json.load(open(rules))
 jx = json.load(open(methods))
@@ -114,6 +116,24 @@ for r in jr:
     rows.append((rule, score))
 for rule, score in rows:
     lines.append(f"| {rule} | {score:.1f} | {score / conv:.2f} |" if conv else f"| {rule} | {score:.1f} | – |")
+if len(evaluation) == 3:
+    je = json.load(open(evaluation[0]))
+    ev = json.load(open(evaluation[1]))
+    emach = open(evaluation[2]).read().strip()
+    lines += ["", "## Explanation quality metrics (dtd-eval)", "",
+              "Measured on the same machine by `scripts/benchmark.sh eval`, which runs only this section:", "", "```",
+              emach, "```", "",
+              "Region perturbation with L = 100 steps of 2×2 patches (constant 0) on the first 100 images of the "
+              "shipped Fashion-MNIST sample, float32, one whole evaluation per measurement (the method on the 100 "
+              "images, then 2 × 100 × 101 perturbed images through the model); `EvalBenchmark`.", "",
+              "| model | method | s | target | met |", "|---|---|---|---|---|"]
+    for r in je:
+        p = r["params"]
+        sec = r["primaryMetric"]["score"] / 1000
+        lines.append(f"| {p['model']} | {p['method']} | {sec:.2f} | ≤ 10 | {ok(sec, 10)} |")
+    wall = ev["wall_seconds"]
+    lines += ["", f"The whole `dtd evaluate` default (every method, every metric, both shipped Fashion-MNIST models; "
+              f"`{ev['command']}`): **{wall:.0f} s** wall time (target ≤ 180 s: {'met' if wall <= 180 else 'not met'})."]
 notes = "docs/performance-notes.md"
 try:
     lines += ["", open(notes).read().strip()]
