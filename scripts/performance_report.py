@@ -1,9 +1,66 @@
 #!/usr/bin/env python3
 """Turns the JMH results, the PyTorch baseline and the memory check into docs/performance.md (Markdown on stdout).
 Usage: performance_report.py jmh-models.json jmh-rules.json jmh-methods.json pytorch.json memory.json machine.txt command
-                             [jmh-eval.json evaluate.json eval-machine.txt]"""
+                             [jmh-eval.json evaluate.json eval-machine.txt]
+       performance_report.py --eval-section jmh-eval.json evaluate.json eval-machine.txt < old.md > new.md
+         (only the evaluation section, spliced into an existing report)"""
 import json
 import sys
+
+
+
+def get(model, batch, preset, kind):
+    return ms.get((model, batch, preset, kind))
+
+
+def fmt(v, d=0):
+    return "–" if v is None else f"{v:.{d}f}"
+
+
+def ok(v, limit):
+    return "–" if v is None else ("yes" if v <= limit else "**no**")
+
+
+def eval_section(jmh_eval, evaluate, eval_machine):
+    """The section of the evaluation metrics, from EvalBenchmark's JSON, the timed dtd evaluate and its machine."""
+    je = json.load(open(jmh_eval))
+    ev = json.load(open(evaluate))
+    emach = open(eval_machine).read().strip()
+    out = ["## Explanation quality metrics (dtd-eval)", "",
+           "Measured by `scripts/benchmark.sh eval`, which runs only this section:", "", "```",
+           emach, "```", "",
+           "Region perturbation with L = 100 steps of 2×2 patches (constant 0) on the first 100 images of the "
+           "shipped Fashion-MNIST sample, float32, one whole evaluation per measurement (the method on the 100 "
+           "images, then 2 × 100 × 101 perturbed images through the model); `EvalBenchmark`.", "",
+           "| model | method | s | target | met |", "|---|---|---|---|---|"]
+    for r in je:
+        p = r["params"]
+        sec = r["primaryMetric"]["score"] / 1000
+        out.append(f"| {p['model']} | {p['method']} | {sec:.2f} | ≤ 10 | {ok(sec, 10)} |")
+    wall = ev["wall_seconds"]
+    out += ["", f"The whole `dtd evaluate` default (every method, every metric, both shipped Fashion-MNIST models; "
+            f"`{ev['command']}`): **{wall:.0f} s** wall time (target ≤ 180 s: {'met' if wall <= 180 else 'not met'})."]
+    return out
+
+
+if len(sys.argv) == 5 and sys.argv[1] == "--eval-section":
+    # splice the section into an existing report on stdin: replace the old one, or put it before the notes
+    section = "\n".join(eval_section(*sys.argv[2:5]))
+    report = sys.stdin.read()
+    head = "## Explanation quality metrics (dtd-eval)"
+    if head in report:
+        start = report.index(head)
+        nxt = report.find("\n## ", start + len(head))
+        report = report[:start] + section + ("\n\n" + report[nxt + 1:] if nxt >= 0 else "\n")
+    else:
+        marker = "\n## Where the targets are missed" if "\n## Where the targets are missed" in report else None
+        if marker:
+            i = report.index(marker)
+            report = report[:i] + "\n\n" + section + "\n" + report[i:]
+        else:
+            report = report.rstrip("\n") + "\n\n" + section + "\n"
+    sys.stdout.write(report)
+    sys.exit(0)
 
 models, rules, methods, torch, memory, machine, command = sys.argv[1:8]
 evaluation = sys.argv[8:11]
@@ -19,19 +76,6 @@ for r in jm:
     p = r["params"]
     kind = r["benchmark"].rsplit(".", 1)[1]
     ms[(p["model"], int(p["batch"]), p["preset"], kind)] = r["primaryMetric"]["score"]
-
-
-def get(model, batch, preset, kind):
-    return ms.get((model, batch, preset, kind))
-
-
-def fmt(v, d=0):
-    return "–" if v is None else f"{v:.{d}f}"
-
-
-def ok(v, limit):
-    return "–" if v is None else ("yes" if v <= limit else "**no**")
-
 
 lines = ["# Performance", "",
          "Measured by one run of `" + command + "`. Do not edit by hand: rerun the script.", "",
@@ -117,23 +161,7 @@ for r in jr:
 for rule, score in rows:
     lines.append(f"| {rule} | {score:.1f} | {score / conv:.2f} |" if conv else f"| {rule} | {score:.1f} | – |")
 if len(evaluation) == 3:
-    je = json.load(open(evaluation[0]))
-    ev = json.load(open(evaluation[1]))
-    emach = open(evaluation[2]).read().strip()
-    lines += ["", "## Explanation quality metrics (dtd-eval)", "",
-              "Measured on the same machine by `scripts/benchmark.sh eval`, which runs only this section:", "", "```",
-              emach, "```", "",
-              "Region perturbation with L = 100 steps of 2×2 patches (constant 0) on the first 100 images of the "
-              "shipped Fashion-MNIST sample, float32, one whole evaluation per measurement (the method on the 100 "
-              "images, then 2 × 100 × 101 perturbed images through the model); `EvalBenchmark`.", "",
-              "| model | method | s | target | met |", "|---|---|---|---|---|"]
-    for r in je:
-        p = r["params"]
-        sec = r["primaryMetric"]["score"] / 1000
-        lines.append(f"| {p['model']} | {p['method']} | {sec:.2f} | ≤ 10 | {ok(sec, 10)} |")
-    wall = ev["wall_seconds"]
-    lines += ["", f"The whole `dtd evaluate` default (every method, every metric, both shipped Fashion-MNIST models; "
-              f"`{ev['command']}`): **{wall:.0f} s** wall time (target ≤ 180 s: {'met' if wall <= 180 else 'not met'})."]
+    lines += [""] + eval_section(*evaluation)
 notes = "docs/performance-notes.md"
 try:
     lines += ["", open(notes).read().strip()]
