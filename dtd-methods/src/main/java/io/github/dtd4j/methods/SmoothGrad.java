@@ -9,7 +9,6 @@ import io.github.dtd4j.graph.Precision;
 import java.util.Locale;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -105,10 +104,15 @@ public final class SmoothGrad implements Attribution {
         long per = xs.length() / n;
         INDArray flat = xs.reshape('c', n, per);
         INDArray range = flat.max(1).subi(flat.min(1)).muli(noise);
-        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        // Java's generator, not ND4J's: the same seed gives the same noise in every JVM, for any thread count
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
         INDArray[] rows = new INDArray[samples];
         for (int s = 0; s < samples; s++) {
-            INDArray eps = Nd4j.randn(rng, new long[]{n, per}).castTo(xs.dataType()).muliColumnVector(range);
+            double[] z = new double[Math.toIntExact((long) n * per)];
+            for (int i = 0; i < z.length; i++) {
+                z[i] = gaussian(rng);
+            }
+            INDArray eps = Nd4j.create(z, new long[]{n, per}, 'c').castTo(xs.dataType()).muliColumnVector(range);
             rows[s] = flat.add(eps).reshape('c', xs.shape());
         }
         INDArray batch = Nd4j.concat(0, rows);
@@ -130,5 +134,12 @@ public final class SmoothGrad implements Attribution {
             case VARGRAD -> meanSq.sub(mean.mul(mean));
         };
         return new Attributions(name(), a, logits, Targets.of(w), Map.of(), null, null);
+    }
+
+    /** A standard normal draw (Box–Muller, one of the pair). */
+    private static double gaussian(java.util.SplittableRandom rng) {
+        double u = 1.0 - rng.nextDouble();
+        double v = rng.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
     }
 }
