@@ -289,11 +289,11 @@ final class EvaluateCommand implements Callable<Integer> {
         if (steps != null && chosen.stream().anyMatch(e -> e.name().equals("integrated-gradients"))
                 && methodOptions.igSteps() == null) {
             err.println("dtd evaluate: note: --steps " + steps + " is region perturbation's L; Integrated Gradients"
-                    + " keeps its " + "default steps (give --ig-steps for those)");
+                    + " keeps its default steps (give --ig-steps for those)");
         }
         List<Subject> subjects = shipped ? shippedSubjects() : List.of(userSubject());
         Evaluation.Settings settings = new Evaluation.Settings(chosenMetrics, samples, seed == null ? 0 : seed,
-                rules.options.dtype.precision, shipped);
+                rules.options.dtype.precision);
         // every metric is built (and its options checked against each model) before anything runs
         List<Evaluation> runs = new ArrayList<>();
         for (Subject s : subjects) {

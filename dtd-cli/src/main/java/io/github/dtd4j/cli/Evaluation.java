@@ -55,10 +55,9 @@ final class Evaluation {
      * @param samples   images per metric
      * @param seed      --seed
      * @param precision --dtype
-     * @param shipped   the shipped run (no --model)
      */
     record Settings(List<EvaluateCommand.Metric> metrics, EvaluateCommand.Samples samples, long seed,
-                    Precision precision, boolean shipped) {
+                    Precision precision) {
     }
 
     /**
@@ -372,9 +371,9 @@ final class Evaluation {
                             morf ? r.random.morf() : r.random.lerf(), true));
                 }
                 String file = morf ? "morf.png" : "lerf.png";
-                EvaluateCharts.write(dir.resolve(file), (morf ? "MoRF: most relevant patches first (a steeper fall"
-                                + " is better)" : "LeRF: least relevant patches first (a flatter curve is better)")
-                                + " - " + subject.name() + ", " + n + " images",
+                EvaluateCharts.write(dir.resolve(file), (morf ? "MoRF, most relevant patches first (a steeper fall"
+                                + " is better)" : "LeRF, least relevant patches first (a flatter curve is better)")
+                                + ": " + subject.name() + ", " + n + " images",
                         "patches perturbed (" + settingsLine + ")", "mean target logit", lines, null);
                 files.add(file);
             }
@@ -384,8 +383,8 @@ final class Evaluation {
             r.selectivity.forEach((name, res) -> lines.add(new EvaluateCharts.Line(String.format(Locale.ROOT,
                     "%s (AUC %.3g)", name, res.auc()), res.curve(), false)));
             int n = settings.samples().of(EvaluateCommand.Metric.SELECTIVITY, subject.x().size(0));
-            EvaluateCharts.write(dir.resolve("selectivity.png"), "Selectivity: remove the most relevant window, explain"
-                            + " again (a steeper fall is better) - " + subject.name() + ", " + n + " images",
+            EvaluateCharts.write(dir.resolve("selectivity.png"), "Selectivity, remove the most relevant window and"
+                            + " explain again: " + subject.name() + ", " + n + " images",
                     "windows removed (" + metrics.selectivity().settings() + ")", "mean target logit", lines, null);
             files.add("selectivity.png");
         }
@@ -395,10 +394,9 @@ final class Evaluation {
                     "%s (last %.2f)", name, res.last()), res.spearman(), false)));
             List<String> stages = r.randomisation.values().iterator().next().stages();
             int n = settings.samples().of(EvaluateCommand.Metric.RANDOMISATION, subject.x().size(0));
-            EvaluateCharts.write(dir.resolve("randomisation.png"), "Cascading randomisation: rank correlation with the"
-                            + " trained model's heatmap (falling to 0 is passing) - " + subject.name() + ", " + n
-                            + " images",
-                    "layers randomised, from the output (the last one named)", "mean Spearman correlation", lines,
+            EvaluateCharts.write(dir.resolve("randomisation.png"), "Cascading randomisation (falling to 0 passes): "
+                            + subject.name() + ", " + n + " images",
+                    "layers randomised, from the output (the last one named)", "mean Spearman correlation with the trained model's heatmap", lines,
                     v -> {
                         int i = (int) Math.round(v);
                         return Math.abs(v - i) > 1e-9 || i < 0 || i >= stages.size() ? ""
