@@ -55,7 +55,8 @@ import picocli.CommandLine.Spec;
                         + " rather than explaining one. A method that does not apply to the model (cam needs global"
                         + " average pooling then one dense layer) is skipped with a note. Each method's options are"
                         + " those of dtd explain, except that Integrated Gradients' steps are --ig-steps and"
-                        + " SmoothGrad's seed is --smoothgrad-seed here: --steps and --seed belong to the metrics."})
+                        + " SmoothGrad's seed is --smoothgrad-seed here: --steps and --seed belong to the metrics;"
+                        + " --dtype sets the precision of the metrics and of the methods."})
 final class EvaluateCommand implements Callable<Integer> {
     /** The measures, as {@code --metric} spells them and as the JSON names them. */
     enum Metric {
@@ -246,6 +247,12 @@ final class EvaluateCommand implements Callable<Integer> {
             description = "the charts, results.md and evaluate.json (default ${DEFAULT-VALUE})")
     Path out;
 
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+            description = "threads per ND4J operation (default ${DEFAULT-VALUE}: the metrics run many small operations,"
+                    + " which more threads slow down, several times over on a machine busy with other work; 2 can"
+                    + " help on an idle machine)")
+    int threads;
+
     @Option(names = "--shipped-dir", hidden = true, paramLabel = "DIR",
             description = "read the shipped models from DIR/<dataset>/ instead of the class path")
     Path shippedDir;
@@ -283,6 +290,9 @@ final class EvaluateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--method crp needs --layer NODE, the layer whose channels are"
                     + " followed (dtd inspect lists the nodes)");
         }
+        if (threads < 1) {
+            throw new CommandLine.ParameterException(cl, "--threads must be >= 1, got " + threads);
+        }
         Samples samples = samples(shipped);
         PrintWriter stdout = cl.getOut();
         PrintWriter err = cl.getErr();
@@ -291,9 +301,10 @@ final class EvaluateCommand implements Callable<Integer> {
             err.println("dtd evaluate: note: --steps " + steps + " is region perturbation's L; Integrated Gradients"
                     + " keeps its default steps (give --ig-steps for those)");
         }
+        threads(threads);
         List<Subject> subjects = shipped ? shippedSubjects() : List.of(userSubject());
         Evaluation.Settings settings = new Evaluation.Settings(chosenMetrics, samples, seed == null ? 0 : seed,
-                rules.options.dtype.precision);
+                rules.options.dtype.precision, threads);
         // every metric is built (and its options checked against each model) before anything runs
         List<Evaluation> runs = new ArrayList<>();
         for (Subject s : subjects) {
@@ -316,6 +327,25 @@ final class EvaluateCommand implements Callable<Integer> {
         stdout.printf(Locale.ROOT, "wrote %s (%.1f s)%n", out.toAbsolutePath(), seconds);
         stdout.flush();
         return 0;
+    }
+
+    /**
+     * Sets the OpenMP threads of ND4J's native operations for the calling thread, where the backend has them (its
+     * CPU and CUDA builds do); does nothing elsewhere.
+     *
+     * @param n threads, &gt;= 1
+     * @return whether the backend took it
+     */
+    static boolean threads(int n) {
+        try {
+            org.nd4j.linalg.factory.Nd4j.getExecutioner(); // the backend loads first
+            Class<?> holder = Class.forName("org.nd4j.nativeblas.NativeOpsHolder");
+            Object ops = holder.getMethod("getDeviceNativeOps").invoke(holder.getMethod("getInstance").invoke(null));
+            Class.forName("org.nd4j.nativeblas.NativeOps").getMethod("setOmpNumThreads", int.class).invoke(ops, n);
+            return true;
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            return false;
+        }
     }
 
     /** {@return the methods --method names (each once, in order), or every method that explains an input} */

@@ -55,9 +55,10 @@ final class Evaluation {
      * @param samples   images per metric
      * @param seed      --seed
      * @param precision --dtype
+     * @param threads   --threads
      */
     record Settings(List<EvaluateCommand.Metric> metrics, EvaluateCommand.Samples samples, long seed,
-                    Precision precision) {
+                    Precision precision, int threads) {
     }
 
     /**
@@ -192,6 +193,7 @@ final class Evaluation {
         j.put("images", subject.x().size(0));
         j.put("seed", settings.seed());
         j.put("dtype", settings.precision().name().toLowerCase(Locale.ROOT));
+        j.put("threads", settings.threads());
         ObjectNode set = j.putObject("settings");
         for (EvaluateCommand.Metric m : settings.metrics()) {
             ObjectNode s = set.putObject(m.key());

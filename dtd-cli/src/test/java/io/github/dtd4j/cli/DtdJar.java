@@ -46,27 +46,13 @@ final class DtdJar {
      * @param args the arguments
      */
     static Run dtd(Path dir, String... args) throws IOException, InterruptedException {
-        return dtd(dir, java.util.Map.of(), args);
-    }
-
-    /**
-     * {@return the run of {@code dtd ARGS} with more environment variables, which must finish in 240 s}
-     *
-     * @param dir  where its output is captured
-     * @param env  added to this process's environment
-     * @param args the arguments
-     */
-    static Run dtd(Path dir, java.util.Map<String, String> env, String... args) throws IOException,
-            InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx2g", "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("javacpp.cachedir"), "-jar",
                 System.getProperty("dtd.jar", "target/dtd.jar")));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "out", ".txt");
         Path err = Files.createTempFile(dir, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().putAll(env);
-        Process p = pb.start();
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         if (!p.waitFor(240, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("dtd " + String.join(" ", args) + " did not finish");

@@ -103,6 +103,7 @@ class EvaluateCliIT {
         assertThat(j.get("images").asInt()).isEqualTo(6);
         assertThat(j.get("seed").asLong()).isEqualTo(5);
         assertThat(j.get("dtype").asText()).isEqualTo("float64");
+        assertThat(j.get("threads").asInt()).isEqualTo(1);
         assertThat(j.get("settings").get("region_perturbation").get("settings").asText()).isEqualTo(rp.settings());
         assertThat(j.get("settings").get("selectivity").get("settings").asText()).isEqualTo(sel.settings());
         assertThat(j.get("settings").get("continuity").get("settings").asText()).isEqualTo(cont.settings());

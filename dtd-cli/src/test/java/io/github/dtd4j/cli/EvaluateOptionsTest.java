@@ -70,6 +70,7 @@ class EvaluateOptionsTest {
         assertThat(d.methods).isNull();
         assertThat(d.metrics).isNull();
         assertThat(d.out).hasToString("evaluate-out");
+        assertThat(d.threads).isEqualTo(1);
         assertThat(parse("--smoothgrad-seed", "3").methodOptions.smoothGradSeed()).isEqualTo(3L);
     }
 
@@ -116,6 +117,7 @@ class EvaluateOptionsTest {
                 {"--method", "gradient", "--epsilon", "0.1"},
                 {"--method", "integrated-gradients", "--ig-steps", "0"},
                 {"--dataset", "cifar"},
+                {"--threads", "0"},
         };
         for (String[] b : bad) {
             Run r = evaluate(b);
