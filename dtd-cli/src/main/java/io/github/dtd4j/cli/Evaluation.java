@@ -510,8 +510,7 @@ final class Evaluation {
         List<String> out = new ArrayList<>();
         int[] t = a.targets();
         for (int i = 0; i < t.length; i++) {
-            out.add(String.format(Locale.ROOT, "%s (%.3g)", t[i] < classes.size() ? classes.get(t[i]) : "class " + t[i],
-                    a.logits().getDouble(i, t[i])));
+            out.add(t[i] < classes.size() ? classes.get(t[i]) : "class " + t[i]);
         }
         return out;
     }
