@@ -1,11 +1,14 @@
 package io.github.dtd4j.cli;
 
 import io.github.dtd4j.errors.Dtd4jException;
+import io.github.dtd4j.eval.Conservation;
 import io.github.dtd4j.eval.Continuity;
 import io.github.dtd4j.eval.Perturbation;
+import io.github.dtd4j.eval.Randomisation;
 import io.github.dtd4j.eval.RegionPerturbation;
 import io.github.dtd4j.eval.Selectivity;
 import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Precision;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.onnx.OnnxModels;
@@ -21,6 +24,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -276,14 +280,14 @@ final class EvaluateCommand implements Callable<Integer> {
     public Integer call() {
         CommandLine cl = spec.commandLine();
         List<Metric> chosenMetrics = metrics == null || metrics.isEmpty() ? List.of(Metric.values())
-                : List.copyOf(new java.util.LinkedHashSet<>(metrics));
+                : List.copyOf(new LinkedHashSet<>(metrics));
         boolean shipped = model == null && input == null;
         if ((model == null) != (input == null)) {
             throw new CommandLine.ParameterException(cl, "give --model and --input together (without both: the"
                     + " shipped " + dataset + " models and sample)");
         }
         List<MethodRegistry.Entry> chosen = chosenMethods();
-        checkMetricOptions(chosenMetrics, chosen);
+        checkMetricOptions(chosenMetrics);
         MethodRegistry.check(spec, chosen, methodOptions, OWN);
         boolean explicit = methods != null && !methods.isEmpty();
         if (explicit && chosen.stream().anyMatch(e -> e.name().equals("crp")) && methodOptions.layer == null) {
@@ -369,7 +373,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     /** Checks that every metric option given applies to a chosen metric, and the values, before any file is read. */
-    void checkMetricOptions(List<Metric> chosen, List<MethodRegistry.Entry> chosenMethods) {
+    void checkMetricOptions(List<Metric> chosen) {
         CommandLine cl = spec.commandLine();
         CommandLine.ParseResult pr = cl.getParseResult();
         for (Map.Entry<String, Set<Metric>> o : METRIC_OPTIONS.entrySet()) {
@@ -423,7 +427,7 @@ final class EvaluateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--dataset: expected fashion-mnist or mnist, got '" + dataset
                     + "'");
         }
-        if (dataset != null && model != null && pr.hasMatchedOption("--dataset")) {
+        if (model != null && pr.hasMatchedOption("--dataset")) {
             throw new CommandLine.ParameterException(cl, "--dataset chooses the shipped models: not with --model");
         }
     }
@@ -443,20 +447,20 @@ final class EvaluateCommand implements Callable<Integer> {
 
     /** The metrics' settings for one model (checked against its image size). */
     record Metrics(RegionPerturbation regionPerturbation, Selectivity selectivity, Continuity continuity,
-                   io.github.dtd4j.eval.Randomisation randomisation, io.github.dtd4j.eval.Conservation conservation) {
+                   Randomisation randomisation, Conservation conservation) {
     }
 
     /** {@return the metrics as the options set them, for a model; a value that does not fit it is a CliException} */
     Metrics metricsFor(Graph g, boolean shipped) {
-        io.github.dtd4j.graph.Precision p = rules.options.dtype.precision;
+        Precision p = rules.options.dtype.precision;
         long s = seed == null ? 0 : seed;
         Replacement r = perturbation == null ? Replacement.CONSTANT : perturbation;
         Perturbation pert = Perturbation.named(r.toString(), value == null ? (r == Replacement.BLUR ? 1 : 0) : value, s);
         RegionPerturbation rp = null;
         Selectivity sel = null;
         Continuity cont = null;
-        io.github.dtd4j.eval.Randomisation rand = null;
-        io.github.dtd4j.eval.Conservation cons = null;
+        Randomisation rand = null;
+        Conservation cons = null;
         List<Metric> chosen = metrics == null || metrics.isEmpty() ? List.of(Metric.values()) : metrics;
         try {
             if (chosen.contains(Metric.REGION_PERTURBATION)) {
@@ -494,10 +498,10 @@ final class EvaluateCommand implements Callable<Integer> {
                 }
             }
             if (chosen.contains(Metric.RANDOMISATION)) {
-                rand = io.github.dtd4j.eval.Randomisation.of(g).withPrecision(p).withSeed(s);
+                rand = Randomisation.of(g).withPrecision(p).withSeed(s);
             }
             if (chosen.contains(Metric.CONSERVATION)) {
-                cons = io.github.dtd4j.eval.Conservation.of(g).withPrecision(p);
+                cons = Conservation.of(g).withPrecision(p);
             }
         } catch (Dtd4jException e) {
             throw new CliException(e.getMessage());

@@ -27,11 +27,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -116,12 +119,11 @@ final class Evaluation {
                 }
                 // the model's own z^B box (the shipped models' [0,1], a picture's preprocessing) unless --low/--high
                 rules.defaultBounds = subject.bounds();
-                MethodOptions fixed = o;
-                Attribution a = e.make(new MethodRegistry.Context(subject.graph(), fixed, rules));
+                Attribution a = e.make(new MethodRegistry.Context(subject.graph(), o, rules));
                 double[][] bounds = subject.bounds();
                 Function<Graph, Attribution> factory = g -> {
                     rules.defaultBounds = bounds;
-                    return e.make(new MethodRegistry.Context(g, fixed, rules));
+                    return e.make(new MethodRegistry.Context(g, o, rules));
                 };
                 methods.add(new Method(e.name(), a, factory, null));
                 if (auto != null) {
@@ -156,14 +158,13 @@ final class Evaluation {
                 total[k] += v[k];
             }
         }
-        int[] top = java.util.stream.IntStream.range(0, total.length).boxed()
-                .sorted((a, b) -> a.equals(b) ? 0 : Double.compare(total[b], total[a]) != 0
-                        ? Double.compare(total[b], total[a]) : Integer.compare(a, b))
+        int[] top = IntStream.range(0, total.length).boxed()
+                .sorted(Comparator.<Integer>comparingDouble(k -> -total[k]).thenComparingInt(k -> k))
                 .limit(EvaluateCommand.CRP_CHANNELS).mapToInt(Integer::intValue).toArray();
         o.layer = layer;
         o.channels = top;
         return "no --layer given, so Grad-CAM's layer " + layer + " and its " + top.length + " channels with the most"
-                + " relevance over the first " + n + " images (" + java.util.Arrays.toString(top) + ")";
+                + " relevance over the first " + n + " images (" + Arrays.toString(top) + ")";
     }
 
     /** {@return the progress bar's steps: one per method and metric, the random baseline, the panel} */

@@ -1,5 +1,6 @@
 package io.github.dtd4j.cli;
 
+import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.viz.Images;
 import io.github.dtd4j.viz.Normalization;
@@ -9,10 +10,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Reads the --input argument: a .npy tensor, an image, or a directory of images. */
 final class Inputs {
@@ -102,7 +105,7 @@ final class Inputs {
             if (size == null) {
                 first = f;
                 size = s;
-            } else if (!java.util.Arrays.equals(size, s)) {
+            } else if (!Arrays.equals(size, s)) {
                 throw new CliException(p + ": the images differ in size: " + first.getFileName() + " is " + format(size)
                         + ", " + f.getFileName() + " is " + format(s) + " (channels x height x width); every image must"
                         + " have the model's size");
@@ -113,7 +116,7 @@ final class Inputs {
             }
         }
         INDArray x = parts.size() == 1 ? parts.get(0)
-                : org.nd4j.linalg.factory.Nd4j.concat(0, parts.stream().map(t -> t.castTo(parts.get(0).dataType()))
+                : Nd4j.concat(0, parts.stream().map(t -> t.castTo(parts.get(0).dataType()))
                 .toArray(INDArray[]::new));
         return new Batch(x, names, files.stream().anyMatch(Inputs::isImage));
     }
@@ -135,7 +138,7 @@ final class Inputs {
             }
             if (t.rank() != 4) {
                 throw new CliException(f + ": expected images [N,C,H,W] (or one image [C,H,W]), got the shape "
-                        + io.github.dtd4j.graph.Shape.format(t.shape()));
+                        + Shape.format(t.shape()));
             }
             return t;
         }
