@@ -517,6 +517,14 @@ final class EvaluateCommand implements Callable<Integer> {
                     + in.toBatchString());
         }
         Inputs.Batch b = Inputs.batch(input, preprocess, (int) in.dim(0));
+        long[] chw = {b.x().size(1), b.x().size(2), b.x().size(3)};
+        if (chw[0] != in.dim(0) || chw[1] != in.dim(1) || chw[2] != in.dim(2)) {
+            throw new CliException(input + ": the images are " + chw[0] + "x" + chw[1] + "x" + chw[2]
+                    + (b.pictures() ? " after --preprocess " + preprocess.name().toLowerCase(Locale.ROOT) : "")
+                    + ", the model takes " + in.dim(0) + "x" + in.dim(1) + "x" + in.dim(2) + " (channels x height x"
+                    + " width)" + (b.pictures() && preprocess == Images.Preprocess.IMAGENET
+                    ? "; --preprocess unit keeps pictures at their own size" : ""));
+        }
         // LRP's z^B box: the preprocessing's for pictures, --low/--high for tensors (as dtd explain)
         return new Subject(Inputs.stem(model), model.toString(), input + " (" + b.x().size(0) + " images)", g, b.x(),
                 b.pictures() ? Inputs.bounds(preprocess) : null, out, List.of());

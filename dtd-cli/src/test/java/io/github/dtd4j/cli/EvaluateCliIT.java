@@ -192,6 +192,8 @@ class EvaluateCliIT {
                 {List.of("--method", "crp"), "--method crp needs --layer"},
                 {List.of("--input", a.getParent().toString(), "--preprocess", "unit"),
                         "the images differ in size: a.png is 1x64x64, b.png is 1x32x32"},
+                {List.of("--input", a.toString()), "the images are 3x224x224 after --preprocess imagenet, the model"
+                        + " takes 1x8x8"},
         };
         for (Object[] c : cases) {
             @SuppressWarnings("unchecked")
