@@ -45,8 +45,10 @@ import picocli.CommandLine.Spec;
  * a Markdown table.
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Score explanation methods by how faithful, continuous, model-dependent and conservative their"
-                + " explanations are (docs/evaluate.md): region perturbation (MoRF/LeRF curves, AOPC, ABPC, and always"
+        description = {"Score explanation methods by region perturbation, selectivity, continuity, the randomisation"
+                + " check and conservation: numbers, charts and a table (docs/evaluate.md).",
+                "How faithful, continuous, model-dependent and conservative the explanations are: region perturbation"
+                + " (MoRF/LeRF curves, AOPC, ABPC, and always"
                 + " the random patch order as a baseline), selectivity (pixel flipping that re-explains every step),"
                 + " continuity (the largest jump of the explanation along small translations), the cascading"
                 + " model-randomisation check (Spearman correlation with the trained model's heatmap) and"
