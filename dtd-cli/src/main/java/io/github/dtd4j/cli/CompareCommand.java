@@ -78,7 +78,7 @@ final class CompareCommand implements Callable<Integer> {
     RuleOptionsMixin rules;
 
     @ArgGroup(exclusive = false, heading = "Options of the other methods (as dtd explain):%n")
-    MethodOptions methodOptions = new MethodOptions();
+    MethodOptions.WithShortNames methodOptions = new MethodOptions.WithShortNames();
 
     /** What is compared: the model, its input batch, a picture of each element and the pictures' size. */
     record Subject(String model, String input, Graph graph, INDArray x, List<BufferedImage> pictures, int height,

@@ -8,12 +8,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code dtd} command: {@code explain}, {@code compare}, {@code inspect}, {@code bench}, {@code demo},
+ * The {@code dtd} command: {@code explain}, {@code compare}, {@code evaluate}, {@code inspect}, {@code bench}, {@code demo},
  * {@code train-mnist}.
  */
 @Command(name = "dtd", mixinStandardHelpOptions = true, version = "dtd4j 0.1.0",
         description = "Explain neural-network decisions by Deep Taylor Decomposition / LRP and the other attribution methods.",
-        subcommands = {ExplainCommand.class, CompareCommand.class, InspectCommand.class, BenchCommand.class, TrainMnistCommand.class, DemoCommand.class,
+        subcommands = {ExplainCommand.class, CompareCommand.class, EvaluateCommand.class, InspectCommand.class, BenchCommand.class, TrainMnistCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dtd implements Runnable {
     @CommandLine.Spec
@@ -21,7 +21,7 @@ public final class Dtd implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: explain, compare, inspect, bench, demo or train-mnist");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: explain, compare, evaluate, inspect, bench, demo or train-mnist");
     }
 
     /** {@return the command line, with dtd4j's error handling} */

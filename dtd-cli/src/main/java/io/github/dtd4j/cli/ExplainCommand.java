@@ -104,7 +104,7 @@ final class ExplainCommand implements Callable<Integer> {
     RuleOptionsMixin rules;
 
     @ArgGroup(exclusive = false, heading = "Options of the other methods:%n")
-    MethodOptions methodOptions = new MethodOptions();
+    MethodOptions.WithShortNames methodOptions = new MethodOptions.WithShortNames();
 
     @Override
     public Integer call() {

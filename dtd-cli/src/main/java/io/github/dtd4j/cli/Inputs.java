@@ -1,5 +1,6 @@
 package io.github.dtd4j.cli;
 
+import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.viz.Images;
 import io.github.dtd4j.viz.Normalization;
@@ -9,10 +10,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Reads the --input argument: a .npy tensor, an image, or a directory of images. */
 final class Inputs {
@@ -53,6 +56,101 @@ final class Inputs {
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot list", e);
         }
+    }
+
+    /**
+     * A batch of images for {@code dtd evaluate}.
+     *
+     * @param x     {@code [N,C,H,W]}
+     * @param files    the file each element came from, in order
+     * @param pictures whether any came from a picture (.png/.jpg)
+     */
+    record Batch(INDArray x, List<String> files, boolean pictures) {
+    }
+
+    /**
+     * {@return the images of a {@code .npy} ({@code [N,C,H,W]}, or {@code [C,H,W]} for one), a picture, or a directory
+     * of both (in name order), as one batch}; pictures become {@code channels} channels (1: their grey, as PIL's
+     * {@code convert("L")})
+     *
+     * @param p        the file or directory
+     * @param pre      how a picture becomes a tensor
+     * @param channels the model's input channels
+     * @throws CliException if a file is missing or not images, or if the images differ in size (naming two)
+     */
+    static Batch batch(Path p, Images.Preprocess pre, int channels) {
+        if (!Files.exists(p)) {
+            throw new CliException(p + ": no such input file or directory");
+        }
+        List<Path> files;
+        if (Files.isDirectory(p)) {
+            try (Stream<Path> s = Files.list(p)) {
+                files = s.filter(Files::isRegularFile).filter(f -> isImage(f) || isNpy(f)).sorted().toList();
+            } catch (IOException e) {
+                throw new UncheckedIOException(p + ": cannot list", e);
+            }
+            if (files.isEmpty()) {
+                throw new CliException(p + ": no .npy or .png/.jpg images in this directory");
+            }
+        } else {
+            files = List.of(p);
+        }
+        List<INDArray> parts = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        Path first = null;
+        long[] size = null;
+        for (Path f : files) {
+            INDArray t = images(f, pre, channels);
+            long[] s = {t.size(1), t.size(2), t.size(3)};
+            if (size == null) {
+                first = f;
+                size = s;
+            } else if (!Arrays.equals(size, s)) {
+                throw new CliException(p + ": the images differ in size: " + first.getFileName() + " is " + format(size)
+                        + ", " + f.getFileName() + " is " + format(s) + " (channels x height x width); every image must"
+                        + " have the model's size");
+            }
+            parts.add(t);
+            for (int i = 0; i < t.size(0); i++) {
+                names.add(t.size(0) == 1 ? f.getFileName().toString() : f.getFileName() + "[" + i + "]");
+            }
+        }
+        INDArray x = parts.size() == 1 ? parts.get(0)
+                : Nd4j.concat(0, parts.stream().map(t -> t.castTo(parts.get(0).dataType()))
+                .toArray(INDArray[]::new));
+        return new Batch(x, names, files.stream().anyMatch(Inputs::isImage));
+    }
+
+    private static String format(long[] chw) {
+        return chw[0] + "x" + chw[1] + "x" + chw[2];
+    }
+
+    static boolean isNpy(Path p) {
+        return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
+    }
+
+    /** {@return one file's images as {@code [n,C,H,W]}} */
+    private static INDArray images(Path f, Images.Preprocess pre, int channels) {
+        if (isNpy(f)) {
+            INDArray t = Npy.read(f);
+            if (t.rank() == 3) {
+                return t.reshape('c', 1, t.size(0), t.size(1), t.size(2));
+            }
+            if (t.rank() != 4) {
+                throw new CliException(f + ": expected images [N,C,H,W] (or one image [C,H,W]), got the shape "
+                        + Shape.format(t.shape()));
+            }
+            return t;
+        }
+        if (!isImage(f)) {
+            throw new CliException(f + ": unknown input format; expected .npy, .png, .jpg or a directory of them");
+        }
+        BufferedImage img = Images.read(f);
+        if (channels == 1 && pre != Images.Preprocess.IMAGENET) {
+            INDArray grey = Images.toTensor(img, Normalization.unit(1));
+            return pre == Images.Preprocess.NONE ? grey.muli(255) : grey;
+        }
+        return Images.toTensor(img, pre);
     }
 
     static Input read(Path p, Images.Preprocess pre) {

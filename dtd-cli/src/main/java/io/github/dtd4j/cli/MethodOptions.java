@@ -17,8 +17,12 @@ import picocli.CommandLine.Option;
  * The options of the methods other than LRP (LRP's are {@link RuleOptions}). Every field is null unless given, so
  * that an absent option means the library's default ({@code io.github.dtd4j.methods.Methods} states them) and the
  * command can tell which options were given; {@link MethodRegistry} says which method reads which.
+ *
+ * <p>Integrated Gradients' steps and SmoothGrad's seed are {@code --ig-steps} and {@code --smoothgrad-seed} in every
+ * command; {@code dtd explain} and {@code dtd compare} also take them as {@code --steps} and {@code --seed}
+ * ({@link WithShortNames}), while in {@code dtd evaluate} those two names belong to the metrics.
  */
-final class MethodOptions {
+class MethodOptions {
     /** {@link Quadrature} as {@code --ig-method} spells it (the library's own spelling). */
     static final class QuadratureConverter implements CommandLine.ITypeConverter<Quadrature> {
         @Override
@@ -51,7 +55,8 @@ final class MethodOptions {
         return v.name().toLowerCase(Locale.ROOT);
     }
 
-    @Option(names = "--steps", paramLabel = "N", description = "integrated-gradients: steps of the path integral (default 50)")
+    @Option(names = "--ig-steps", paramLabel = "N",
+            description = "integrated-gradients: steps of the path integral (default 50)")
     Integer steps;
 
     @Option(names = "--ig-method", paramLabel = "RULE", converter = QuadratureConverter.class,
@@ -75,7 +80,7 @@ final class MethodOptions {
             description = "smoothgrad: noise σ relative to each input's value range (default 0.15)")
     Double noise;
 
-    @Option(names = "--seed", paramLabel = "S", description = "smoothgrad: the noise generator's seed (default 0)")
+    @Option(names = "--smoothgrad-seed", paramLabel = "S", description = "smoothgrad: the noise generator's seed (default 0)")
     Long seed;
 
     @Option(names = "--smoothgrad-variant", paramLabel = "V", converter = VariantConverter.class,
@@ -104,7 +109,7 @@ final class MethodOptions {
      * @return what is wrong, or null
      */
     String problem() {
-        for (Object[] count : new Object[][]{{"--steps", steps}, {"--internal-batch-size", internalBatchSize},
+        for (Object[] count : new Object[][]{{stepsName(), igSteps()}, {"--internal-batch-size", internalBatchSize},
                 {"--samples", samples}, {"--window", window}, {"--stride", stride}}) {
             if (count[1] != null && (Integer) count[1] < 1) {
                 return count[0] + " must be >= 1, got " + count[1];
@@ -113,11 +118,11 @@ final class MethodOptions {
         if (noise != null && !(noise >= 0 && Double.isFinite(noise))) {
             return "--noise must be finite and >= 0, got " + noise;
         }
-        if (steps != null && igMethod != null) {
+        if (igSteps() != null && igMethod != null) {
             try {
-                igMethod.points(steps);
+                igMethod.points(igSteps());
             } catch (Dtd4jException e) {
-                return "--steps " + steps + " --ig-method " + igMethod.spelling() + ": " + e.getMessage();
+                return stepsName() + " " + igSteps() + " --ig-method " + igMethod.spelling() + ": " + e.getMessage();
             }
         }
         if (channels != null) {
@@ -140,6 +145,78 @@ final class MethodOptions {
             }
         }
         return null;
+    }
+
+    /** {@return Integrated Gradients' steps as given (by either name), or null} */
+    Integer igSteps() {
+        return steps;
+    }
+
+    /** {@return SmoothGrad's seed as given (by either name), or null} */
+    Long smoothGradSeed() {
+        return seed;
+    }
+
+    /** {@return how the command line named Integrated Gradients' steps, for messages} */
+    String stepsName() {
+        return "--ig-steps";
+    }
+
+    /** {@return a copy of every option, for a command that changes some per model} */
+    MethodOptions copy() {
+        MethodOptions c = new MethodOptions();
+        c.steps = igSteps();
+        c.igMethod = igMethod;
+        c.internalBatchSize = internalBatchSize;
+        c.baseline = baseline;
+        c.samples = samples;
+        c.noise = noise;
+        c.seed = smoothGradSeed();
+        c.variant = variant;
+        c.layer = layer;
+        c.channels = channels == null ? null : channels.clone();
+        c.window = window;
+        c.stride = stride;
+        return c;
+    }
+
+    /**
+     * The options of {@code dtd explain} and {@code dtd compare}: also {@code --steps} for {@code --ig-steps} and
+     * {@code --seed} for {@code --smoothgrad-seed}, the names those commands have always taken.
+     */
+    static final class WithShortNames extends MethodOptions {
+        @Option(names = "--steps", paramLabel = "N", description = "integrated-gradients: the same as --ig-steps")
+        Integer stepsShort;
+
+        @Option(names = "--seed", paramLabel = "S", description = "smoothgrad: the same as --smoothgrad-seed")
+        Long seedShort;
+
+        /** Checks that a short and a long name of one option, if both given, agree; then the values. */
+        @Override
+        String problem() {
+            if (stepsShort != null && steps != null && !steps.equals(stepsShort)) {
+                return "--steps and --ig-steps are one option (Integrated Gradients' steps): give one of them";
+            }
+            if (seedShort != null && seed != null && !seed.equals(seedShort)) {
+                return "--seed and --smoothgrad-seed are one option (SmoothGrad's seed): give one of them";
+            }
+            return super.problem();
+        }
+
+        @Override
+        Integer igSteps() {
+            return stepsShort != null ? stepsShort : steps;
+        }
+
+        @Override
+        Long smoothGradSeed() {
+            return seedShort != null ? seedShort : seed;
+        }
+
+        @Override
+        String stepsName() {
+            return stepsShort != null ? "--steps" : "--ig-steps";
+        }
     }
 
     /** {@return the baseline tensor, or null for zero (the library's default)} */

@@ -76,9 +76,10 @@ final class MethodRegistry {
             method("gradient", Set.of(DTYPE), c -> Methods.gradient(c.graph()).withPrecision(c.precision())),
             method("sensitivity", Set.of(DTYPE), c -> Methods.sensitivity(c.graph()).withPrecision(c.precision())),
             method("gradient-input", Set.of(DTYPE), c -> Methods.gradientInput(c.graph()).withPrecision(c.precision())),
-            method("integrated-gradients", Set.of("--steps", "--ig-method", "--baseline", "--internal-batch-size", DTYPE),
+            method("integrated-gradients", Set.of("--ig-steps", "--steps", "--ig-method", "--baseline", "--internal-batch-size", DTYPE),
                     MethodRegistry::integratedGradients),
-            method("smoothgrad", Set.of("--samples", "--noise", "--seed", "--smoothgrad-variant", DTYPE),
+            method("smoothgrad", Set.of("--samples", "--noise", "--smoothgrad-seed", "--seed", "--smoothgrad-variant",
+                    DTYPE),
                     MethodRegistry::smoothGrad),
             method("guided-backprop", Set.of(DTYPE), c -> Methods.guidedBackprop(c.graph()).withPrecision(c.precision())),
             method("deconvnet", Set.of(DTYPE), c -> Methods.deconvnet(c.graph()).withPrecision(c.precision())),
@@ -141,8 +142,8 @@ final class MethodRegistry {
         MethodOptions o = c.options();
         IntegratedGradients ig = Methods.integratedGradients(c.graph()).withPrecision(c.precision())
                 .withBaseline(o.baselineTensor());
-        if (o.steps != null) {
-            ig = ig.withSteps(o.steps);
+        if (o.igSteps() != null) {
+            ig = ig.withSteps(o.igSteps());
         }
         if (o.igMethod != null) {
             ig = ig.withQuadrature(o.igMethod);
@@ -162,8 +163,8 @@ final class MethodRegistry {
         if (o.noise != null) {
             sg = sg.withNoise(o.noise);
         }
-        if (o.seed != null) {
-            sg = sg.withSeed(o.seed);
+        if (o.smoothGradSeed() != null) {
+            sg = sg.withSeed(o.smoothGradSeed());
         }
         if (o.variant != null) {
             sg = sg.withVariant(o.variant);
@@ -247,9 +248,24 @@ final class MethodRegistry {
      * @param options the method options
      */
     static void check(CommandLine.Model.CommandSpec spec, List<MethodRegistry.Entry> chosen, MethodOptions options) {
+        check(spec, chosen, options, Set.of());
+    }
+
+    /**
+     * As {@link #check(CommandLine.Model.CommandSpec, List, MethodOptions)}, for a command whose own options take
+     * some names that are method options elsewhere ({@code dtd evaluate}'s {@code --steps}, {@code --seed}): those
+     * are never "misplaced".
+     *
+     * @param spec    the command
+     * @param chosen  the methods
+     * @param options the method options
+     * @param own     the long names that are the command's own options
+     */
+    static void check(CommandLine.Model.CommandSpec spec, List<MethodRegistry.Entry> chosen, MethodOptions options,
+                      Set<String> own) {
         CommandLine.ParseResult pr = spec.commandLine().getParseResult();
         List<String> given = spec.options().stream().filter(pr::hasMatchedOption)
-                .map(CommandLine.Model.OptionSpec::longestName).toList();
+                .map(CommandLine.Model.OptionSpec::longestName).filter(o -> !own.contains(o)).toList();
         String problem = MethodRegistry.misplaced(chosen, given).orElseGet(options::problem);
         for (Entry e : chosen) {
             if (problem == null && !e.available()) {

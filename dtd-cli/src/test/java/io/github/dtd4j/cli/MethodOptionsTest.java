@@ -92,10 +92,13 @@ class MethodOptionsTest {
 
     @Test
     void theOptionsOfEachMethod() {
+        // --ig-steps and --smoothgrad-seed everywhere; --steps and --seed too in explain and compare
         assertThat(MethodRegistry.find("integrated-gradients").orElseThrow().options())
-                .containsExactlyInAnyOrder("--steps", "--ig-method", "--baseline", "--internal-batch-size", "--dtype");
+                .containsExactlyInAnyOrder("--ig-steps", "--steps", "--ig-method", "--baseline", "--internal-batch-size",
+                        "--dtype");
         assertThat(MethodRegistry.find("smoothgrad").orElseThrow().options())
-                .containsExactlyInAnyOrder("--samples", "--noise", "--seed", "--smoothgrad-variant", "--dtype");
+                .containsExactlyInAnyOrder("--samples", "--noise", "--smoothgrad-seed", "--seed", "--smoothgrad-variant",
+                        "--dtype");
         for (String m : List.of("gradient", "sensitivity", "gradient-input", "guided-backprop", "deconvnet")) {
             assertThat(MethodRegistry.find(m).orElseThrow().options()).as(m).containsExactly("--dtype");
         }
@@ -122,7 +125,7 @@ class MethodOptionsTest {
         ExplainCommand c = parse("--method", "integrated-gradients", "--steps", "16", "--ig-method", "riemann-middle",
                 "--internal-batch-size", "4");
         assertThat(c.method).isEqualTo("integrated-gradients");
-        assertThat(c.methodOptions.steps).isEqualTo(16);
+        assertThat(c.methodOptions.igSteps()).isEqualTo(16);
         assertThat(c.methodOptions.igMethod).isEqualTo(Quadrature.RIEMANN_MIDDLE);
         assertThat(c.methodOptions.internalBatchSize).isEqualTo(4);
         assertThat(c.methodOptions.samples).isNull();
@@ -133,6 +136,36 @@ class MethodOptionsTest {
                 .isEqualTo(SmoothGrad.Variant.SMOOTHGRAD_SQ);
         assertThat(parse("--channels", "3,17,40").methodOptions.channels).containsExactly(3, 17, 40);
         assertThat(parse().method).isEqualTo("lrp");
+        // the long names, which dtd evaluate takes too
+        ExplainCommand l = parse("--method", "integrated-gradients", "--ig-steps", "12");
+        assertThat(l.methodOptions.problem()).isNull();
+        assertThat(l.methodOptions.igSteps()).isEqualTo(12);
+        ExplainCommand sl = parse("--method", "smoothgrad", "--smoothgrad-seed", "9");
+        assertThat(sl.methodOptions.problem()).isNull();
+        assertThat(sl.methodOptions.smoothGradSeed()).isEqualTo(9L);
+        // the short names mean the same
+        ExplainCommand sh = parse("--method", "integrated-gradients", "--steps", "7");
+        assertThat(sh.methodOptions.problem()).isNull();
+        assertThat(sh.methodOptions.igSteps()).isEqualTo(7);
+    }
+
+    @Test
+    void theShortAndLongNamesOfOneOptionMustAgree() {
+        Run r = explain("--method", "integrated-gradients", "--steps", "8", "--ig-steps", "16");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--steps and --ig-steps are one option");
+        Run s = explain("--method", "smoothgrad", "--seed", "1", "--smoothgrad-seed", "2");
+        assertThat(s.exit()).isEqualTo(2);
+        assertThat(s.err()).contains("--seed and --smoothgrad-seed are one option");
+        // the same value twice is no conflict: past the checks, the model file is read (and missing)
+        assertThat(explain("--method", "integrated-gradients", "--steps", "8", "--ig-steps", "8").err())
+                .contains("missing-model.onnx: no such model file");
+        Run zero = explain("--method", "integrated-gradients", "--steps", "0");
+        assertThat(zero.err()).contains("--steps must be >= 1");
+        assertThat(explain("--method", "integrated-gradients", "--ig-steps", "0").err())
+                .contains("--ig-steps must be >= 1");
+        assertThat(explain("--method", "gradient", "--ig-steps", "4").err())
+                .contains("--ig-steps does not apply to method gradient (it is an option of integrated-gradients)");
     }
 
     @Test
@@ -237,7 +270,7 @@ class MethodOptionsTest {
         for (String m : MethodRegistry.names()) {
             assertThat(help).contains(m);
         }
-        assertThat(help).contains("--method", "--steps", "--ig-method", "--smoothgrad-variant", "--layer", "--channels",
-                "--window", "--stride", "--baseline", "--samples", "--noise", "--seed");
+        assertThat(help).contains("--method", "--steps", "--ig-steps", "--ig-method", "--smoothgrad-variant", "--layer",
+                "--channels", "--window", "--stride", "--baseline", "--samples", "--noise", "--seed", "--smoothgrad-seed");
     }
 }
