@@ -28,7 +28,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * </pre>
  * and the curves are the means over the images of {@code f(x⁽ᵏ⁾)}. {@link #randomOrder} scores a seeded random
  * order of the patches (MoRF: the permutation, LeRF: the same permutation reversed), the baseline every method must
- * beat. All {@code 2·N·(L+1)} perturbed images go through the model in batches of {@link #withBatchSize} rows.
+ * beat. All {@code 2·N·(L+1)} perturbed images go through the model in batches of {@link #withBatchSize} rows, except
+ * those a step leaves unchanged (a patch that already holds its replacement values, such as a black background set to
+ * 0): such an image is the previous one, and so is its score.
  *
  * <pre>{@code
  * RegionPerturbation rp = RegionPerturbation.of(graph).withPatch(2).withSteps(100);
@@ -268,12 +270,16 @@ public final class RegionPerturbation {
         int[] owner = new int[perBatch];
         int[] step = new int[perBatch];
         int filled = 0;
+        // a step that changes no value (a patch already equal to its replacement, e.g. black background set to 0)
+        // leaves the image as it was: its score is the previous step's, and it needs no forward pass
+        boolean[][] same = new boolean[n][points];
         for (int i = 0; i < n; i++) {
             double[] r = perturbation.replacement(rows[i], m.channels, m.height, m.width, i);
             double[] cur = rows[i].clone();
             for (int k = 0; k < points; k++) {
-                if (k > 0) {
-                    g.replace(cur, r, orders[i][k - 1], m.channels);
+                if (k > 0 && !g.replace(cur, r, orders[i][k - 1], m.channels)) {
+                    same[i][k] = true;
+                    continue;
                 }
                 buffer[filled] = cur.clone();
                 bufTargets[filled] = targets[i];
@@ -288,6 +294,13 @@ public final class RegionPerturbation {
         }
         if (filled > 0) {
             flush(m, buffer, bufTargets, owner, step, filled, out);
+        }
+        for (int i = 0; i < n; i++) {
+            for (int k = 1; k < points; k++) {
+                if (same[i][k]) {
+                    out[i][k] = out[i][k - 1];
+                }
+            }
         }
         return out;
     }
@@ -325,8 +338,9 @@ public final class RegionPerturbation {
             return s;
         }
 
-        /** Sets every channel of patch {@code k} of {@code img} to the replacement's values. */
-        void replace(double[] img, double[] r, int k, int channels) {
+        /** Sets every channel of patch {@code k} of {@code img} to the replacement's values; {@return whether any changed} */
+        boolean replace(double[] img, double[] r, int k, int channels) {
+            boolean changed = false;
             int y0 = (k / cols()) * p;
             int x0 = (k % cols()) * p;
             int hw = h * w;
@@ -334,10 +348,12 @@ public final class RegionPerturbation {
                 for (int y = y0; y < Math.min(h, y0 + p); y++) {
                     int o = c * hw + y * w;
                     for (int x = x0; x < Math.min(w, x0 + p); x++) {
+                        changed |= img[o + x] != r[o + x];
                         img[o + x] = r[o + x];
                     }
                 }
             }
+            return changed;
         }
     }
 

@@ -66,6 +66,23 @@ class RegionPerturbationTest {
     }
 
     @Test
+    void aStepThatChangesNothingKeepsTheScore() {
+        // patch 1 is already 0: perturbing it to 0 leaves the image (and f) as it was
+        INDArray x = Nd4j.ones(DataType.DOUBLE, 1, 1, 4, 4);
+        for (int y = 0; y < 2; y++) {
+            for (int c = 2; c < 4; c++) {
+                x.putScalar(new int[] {0, 0, y, c}, 0);
+            }
+        }
+        INDArray r = Nd4j.zeros(DataType.DOUBLE, 1, 1, 4, 4);
+        r.putScalar(new int[] {0, 0, 0, 2}, 5); // patch 1 first, then 0, 2, 3 in index order
+        RegionPerturbation.Result res = RegionPerturbation.of(toy()).withPrecision(Precision.FLOAT64).withPatch(2)
+                .withSteps(4).evaluate("given", x, r);
+        // f0 = 4 + 0 + 2 + 0 = 6; patch 1 changes nothing; then −4, −2, −0
+        assertThat(res.morf()).containsExactly(new double[] {6, 6, 2, 0, 0}, within(1e-12));
+    }
+
+    @Test
     void probabilitiesAreTheSoftmaxOfTheTargetClass() {
         INDArray x = Nd4j.ones(DataType.DOUBLE, 1, 1, 4, 4);
         INDArray r = Nd4j.zeros(DataType.DOUBLE, 1, 4, 4);
