@@ -307,7 +307,9 @@ final class EvaluateCommand implements Callable<Integer> {
             err.println("dtd evaluate: note: --steps " + steps + " is region perturbation's L; Integrated Gradients"
                     + " keeps its default steps (give --ig-steps for those)");
         }
-        threads(threads);
+        if (!threads(threads)) {
+            err.println("dtd evaluate: note: this ND4J backend does not take --threads; it keeps its own thread count");
+        }
         List<Subject> subjects = shipped ? shippedSubjects() : List.of(userSubject());
         Evaluation.Settings settings = new Evaluation.Settings(chosenMetrics, samples, seed == null ? 0 : seed,
                 rules.options.dtype.precision, threads);
