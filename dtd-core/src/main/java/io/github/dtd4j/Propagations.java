@@ -40,6 +40,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <tr><td>MaxPool2d</td><td>{@link #winnerTakesAll()}, or {@link #maxPoolAsSum()} with
  * {@code maxPool(PROPORTIONAL)}</td></tr>
  * <tr><td>Concat</td><td>{@link #exactSplit()}</td></tr>
+ * <tr><td>Activation (ReLU6, sigmoid, GELU, ...)</td><td>{@link #pass()}</td></tr>
+ * <tr><td>Permute, Slice</td><td>{@link #route()}</td></tr>
+ * <tr><td>Mul/Div with a gate</td><td>{@link #gate()}; without one {@link #uniform()}</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -59,8 +62,11 @@ public final class Propagations {
     private static final Rule WINNER = new WinnerTakesAll();
     private static final Rule MAX_AS_SUM = new MaxAsSum(false);
     private static final Rule MAX_AS_SUM_POSITIVE = new MaxAsSum(true);
-    private static final Rule SPLIT = new ExactSplit();
+    private static final Rule SPLIT = new Routing("split (exact)", true);
     private static final Rule GRADIENT = new Gradient();
+    private static final Rule ROUTE = new Routing("routing (exact)", false);
+    private static final Rule GATE = new Gate();
+    private static final Rule UNIFORM = new Uniform();
 
     /**
      * {@return relevance passes unchanged (reshaped to the input's shape)}: ReLU, Dropout, Identity, Flatten,
@@ -119,6 +125,35 @@ public final class Propagations {
         return GRADIENT;
     }
 
+    /**
+     * {@return exact routing: each input element gets the relevance of the output elements it was copied to}
+     * (Permute, Slice: {@code R_in = Jᵀ R} for a 0/1 Jacobian); conservative to the last bit, except that a
+     * slice's input elements that were not taken get none
+     */
+    public static Rule route() {
+        return ROUTE;
+    }
+
+    /**
+     * {@return a gated product {@code y = x·g} (or {@code x / g}) gives all its relevance to the gated signal
+     * {@code x} and none to the gate {@code g}}, which it treats as a constant: a diagonal linear map of x, whose
+     * z-rules all give {@code R_x = R} (docs/conventions.md#products). Where x was broadcast, its relevance is the sum
+     * over the broadcast axes.
+     */
+    public static Rule gate() {
+        return GATE;
+    }
+
+    /**
+     * {@return AttnLRP's uniform rule for a product of two activations: each factor gets half the relevance of
+     * each output element ({@code R_a = R_b = R/2}, summed over the axes a factor was broadcast along)}
+     * (Achtibat et al. 2024, the element-wise multiplication rule); for a gated product, the proportional
+     * alternative to {@link #gate()}
+     */
+    public static Rule uniform() {
+        return UNIFORM;
+    }
+
     /** {@return the default rule of a node kind that has no weights, or null for kinds that need an assignment} */
     static Rule defaultFor(Layer layer, SumSplit split, MaxPoolMode maxPool) {
         boolean positive = split == SumSplit.POSITIVE;
@@ -136,6 +171,12 @@ public final class Propagations {
             return WINNER;
         } else if (layer instanceof Concat) {
             return SPLIT;
+        } else if (layer instanceof io.github.dtd4j.graph.Activation) {
+            return PASS;
+        } else if (layer instanceof io.github.dtd4j.graph.Permute || layer instanceof io.github.dtd4j.graph.Slice) {
+            return ROUTE;
+        } else if (layer instanceof io.github.dtd4j.graph.Mul m) {
+            return m.gate() >= 0 ? GATE : UNIFORM;
         }
         return null;
     }
@@ -145,7 +186,8 @@ public final class Propagations {
         @Override
         public boolean accepts(Layer layer) {
             return layer.arity() == 1 && !(layer instanceof io.github.dtd4j.graph.Dense)
-                    && !(layer instanceof io.github.dtd4j.graph.Conv2d);
+                    && !(layer instanceof io.github.dtd4j.graph.Conv2d)
+                    && !(layer instanceof io.github.dtd4j.graph.Permute);
         }
 
         @Override
@@ -262,16 +304,12 @@ public final class Propagations {
         }
     }
 
-    /** Concat: slices. */
-    private record ExactSplit() implements Rule {
-        @Override
-        public String name() {
-            return "split (exact)";
-        }
-
+    /** Concat, Permute, Slice: R_in = Jᵀ R for a 0/1 Jacobian (slices of the relevance, or its elements moved). */
+    private record Routing(String name, boolean concat) implements Rule {
         @Override
         public boolean accepts(Layer layer) {
-            return layer instanceof Concat;
+            return concat ? layer instanceof Concat
+                    : layer instanceof io.github.dtd4j.graph.Permute || layer instanceof io.github.dtd4j.graph.Slice;
         }
 
         @Override
@@ -282,6 +320,74 @@ public final class Propagations {
         @Override
         public List<INDArray> propagate(NodeContext ctx) {
             return ctx.vjp(ctx.relevance());
+        }
+    }
+
+    /** A gated product: the signal gets R, the gate none. */
+    private record Gate() implements Rule {
+        @Override
+        public String name() {
+            return "gate (to the signal)";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer instanceof io.github.dtd4j.graph.Mul m && m.gate() >= 0;
+        }
+
+        @Override
+        public void check(NodeInfo node) {
+            if (!accepts(node.layer())) {
+                throw new ConfigurationException("rule " + name() + " on node '" + node.name() + "' (" + node.kind()
+                        + "): the node has no gate input");
+            }
+        }
+
+        @Override
+        public boolean usesOutput() {
+            return false;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            io.github.dtd4j.graph.Mul m = (io.github.dtd4j.graph.Mul) ctx.layer();
+            int signal = m.signal();
+            List<INDArray> out = new ArrayList<>(2);
+            for (int k = 0; k < 2; k++) {
+                long[] shape = ctx.inputs().get(k).shape();
+                out.add(k == signal ? io.github.dtd4j.internal.Elementwise.reduceTo(ctx.relevance().dup(), shape)
+                        : org.nd4j.linalg.factory.Nd4j.zeros(ctx.relevance().dataType(), shape));
+            }
+            return out;
+        }
+    }
+
+    /** AttnLRP's uniform rule for a product of two activations: half each. */
+    private record Uniform() implements Rule {
+        @Override
+        public String name() {
+            return "uniform (half each)";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer instanceof io.github.dtd4j.graph.Mul;
+        }
+
+        @Override
+        public boolean usesOutput() {
+            return false;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            INDArray half = ctx.relevance().mul(0.5);
+            List<INDArray> out = new ArrayList<>(2);
+            for (int k = 0; k < 2; k++) {
+                out.add(io.github.dtd4j.internal.Elementwise.reduceTo(k == 0 ? half : half.dup(),
+                        ctx.inputs().get(k).shape()));
+            }
+            return out;
         }
     }
 

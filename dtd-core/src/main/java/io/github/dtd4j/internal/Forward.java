@@ -105,6 +105,14 @@ public final class Forward {
             return x.dup();
         } else if (layer instanceof LocalResponseNorm l) {
             return localResponseNorm(x, l);
+        } else if (layer instanceof io.github.dtd4j.graph.Activation a) {
+            return Elementwise.activation(a, x);
+        } else if (layer instanceof io.github.dtd4j.graph.Mul m) {
+            return Elementwise.mul(m, x, in.get(1));
+        } else if (layer instanceof io.github.dtd4j.graph.Permute p) {
+            return Elementwise.permute(p, x);
+        } else if (layer instanceof io.github.dtd4j.graph.Slice sl) {
+            return Elementwise.slice(sl, x);
         } else if (layer instanceof io.github.dtd4j.graph.CustomLayer c) {
             return custom(c, in);
         }

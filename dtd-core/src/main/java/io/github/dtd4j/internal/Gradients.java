@@ -78,6 +78,14 @@ public final class Gradients {
             return List.of(s.reshape('c', x.shape()).dup());
         } else if (layer instanceof Dropout || layer instanceof Identity) {
             return List.of(s.dup());
+        } else if (layer instanceof io.github.dtd4j.graph.Activation a) {
+            return List.of(Elementwise.activationVjp(a, x, s));
+        } else if (layer instanceof io.github.dtd4j.graph.Mul m) {
+            return Elementwise.mulVjp(m, x, inputs.get(1), s);
+        } else if (layer instanceof io.github.dtd4j.graph.Permute p) {
+            return List.of(Elementwise.permuteVjp(p, s));
+        } else if (layer instanceof io.github.dtd4j.graph.Slice sl) {
+            return List.of(Elementwise.sliceVjp(sl, x.shape(), s));
         } else if (layer instanceof CustomLayer c) {
             return c.vjp(inputs, s);
         }

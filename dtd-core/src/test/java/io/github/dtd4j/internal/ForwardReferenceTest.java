@@ -851,4 +851,141 @@ class ForwardReferenceTest {
         assertThat(y.shape()).containsExactly(1, 1, 3, 2);
         assertThat(y.v).containsExactly(3, 5, 12, 16, 24, 28);
     }
+
+    // ---------------------------------------------------------------- modern architectures' layers
+
+    /** erf from its Taylor series (|x| ≤ 3) or Lentz's continued fraction for erfc (beyond), to ~1e-15. */
+    static double erf(double x) {
+        double a = Math.abs(x);
+        double r;
+        if (a <= 3) {
+            double term = a;
+            double sum = a;
+            for (int n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+                term *= -a * a / n;
+                sum += term / (2 * n + 1);
+            }
+            r = 2 / Math.sqrt(Math.PI) * sum;
+        } else {
+            // erfc(a) = exp(-a²)/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + ...))))
+            double f = a;
+            double c = a;
+            double d = 0;
+            for (int n = 1; n < 500; n++) {
+                double an = n / 2.0;
+                d = a + an * d;
+                d = 1 / d;
+                c = a + an / c;
+                double delta = c * d;
+                f *= delta;
+                if (Math.abs(delta - 1) < 1e-16) {
+                    break;
+                }
+            }
+            r = 1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+        }
+        return x < 0 ? -r : r;
+    }
+
+    @Test
+    void erfReferenceHasKnownValues() {
+        assertThat(erf(0.5)).isCloseTo(0.5204998778130465, org.assertj.core.data.Offset.offset(1e-15));
+        assertThat(erf(-1.0)).isCloseTo(-0.8427007929497149, org.assertj.core.data.Offset.offset(1e-15));
+        assertThat(erf(3.5)).isCloseTo(0.9999992569016276, org.assertj.core.data.Offset.offset(1e-15));
+    }
+
+    static double activation(io.github.dtd4j.graph.Activation a, double x) {
+        double al = a.alpha();
+        double be = a.beta();
+        return switch (a.function()) {
+            case CLIP -> Math.min(Math.max(x, al), be);
+            case LEAKY_RELU -> x > 0 ? x : al * x;
+            case ELU -> x > 0 ? x : al * (Math.exp(x) - 1);
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
+            case HARD_SIGMOID -> Math.max(0, Math.min(1, al * x + be));
+            case HARD_SWISH -> x * Math.max(0, Math.min(1, x / 6 + 0.5));
+            case TANH -> Math.tanh(x);
+            case GELU -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+            case SILU -> x / (1 + Math.exp(-x));
+        };
+    }
+
+    @Test
+    void everyActivationMatchesItsDefinition() {
+        Arr x = Arr.random(rng, 2, 3, 4, 5);
+        for (int i = 0; i < x.v.length; i++) {
+            x.v[i] *= 4; // reach the bends of the clips, hard sigmoid and hard swish (±3)
+        }
+        for (io.github.dtd4j.graph.Activation a : List.of(io.github.dtd4j.graph.Activation.relu6(),
+                io.github.dtd4j.graph.Activation.clip(-1, 0.5), io.github.dtd4j.graph.Activation.clip(
+                        Double.NEGATIVE_INFINITY, 1), io.github.dtd4j.graph.Activation.leakyRelu(0.1),
+                io.github.dtd4j.graph.Activation.elu(0.8), io.github.dtd4j.graph.Activation.sigmoid(),
+                io.github.dtd4j.graph.Activation.hardSigmoid(0.2, 0.5), io.github.dtd4j.graph.Activation.hardSwish(),
+                io.github.dtd4j.graph.Activation.tanh(), io.github.dtd4j.graph.Activation.gelu(),
+                io.github.dtd4j.graph.Activation.silu())) {
+            Arr y = Arr.zeros(x.shape());
+            for (int i = 0; i < x.v.length; i++) {
+                y.v[i] = activation(a, x.v[i]);
+            }
+            check(t -> a, List.of(x), y);
+        }
+    }
+
+    @Test
+    void productsBroadcastLikeNumpy() {
+        Arr a = Arr.random(rng, 2, 3, 4, 5);
+        for (long[] bs : List.of(new long[]{2, 3, 1, 1}, new long[]{2, 1, 4, 1}, new long[]{2, 3, 4, 5})) {
+            Arr b = Arr.uniform(rng, 0.5, 2, bs);
+            for (boolean divide : new boolean[]{false, true}) {
+                Arr y = Arr.zeros(2, 3, 4, 5);
+                for (long n = 0; n < 2; n++) {
+                    for (long c = 0; c < 3; c++) {
+                        for (long h = 0; h < 4; h++) {
+                            for (long w = 0; w < 5; w++) {
+                                double g = b.at(n, bs[1] == 1 ? 0 : c, bs[2] == 1 ? 0 : h, bs[3] == 1 ? 0 : w);
+                                y.set(divide ? a.at(n, c, h, w) / g : a.at(n, c, h, w) * g, n, c, h, w);
+                            }
+                        }
+                    }
+                }
+                io.github.dtd4j.graph.Mul m = divide ? io.github.dtd4j.graph.Mul.divideByGate()
+                        : io.github.dtd4j.graph.Mul.product();
+                check(t -> m, List.of(a, b), y);
+            }
+        }
+    }
+
+    @Test
+    void permuteMovesAxes() {
+        Arr x = Arr.random(rng, 2, 3, 4, 5);
+        Arr y = Arr.zeros(2, 4, 5, 3);
+        for (long n = 0; n < 2; n++) {
+            for (long c = 0; c < 3; c++) {
+                for (long h = 0; h < 4; h++) {
+                    for (long w = 0; w < 5; w++) {
+                        y.set(x.at(n, c, h, w), n, h, w, c);
+                    }
+                }
+            }
+        }
+        check(t -> new io.github.dtd4j.graph.Permute(new int[]{1, 2, 0}), List.of(x), y);
+    }
+
+    @Test
+    void sliceTakesStridedWindows() {
+        Arr x = Arr.random(rng, 2, 6, 7, 5);
+        // channels 1..4, rows 0, 3, 6, all columns
+        Arr y = Arr.zeros(2, 4, 3, 5);
+        for (long n = 0; n < 2; n++) {
+            for (long c = 0; c < 4; c++) {
+                for (long h = 0; h < 3; h++) {
+                    for (long w = 0; w < 5; w++) {
+                        y.set(x.at(n, 1 + c, 3 * h, w), n, c, h, w);
+                    }
+                }
+            }
+        }
+        check(t -> new io.github.dtd4j.graph.Slice(new int[]{0, 1}, new long[]{1, 0}, new long[]{5, 7},
+                new long[]{1, 3}), List.of(x), y);
+    }
 }

@@ -20,8 +20,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * A node kind dtd4j does not have, and a rule for it, both outside dtd-core: a leaky ReLU
- * ({@code y = x} for x ≥ 0, {@code y = a·x} below) and the rule that passes its relevance through, as Zennit's
+ * A node kind of your own, and a rule for it, both outside dtd-core: a leaky ReLU ({@code y = x} for x ≥ 0,
+ * {@code y = a·x} below; dtd4j has one built in, {@code Activation.leakyRelu(a)}, which this example redefines to
+ * show the extension points) and the rule that passes its relevance through, as Zennit's
  * {@code Pass} does for activations. The layer is a {@link CustomLayer}; the rule a {@link Rule} given to every node
  * of that kind by {@code Selector.kind(LeakyRelu.class)}. Without the assignment the explainer refuses to run and
  * names the node.

@@ -19,8 +19,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The reverse sweep of the gradient family: dtd4j's engine with {@link Propagations#gradient()} at every node (the
- * vector-Jacobian product), optionally a modified ReLU rule, started from 1 at the explained class. BatchNorm stays
- * in the graph (not folded), so that every node's output is the one the model computes.
+ * vector-Jacobian product), optionally a modified ReLU rule, started from 1 at the explained class. A method that
+ * reads or starts at inner nodes (the CAM family, Taylor's root search) keeps BatchNorm in the graph, so that every
+ * node's output is the one the model computes; a method that needs only the gradient at the input folds it into the
+ * convolution before it, which changes no input gradient (the folded graph computes the same function) and saves the
+ * BatchNorm's forward and backward passes.
  */
 final class Backward {
     private Backward() {
@@ -36,13 +39,25 @@ final class Backward {
         DECONVNET
     }
 
-    /** {@return an explainer whose sweep computes the backward signal} @param g graph @param p precision @param relu mode */
+    /** {@return an explainer whose sweep computes the backward signal, BatchNorm kept} @param g graph @param p precision @param relu mode */
     static Explainer explainer(Graph g, Precision p, ReluMode relu) {
+        return explainer(g, p, relu, false);
+    }
+
+    /**
+     * {@return an explainer whose sweep computes the backward signal}
+     *
+     * @param g    graph
+     * @param p    precision
+     * @param relu mode
+     * @param fold fold BatchNorm into the layer before it (only for methods that use the input gradient alone)
+     */
+    static Explainer explainer(Graph g, Precision p, ReluMode relu, boolean fold) {
         if (g == null) {
             throw new ConfigurationException("the graph is null");
         }
-        Explainer ex = Explainer.of(g).precision(p == null ? Precision.FLOAT32 : p).batchNorm(BatchNormMode.BYPASS)
-                .rule(Propagations.gradient());
+        Explainer ex = Explainer.of(g).precision(p == null ? Precision.FLOAT32 : p)
+                .batchNorm(fold ? BatchNormMode.FOLD : BatchNormMode.BYPASS).rule(Propagations.gradient());
         return relu == ReluMode.GRADIENT ? ex : ex.rule(Selector.kind(Relu.class), new ModifiedRelu(relu));
     }
 

@@ -10,6 +10,7 @@ import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Layer;
 import io.github.dtd4j.graph.MaxPool2d;
 import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.graph.Activation;
 import io.github.dtd4j.graph.Relu;
 import io.github.dtd4j.spi.NodeContext;
 import io.github.dtd4j.spi.Rule;
@@ -32,7 +33,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   {@code m_in = (route_x(m_out ⊙ (M − y')) + route_x'(m_out ⊙ (y − M))) / Δx}, where {@code route_a} sends each
  *   window's value to the window's first maximum of {@code a} (the pooling's gradient at {@code a}); where
  *   {@code |Δx| < eps} the gradient at x, {@code route_x(m_out)};</li>
- *   <li>every other node (Dense, Conv2d, BatchNorm, average and sum pooling, Add, Concat, reshapes): its transpose,
+ *   <li>any other element-wise activation (sigmoid, tanh, ReLU6, GELU, ...; Captum's {@code nonlinear}):
+ *   {@code m_in = m_out · Δy/Δx}, the gradient {@code m_out · f′(x)} where {@code |Δx| < eps};</li>
+ *   <li>every other node (Dense, Conv2d, BatchNorm, average and sum pooling, Add, Concat, reshapes, products): its
+ *   transpose,
  *   {@link io.github.dtd4j.Propagations#gradient()}.</li>
  * </ul>
  * The attribution is {@code (x − x') ⊙ m} at the input. Summation-to-delta, {@code Σ attribution = f_c(x) − f_c(x')},
@@ -45,8 +49,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Where dtd4j and Captum differ: where {@code |Δx| < eps} at a max-pooling's input, Captum takes the gradient of
  * batch row 0 for every row ({@code grad_input[0]}); dtd4j takes each element's own gradient, so that batch elements
- * never interact (for a batch of one they agree). {@code LocalResponseNorm} and {@code CustomLayer} nodes, which
- * Captum would not hook either, pass the gradient; summation-to-delta then holds only approximately, and the delta
+ * never interact (for a batch of one they agree). {@code LocalResponseNorm}, {@code CustomLayer} and {@code Mul}
+ * (a product of two activations, such as a squeeze-and-excitation gate) nodes, which Captum would not hook either,
+ * pass the gradient; summation-to-delta then holds only approximately, and the delta
  * says by how much. Known failure modes: the result depends on the baseline, as for Integrated Gradients; the
  * rescale rule can hide dependencies that the RevealCancel rule (not implemented) would show.
  */
@@ -112,7 +117,7 @@ public final class DeepLift implements Attribution {
         INDArray w = Targets.weights(start, logits, name());
         Map<String, INDArray> ref = linear.activations(base);
         Rescale rescale = new Rescale(ref, eps);
-        Explainer ex = linear.rule(Selector.kind(Relu.class, MaxPool2d.class), rescale);
+        Explainer ex = linear.rule(Selector.kind(Relu.class, MaxPool2d.class, Activation.class), rescale);
         INDArray m;
         try (Explanation e = ex.explain(xs, Start.relevance(w))) {
             m = e.inputRelevance().dup();
@@ -148,7 +153,7 @@ public final class DeepLift implements Attribution {
     }
 
     /**
-     * The rescale rule at ReLU and max-pooling nodes, for one call: the baseline's activations by node name.
+     * The rescale rule at ReLU, max-pooling and other activation nodes, for one call: the baseline's activations by node name.
      *
      * @param ref the baseline's activation at every node (and the input), {@code [N, ...]}
      * @param eps |Δx| below which the gradient is used
@@ -161,7 +166,7 @@ public final class DeepLift implements Attribution {
 
         @Override
         public boolean accepts(Layer layer) {
-            return layer instanceof Relu || layer instanceof MaxPool2d;
+            return layer instanceof Relu || layer instanceof MaxPool2d || layer instanceof Activation;
         }
 
         private INDArray refOf(String node) {
@@ -189,6 +194,10 @@ public final class DeepLift implements Attribution {
             if (ctx.layer() instanceof Relu) {
                 contribution = g.mul(y.sub(yr));
                 gradient = g.mul(x.gt(0.0).castTo(g.dataType()));
+            } else if (ctx.layer() instanceof Activation) {
+                // Captum's nonlinear rule for sigmoid, tanh, ELU, ...: Δy/Δx, the gradient where Δx is tiny
+                contribution = g.mul(y.sub(yr));
+                gradient = ctx.vjp(List.of(x), g).get(0);
             } else {
                 INDArray top = Transforms.max(y, yr, true);
                 INDArray fromX = ctx.vjp(List.of(x), g.mul(top.sub(yr))).get(0);

@@ -67,7 +67,7 @@ public final class GradientMethod implements Attribution {
             case GUIDED_BACKPROP -> Backward.ReluMode.GUIDED;
             case DECONVNET -> Backward.ReluMode.DECONVNET;
             default -> Backward.ReluMode.GRADIENT;
-        });
+        }, true);
     }
 
     /** {@return which of the five} */

@@ -46,7 +46,7 @@ public final class IntegratedGradients implements Attribution {
         this.quadrature = quadrature;
         this.baseline = Baselines.checked(graph, baseline, "integrated gradients");
         this.internalBatchSize = internalBatchSize;
-        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT);
+        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT, true);
     }
 
     /** {@return a copy with another number of steps} @param n ≥ 1 */

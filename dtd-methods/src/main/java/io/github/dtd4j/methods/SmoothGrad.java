@@ -56,7 +56,7 @@ public final class SmoothGrad implements Attribution {
         this.noise = noise;
         this.seed = seed;
         this.variant = variant;
-        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT);
+        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT, true);
     }
 
     /** {@return a copy with another number of samples} @param n ≥ 1 */

@@ -53,12 +53,21 @@ public final class ReferenceGraph {
      */
     public record Setup(Map<String, ReferenceLrp.RefRule> rules, boolean ignoreBias, boolean positiveSplit,
                         boolean proportionalMaxPool, double stabilizer, Map<String, Boolean> positiveByNode,
-                        Map<String, Boolean> maxPoolAsSumByNode) {
+                        Map<String, Boolean> maxPoolAsSumByNode, java.util.Set<String> uniformProducts) {
         /** Copies the maps. */
         public Setup {
             rules = Map.copyOf(rules);
             positiveByNode = Map.copyOf(positiveByNode);
             maxPoolAsSumByNode = Map.copyOf(maxPoolAsSumByNode);
+            uniformProducts = java.util.Set.copyOf(uniformProducts);
+        }
+
+        /** Node-by-node choices at sums and max-poolings, the default rule at products. */
+        public Setup(Map<String, ReferenceLrp.RefRule> rules, boolean ignoreBias, boolean positiveSplit,
+                     boolean proportionalMaxPool, double stabilizer, Map<String, Boolean> positiveByNode,
+                     Map<String, Boolean> maxPoolAsSumByNode) {
+            this(rules, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer, positiveByNode, maxPoolAsSumByNode,
+                    java.util.Set.of());
         }
 
         /** Global settings only. */
@@ -102,31 +111,48 @@ public final class ReferenceGraph {
             Map<String, ReferenceLrp.RefRule> m = new HashMap<>(rules);
             m.put(node, r);
             return new Setup(m, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer, positiveByNode,
-                    maxPoolAsSumByNode);
+                    maxPoolAsSumByNode, uniformProducts);
         }
 
         /** {@return a copy with another bias policy} @param ignore biases left out of the denominators */
         public Setup withIgnoreBias(boolean ignore) {
             return new Setup(rules, ignore, positiveSplit, proportionalMaxPool, stabilizer, positiveByNode,
-                    maxPoolAsSumByNode);
+                    maxPoolAsSumByNode, uniformProducts);
         }
 
         /** {@return a copy with another split at sums} @param positive the positive split */
         public Setup withPositiveSplit(boolean positive) {
             return new Setup(rules, ignoreBias, positive, proportionalMaxPool, stabilizer, positiveByNode,
-                    maxPoolAsSumByNode);
+                    maxPoolAsSumByNode, uniformProducts);
         }
 
         /** {@return a copy with another max-pooling treatment} @param proportional proportional (else winner) */
         public Setup withProportionalMaxPool(boolean proportional) {
             return new Setup(rules, ignoreBias, positiveSplit, proportional, stabilizer, positiveByNode,
-                    maxPoolAsSumByNode);
+                    maxPoolAsSumByNode, uniformProducts);
         }
 
         /** {@return a copy with another stabilizer} @param eps ε */
         public Setup withStabilizer(double eps) {
             return new Setup(rules, ignoreBias, positiveSplit, proportionalMaxPool, eps, positiveByNode,
-                    maxPoolAsSumByNode);
+                    maxPoolAsSumByNode, uniformProducts);
+        }
+
+        /** {@return whether the gated product {@code n} takes the uniform rule instead of the gate rule} */
+        boolean uniformAt(Node n) {
+            return uniformProducts.contains(n.name());
+        }
+
+        /** {@return a copy in which every gated product takes the uniform rule} @param g graph */
+        public Setup withUniformGates(Graph g) {
+            java.util.Set<String> u = new java.util.HashSet<>();
+            for (Node n : g.nodes()) {
+                if (n.layer() instanceof io.github.dtd4j.graph.Mul) {
+                    u.add(n.name());
+                }
+            }
+            return new Setup(rules, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer, positiveByNode,
+                    maxPoolAsSumByNode, u);
         }
 
         /** {@return whether the sum node {@code n} takes the positive split: the node's override, else the setting} */
@@ -161,7 +187,7 @@ public final class ReferenceGraph {
                     pos.put(n.name(), positive.test(n));
                 }
             }
-            return new Setup(rules, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer, pos, asSum);
+            return new Setup(rules, ignoreBias, positiveSplit, proportionalMaxPool, stabilizer, pos, asSum, uniformProducts);
         }
 
         ReferenceLrp.RefRule ruleOf(Node n) {
@@ -374,10 +400,26 @@ public final class ReferenceGraph {
             return ReferenceLrp.maxPoolWinner(x, r, dim(in0, 1), dim(in0, 2), dim(in0, 3), p.kernelH(), p.kernelW(),
                     p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight()).relevance();
         } else if (l instanceof Relu || l instanceof Flatten || l instanceof Reshape || l instanceof Dropout
-                || l instanceof Identity || l instanceof BatchNorm || l instanceof LocalResponseNorm) {
+                || l instanceof Identity || l instanceof BatchNorm || l instanceof LocalResponseNorm
+                || l instanceof io.github.dtd4j.graph.Activation) {
             return one(r);
+        } else if (l instanceof io.github.dtd4j.graph.Permute p) {
+            return one(ReferenceModern.permute(perSample(in0), p.axes(), r));
+        } else if (l instanceof io.github.dtd4j.graph.Slice sl) {
+            return one(ReferenceModern.slice(perSample(in0), sl.axes(), sl.starts(), sl.ends(), sl.steps(), r));
+        } else if (l instanceof io.github.dtd4j.graph.Mul m) {
+            int[] a = perSample(in0);
+            int[] b = perSample(acts.get(node.inputs().get(1)));
+            int[] out = perSample(acts.get(node.name()));
+            return m.gate() >= 0 && !s.uniformAt(node) ? ReferenceModern.gate(a, b, out, m.gate(), r)
+                    : ReferenceModern.uniform(a, b, out, r);
         }
         throw new IllegalStateException("no reference for " + l.kind());
+    }
+
+    private static int[] perSample(INDArray a) {
+        long[] sh = a.shape();
+        return Arrays.stream(sh, 1, sh.length).mapToInt(v -> (int) v).toArray();
     }
 
     private static List<double[][]> one(double[][] r) {

@@ -11,7 +11,7 @@ import onnx.OnnxMl.NodeProto;
 /**
  * Evaluates at import time what does not depend on the model's input: {@code Constant} nodes, and the shape
  * arithmetic exporters write around reshapes ({@code Shape}, {@code Gather}, {@code Unsqueeze}, {@code Concat},
- * {@code Add}/{@code Sub} of integers, {@code Cast}, and {@code Identity}/{@code Flatten}/{@code Reshape} of
+ * {@code Add}/{@code Sub}/{@code Mul}/{@code Div} of integers, {@code Slice} of a constant vector, {@code Cast}, and {@code Identity}/{@code Flatten}/{@code Reshape} of
  * constants). The result is a {@link Const} that later nodes read like an initializer.
  *
  * <p>It runs before the {@link ConverterRegistry}: a node whose rule applies is folded and never reaches a converter.
@@ -55,11 +55,13 @@ final class ConstantFolder {
                 .add("Shape", ALWAYS, ShapeFolds::shape, null)
                 .add("Gather", constant(0), ShapeFolds::gather,
                         "Gather from an activation (only shape arithmetic on constants is supported)")
-                .add("Unsqueeze", constant(0), ShapeFolds::unsqueeze, 
-                        "Unsqueeze of an activation (only shape arithmetic on constants is supported)")
+                .add("Unsqueeze", constant(0), ShapeFolds::unsqueeze, null)
                 .add("Concat", ConstantFolder::allConstant, ShapeFolds::concat, null)
                 .add("Add", constant(0, 1), ShapeFolds::arithmetic, null)
                 .add("Sub", constant(0, 1), ShapeFolds::arithmetic, null)
+                .add("Mul", constant(0, 1), ShapeFolds::arithmetic, null)
+                .add("Div", constant(0, 1), ShapeFolds::arithmetic, null)
+                .add("Slice", constant(0), ShapeFolds::slice, null)
                 .add("Cast", constant(0), TensorFolds::cast, null)
                 .add("Identity", constant(0), TensorFolds::identity, null)
                 .add("Flatten", constant(0), TensorFolds::flatten, null)

@@ -279,6 +279,39 @@ final class ConversionContext {
         conversion.define(node.getOutput(0), v);
     }
 
+    /**
+     * Adds a layer that computes output {@code k} of a node with several outputs ({@code Split}), named after the
+     * node and the output, and makes it that output. No rewrite sees it.
+     *
+     * @param k      the output's index
+     * @param layer  the layer
+     * @param inputs what it reads
+     * @return the output
+     */
+    Act emitAt(int k, Layer layer, Act... inputs) {
+        List<IrNode> in = new ArrayList<>(inputs.length);
+        for (Act a : inputs) {
+            in.add(a.node());
+        }
+        Act out = new Act(graph().append(graph().unique(name() + "/" + k), layer, in, node.getOutput(k)));
+        outputAt(k, out);
+        return out;
+    }
+
+    /**
+     * Sets what output {@code k} of the node stands for.
+     *
+     * @param k the output's index
+     * @param v an activation or a constant
+     * @throws ModelFormatException if the node has no such output
+     */
+    void outputAt(int k, Value v) {
+        if (k >= node.getOutputCount() || node.getOutput(k).isEmpty()) {
+            throw invalid("has no output " + k);
+        }
+        conversion.define(node.getOutput(k), v);
+    }
+
     /** Records a rewrite in the graph's provenance. @param key what kind ("fused", "merged", ...) @param text what */
     void note(String key, String text) {
         conversion.provenance().note(key, text);

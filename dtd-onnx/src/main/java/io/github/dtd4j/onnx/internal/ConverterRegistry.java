@@ -61,6 +61,12 @@ final class ConverterRegistry {
                 .add(new SoftmaxConverter(), "Softmax")
                 .add(new PadConverter(), "Pad")
                 .add(new CastConverter(), "Cast")
+                .add(new ActivationConverter(), "Clip", "LeakyRelu", "Elu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh")
+                .add(new MulConverter(), "Mul", "Div")
+                .add(new TransposeConverter(), "Transpose")
+                .add(new SliceConverter(), "Slice", "Split")
+                .add(new SqueezeConverter(), "Squeeze", "Unsqueeze")
+                .add(new ReduceMeanConverter(), "ReduceMean")
                 .build();
     }
 

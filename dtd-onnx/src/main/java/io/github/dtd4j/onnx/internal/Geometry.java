@@ -103,6 +103,40 @@ final class Geometry {
     }
 
     /**
+     * {@return the pads with {@code ceil_mode=1} turned into extra padding at the bottom and right}: the output size
+     * {@code ceil((in + pads − k) / s) + 1}, less one where that last window would start in the bottom or right
+     * padding (PyTorch's rule, which its exporter relies on); for max pooling, whose padding never wins
+     *
+     * @param ctx    the node
+     * @param x      the input shape
+     * @param k      the kernel
+     * @param stride the strides
+     * @param pads   top, left, bottom, right
+     */
+    static int[] ceilPads(ConversionContext ctx, Shape x, int[] k, int[] stride, int[] pads) {
+        if (ctx.attrs().i("ceil_mode", 0) == 0 || ctx.attrs().s("auto_pad", "NOTSET").startsWith("SAME")) {
+            return pads;
+        }
+        int[] out = pads.clone();
+        long[] size = {x.dim(1), x.dim(2)};
+        for (int i = 0; i < 2; i++) {
+            long padded = size[i] + pads[i] + pads[i + 2];
+            if (padded < k[i]) {
+                continue;
+            }
+            long n = (padded - k[i] + stride[i] - 1) / stride[i] + 1;
+            if ((n - 1) * stride[i] >= size[i] + pads[i]) {
+                n--;
+            }
+            long extra = (n - 1) * stride[i] + k[i] - padded;
+            if (extra > 0) {
+                out[i + 2] = bounded(ctx, "padding", pads[i + 2] + extra, 0);
+            }
+        }
+        return out;
+    }
+
+    /**
      * Accepts {@code ceil_mode=1} only where it gives the same output size as floor.
      *
      * @param ctx    the node

@@ -5,7 +5,7 @@ import io.github.dtd4j.onnx.internal.Value.Act;
 import java.util.Arrays;
 import onnx.OnnxMl.NodeProto;
 
-/** {@code MaxPool} → {@link MaxPool2d}: 2-D, no dilation, {@code ceil_mode=1} only where it changes nothing. */
+/** {@code MaxPool} → {@link MaxPool2d}: 2-D, no dilation, {@code ceil_mode=1} as extra padding at the bottom and right. */
 final class MaxPoolConverter implements OpConverter {
     @Override
     public void convert(ConversionContext ctx, NodeProto node) {
@@ -17,7 +17,7 @@ final class MaxPoolConverter implements OpConverter {
             throw new NotSupported("dilated max pooling (dilations " + Arrays.toString(dil) + ")");
         }
         int[] pads = Geometry.pads(ctx, x.shape().dim(1), x.shape().dim(2), k, stride);
-        Geometry.checkCeil(ctx, x.shape(), k, stride, pads);
+        pads = Geometry.ceilPads(ctx, x.shape(), k, stride, pads);
         ctx.emit(new MaxPool2d(k[0], k[1], stride[0], stride[1], pads[0], pads[1], pads[2], pads[3]), x);
     }
 }

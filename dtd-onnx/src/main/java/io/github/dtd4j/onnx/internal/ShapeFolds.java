@@ -118,7 +118,7 @@ final class ShapeFolds {
 
     /** {@code Add} or {@code Sub} of integer constants, one of them possibly a single value. */
     static Const arithmetic(ConversionContext ctx, NodeProto node) {
-        boolean sub = ctx.operator().equals("Sub");
+        String op = ctx.operator();
         Const x = ctx.constant(0, "A");
         Const y = ctx.constant(1, "B");
         if (!x.isInt() || !y.isInt() || (x.length() != y.length() && x.length() != 1 && y.length() != 1)) {
@@ -133,8 +133,54 @@ final class ShapeFolds {
             if (p == Const.BATCH || q == Const.BATCH) {
                 throw new NotSupported("arithmetic on the batch size");
             }
-            v[k] = sub ? p - q : p + q;
+            v[k] = switch (op) {
+                case "Sub" -> p - q;
+                case "Mul" -> Math.multiplyExact(p, q);
+                case "Div" -> {
+                    if (q == 0) {
+                        throw ctx.invalid("integer division by zero");
+                    }
+                    yield p / q; // ONNX's integer Div truncates, as Java's does
+                }
+                default -> p + q;
+            };
         }
         return Const.ints(x.length() == len ? x.dims : y.dims, v, null);
+    }
+
+    /** {@code Slice} of a constant vector (shape arithmetic: {@code Shape(x)[1:3]}), positive steps. */
+    static Const slice(ConversionContext ctx, NodeProto node) {
+        Const data = ctx.constant(0, "data");
+        if (data.rank() != 1) {
+            throw new NotSupported("Slice of a constant other than a vector (shape arithmetic)");
+        }
+        long[] starts = ctx.constant(1, "starts").longs();
+        long[] ends = ctx.constant(2, "ends").longs();
+        Const axes = ctx.optionalConstant(3, "axes");
+        Const steps = ctx.optionalConstant(4, "steps");
+        if (starts.length != 1 || ends.length != 1 || (axes != null && (axes.length() != 1 || (axes.longs()[0] != 0
+                && axes.longs()[0] != -1)))) {
+            throw new NotSupported("Slice of a constant vector along more than its one axis");
+        }
+        long step = steps == null ? 1 : steps.longs()[0];
+        if (step <= 0) {
+            throw new NotSupported("Slice of a constant vector with step " + step);
+        }
+        int len = data.length();
+        long s = Math.max(0, Math.min(len, starts[0] < 0 ? starts[0] + len : starts[0]));
+        long e = Math.max(0, Math.min(len, ends[0] < 0 ? ends[0] + len : ends[0]));
+        int n = (int) Math.max(0, (e - s + step - 1) / step);
+        if (data.isInt()) {
+            long[] v = new long[n];
+            for (int k = 0; k < n; k++) {
+                v[k] = data.i[(int) (s + k * step)];
+            }
+            return Const.ints(new long[]{n}, v, null);
+        }
+        double[] v = new double[n];
+        for (int k = 0; k < n; k++) {
+            v[k] = data.at((int) (s + k * step));
+        }
+        return Const.doubles(new long[]{n}, v, null);
     }
 }

@@ -1,0 +1,212 @@
+package io.github.dtd4j.internal;
+
+import io.github.dtd4j.graph.Activation;
+import io.github.dtd4j.graph.Mul;
+import io.github.dtd4j.graph.Permute;
+import io.github.dtd4j.graph.Slice;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Forward maps and vector-Jacobian products of the element-wise and routing layers: {@link Activation},
+ * {@link Mul}, {@link Permute}, {@link Slice}. Every method returns a new array and never writes to its inputs.
+ */
+public final class Elementwise {
+    private Elementwise() {
+    }
+
+    // ------------------------------------------------------------------------------------------------ activations
+
+    /** {@return f(x)} @param a the activation @param x input, untouched */
+    public static INDArray activation(Activation a, INDArray x) {
+        return switch (a.function()) {
+            case CLIP -> clip(x, a.alpha(), a.beta());
+            case LEAKY_RELU -> Transforms.relu(x, true).addi(Transforms.min(x, 0.0, true).muli(a.alpha()));
+            case ELU -> Transforms.relu(x, true).addi(Transforms.exp(Transforms.min(x, 0.0, true), false).subi(1.0)
+                    .muli(a.alpha()));
+            case SIGMOID -> Transforms.sigmoid(x, true);
+            case HARD_SIGMOID -> clip(x.mul(a.alpha()).addi(a.beta()), 0, 1);
+            case HARD_SWISH -> clip(x.div(6.0).addi(0.5), 0, 1).muli(x);
+            case TANH -> Transforms.tanh(x, true);
+            case GELU -> phi(x).muli(x);
+            case SILU -> Transforms.sigmoid(x, true).muli(x);
+        };
+    }
+
+    /** {@return s · f′(x)} (one-sided choices as PyTorch's autograd makes them) @param a activation @param x at @param s vector */
+    public static INDArray activationVjp(Activation a, INDArray x, INDArray s) {
+        INDArray d = switch (a.function()) {
+            // torch's hardtanh backward: 1 strictly inside (min, max), 0 at and beyond the bounds
+            case CLIP -> x.gt(a.alpha()).castTo(x.dataType()).muli(x.lt(a.beta()).castTo(x.dataType()));
+            case LEAKY_RELU -> {
+                INDArray pos = x.gt(0.0).castTo(x.dataType());
+                yield pos.rsub(1.0).muli(a.alpha()).addi(pos);
+            }
+            case ELU -> {
+                INDArray pos = x.gt(0.0).castTo(x.dataType());
+                yield Transforms.exp(Transforms.min(x, 0.0, true), false).muli(a.alpha()).muli(pos.rsub(1.0)).addi(pos);
+            }
+            case SIGMOID -> {
+                INDArray sg = Transforms.sigmoid(x, true);
+                yield sg.rsub(1.0).muli(sg);
+            }
+            case HARD_SIGMOID -> {
+                INDArray z = x.mul(a.alpha()).addi(a.beta());
+                yield z.gt(0.0).castTo(x.dataType()).muli(z.lt(1.0).castTo(x.dataType())).muli(a.alpha());
+            }
+            case HARD_SWISH -> {
+                // torch: 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3, 1 above
+                INDArray mid = x.gte(-3.0).castTo(x.dataType()).muli(x.lte(3.0).castTo(x.dataType()));
+                INDArray above = x.gt(3.0).castTo(x.dataType());
+                yield x.div(3.0).addi(0.5).muli(mid).addi(above);
+            }
+            case TANH -> {
+                INDArray t = Transforms.tanh(x, true);
+                yield t.mul(t).rsubi(1.0);
+            }
+            case GELU -> {
+                // Φ(x) + x·φ(x)
+                INDArray pdf = Transforms.exp(x.mul(x).muli(-0.5), false).muli(1 / Math.sqrt(2 * Math.PI));
+                yield phi(x).addi(pdf.muli(x));
+            }
+            case SILU -> {
+                INDArray sg = Transforms.sigmoid(x, true);
+                yield sg.rsub(1.0).muli(x).addi(1.0).muli(sg);
+            }
+        };
+        return d.muli(s);
+    }
+
+    private static INDArray clip(INDArray x, double lo, double hi) {
+        INDArray y = x.dup();
+        if (lo != Double.NEGATIVE_INFINITY) {
+            y = Transforms.max(y, lo, false);
+        }
+        if (hi != Double.POSITIVE_INFINITY) {
+            y = Transforms.min(y, hi, false);
+        }
+        return y;
+    }
+
+    /** {@return Φ(x) = (1 + erf(x/√2)) / 2, the standard normal distribution function} */
+    private static INDArray phi(INDArray x) {
+        INDArray z = x.div(Math.sqrt(2));
+        Nd4j.exec(new Erf(z, z));
+        return z.addi(1.0).muli(0.5);
+    }
+
+    // ------------------------------------------------------------------------------------------------ products
+
+    /** {@return {@code a·b} or {@code a/b}, broadcast} @param m the layer @param a first @param b second */
+    public static INDArray mul(Mul m, INDArray a, INDArray b) {
+        long[] shape = broadcastShape(a.shape(), b.shape());
+        INDArray x = broadcast(a, shape);
+        INDArray y = broadcast(b, shape);
+        return m.divide() ? x.div(y) : x.mul(y);
+    }
+
+    /**
+     * {@return the vector-Jacobian product of a product or quotient: {@code s·b} and {@code s·a} (for {@code a/b}:
+     * {@code s/b} and {@code −s·a/b²}), each summed over the axes its input was broadcast along}
+     */
+    public static List<INDArray> mulVjp(Mul m, INDArray a, INDArray b, INDArray s) {
+        long[] shape = s.shape();
+        INDArray x = broadcast(a, shape);
+        INDArray y = broadcast(b, shape);
+        INDArray da;
+        INDArray db;
+        if (m.divide()) {
+            da = s.div(y);
+            db = s.mul(x).divi(y).divi(y).negi();
+        } else {
+            da = s.mul(y);
+            db = s.mul(x);
+        }
+        return List.of(reduceTo(da, a.shape()), reduceTo(db, b.shape()));
+    }
+
+    /** {@return the numpy broadcast of two equal-rank shapes (each dimension equal, or 1)} */
+    static long[] broadcastShape(long[] a, long[] b) {
+        long[] out = new long[a.length];
+        for (int d = 0; d < a.length; d++) {
+            out[d] = Math.max(a[d], b[d]);
+        }
+        return out;
+    }
+
+    /** {@return {@code a} repeated along its size-1 axes to {@code shape}: the array itself when it already fits} */
+    public static INDArray broadcast(INDArray a, long[] shape) {
+        if (java.util.Arrays.equals(a.shape(), shape)) {
+            return a;
+        }
+        INDArray out = a;
+        for (int d = 0; d < shape.length; d++) {
+            if (out.size(d) == 1 && shape[d] != 1) {
+                out = out.repeat(d, shape[d]);
+            }
+        }
+        return out;
+    }
+
+    /** {@return {@code g} summed over the axes where {@code shape} has 1 and {@code g} does not, keeping them} */
+    public static INDArray reduceTo(INDArray g, long[] shape) {
+        if (java.util.Arrays.equals(g.shape(), shape)) {
+            return g;
+        }
+        int[] axes = java.util.stream.IntStream.range(0, shape.length).filter(d -> shape[d] == 1 && g.size(d) != 1)
+                .toArray();
+        return g.sum(true, axes).reshape(shape);
+    }
+
+    // ------------------------------------------------------------------------------------------------ routing
+
+    /** {@return the input with its per-sample axes permuted, a new c-ordered array} */
+    public static INDArray permute(Permute p, INDArray x) {
+        return x.permute(withBatch(p.axes())).dup('c');
+    }
+
+    /** {@return {@code s} permuted back to the input's axes, a new c-ordered array} */
+    public static INDArray permuteVjp(Permute p, INDArray s) {
+        return s.permute(withBatch(p.inverse())).dup('c');
+    }
+
+    private static int[] withBatch(int[] axes) {
+        int[] full = new int[axes.length + 1];
+        for (int i = 0; i < axes.length; i++) {
+            full[i + 1] = axes[i] + 1;
+        }
+        return full;
+    }
+
+    /** {@return the slice's window of {@code x}, a new array} */
+    public static INDArray slice(Slice sl, INDArray x) {
+        return x.get(window(sl, x.rank())).dup('c');
+    }
+
+    /** {@return zeros shaped like the input, with {@code s} where the slice took its elements} */
+    public static INDArray sliceVjp(Slice sl, long[] inputShape, INDArray s) {
+        INDArray out = Nd4j.zeros(s.dataType(), inputShape);
+        out.get(window(sl, inputShape.length)).assign(s);
+        return out;
+    }
+
+    private static INDArrayIndex[] window(Slice sl, int rank) {
+        INDArrayIndex[] idx = new INDArrayIndex[rank];
+        for (int d = 0; d < rank; d++) {
+            idx[d] = NDArrayIndex.all();
+        }
+        int[] axes = sl.axes();
+        long[] st = sl.starts();
+        long[] en = sl.ends();
+        long[] sp = sl.steps();
+        for (int k = 0; k < axes.length; k++) {
+            idx[axes[k] + 1] = NDArrayIndex.interval(st[k], sp[k], en[k]);
+        }
+        return idx;
+    }
+}

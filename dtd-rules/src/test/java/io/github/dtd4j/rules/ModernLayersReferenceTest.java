@@ -1,0 +1,199 @@
+package io.github.dtd4j.rules;
+
+import static io.github.dtd4j.rules.ApiTestSupport.gaussian;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.dtd4j.BiasPolicy;
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.Propagations;
+import io.github.dtd4j.Selector;
+import io.github.dtd4j.SumSplit;
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.errors.InvalidGraphException;
+import io.github.dtd4j.graph.Activation;
+import io.github.dtd4j.graph.Concat;
+import io.github.dtd4j.graph.Conv2d;
+import io.github.dtd4j.graph.Dense;
+import io.github.dtd4j.graph.Flatten;
+import io.github.dtd4j.graph.GlobalAvgPool;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Mul;
+import io.github.dtd4j.graph.Permute;
+import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.graph.Relu;
+import io.github.dtd4j.graph.Reshape;
+import io.github.dtd4j.graph.Shape;
+import io.github.dtd4j.graph.Slice;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The layers of modern architectures (docs/conventions.md#activations, #products, #routing) against the loop
+ * reference ({@link ReferenceModern} inside {@link ReferenceGraph}), in float64 to 1e-10, on random networks of
+ * random shapes: activations other than ReLU, a squeeze-and-excitation gate, a product of two signals, a division
+ * by a gate, permutations (channels-last and back, a channel shuffle) and strided multi-axis slices and a channel
+ * split. Conservation with biases ignored holds to rounding, and the gate's branch receives no relevance.
+ */
+class ModernLayersReferenceTest {
+    private static final List<Activation> ACTIVATIONS = List.of(Activation.relu6(), Activation.leakyRelu(0.1),
+            Activation.elu(1.0), Activation.hardSwish(), Activation.gelu(), Activation.silu(), Activation.tanh(),
+            Activation.clip(-0.5, 0.5));
+
+    private static Conv2d conv(SplittableRandom rnd, int out, int in, int k) {
+        return Conv2d.of(gaussian(rnd, 0.5, out, in, k, k), gaussian(rnd, 0.1, out)).withPadding(k / 2);
+    }
+
+    /** A random network with every new kind; its input shape [3,H,W] and channel count vary with the seed. */
+    static Graph net(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int c = 2 * (1 + rnd.nextInt(3));
+        int h = 4 + rnd.nextInt(4);
+        int w = 4 + rnd.nextInt(4);
+        int hs = (h - 0 + 1) / 2;
+        int ws = (w - 1 + 1) / 2;
+        Activation act = ACTIVATIONS.get(rnd.nextInt(ACTIVATIONS.size()));
+        Activation gate = rnd.nextBoolean() ? Activation.sigmoid() : Activation.hardSigmoid(1 / 6.0, 0.5);
+        return Graph.builder(Shape.of(3, h, w))
+                .add("c1", conv(rnd, c, 3, 3), "input")
+                .add("act", act, "c1")
+                .add("se.pool", new GlobalAvgPool(), "act")
+                .add("se.fc1", conv(rnd, 2, c, 1), "se.pool")
+                .add("se.relu", new Relu(), "se.fc1")
+                .add("se.fc2", conv(rnd, c, 2, 1), "se.relu")
+                .add("se.gate", gate, "se.fc2")
+                .add("scale", Mul.gated(1), "act", "se.gate")
+                .add("last", new Permute(new int[]{1, 2, 0}), "scale")                          // [h,w,c]
+                .add("sub", new Slice(new int[]{0, 1}, new long[]{0, 1}, new long[]{h, w}, new long[]{2, 2}), "last")
+                .add("first", new Permute(new int[]{2, 0, 1}), "sub")                          // [c,hs,ws]
+                .add("shuf.r", new Reshape(Shape.of(2, c / 2, hs, ws)), "first")
+                .add("shuf.t", new Permute(new int[]{1, 0, 2, 3}), "shuf.r")
+                .add("shuf.b", new Reshape(Shape.of(c, hs, ws)), "shuf.t")
+                .add("half.a", Slice.of(0, 0, c / 2), "shuf.b")
+                .add("half.b", Slice.of(0, c / 2, c), "shuf.b")
+                .add("prod", Mul.product(), "half.a", "half.b")
+                .add("sig", Activation.sigmoid(), "half.b")
+                .add("div", Mul.divideByGate(), "half.a", "sig")
+                .add("cat", Concat.channels(), "prod", "div")                                  // [c,hs,ws]
+                .add("flat", new Flatten(), "cat")
+                .add("fc", Dense.of(gaussian(rnd, 0.5, (long) c * hs * ws, 4), gaussian(rnd, 0.1, 4)), "flat")
+                .build();
+    }
+
+    static INDArray input(long seed, Graph g) {
+        SplittableRandom rnd = new SplittableRandom(seed + 1000);
+        long[] shape = g.inputShape().withBatch(2);
+        double[] v = new double[(int) (2 * g.inputShape().size())];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = rnd.nextDouble();
+        }
+        return Nd4j.create(v, shape, DataType.DOUBLE);
+    }
+
+    @Test
+    void engineEqualsTheLoopReferenceOnRandomNetworks() {
+        for (long seed = 1; seed <= 12; seed++) {
+            Graph g = net(seed);
+            INDArray x = input(seed, g);
+            for (SumSplit split : SumSplit.values()) {
+                for (boolean uniform : new boolean[]{false, true}) {
+                    Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(split)
+                            .precision(Precision.FLOAT64);
+                    ReferenceGraph.Setup s = ReferenceGraph.Setup.dtd(g, 0, 1)
+                            .withPositiveSplit(split == SumSplit.POSITIVE);
+                    if (uniform) {
+                        ex = ex.rule(Selector.kind(Mul.class), Propagations.uniform());
+                        s = s.withUniformGates(g);
+                    }
+                    try (Explanation e = ex.explain(x)) {
+                        double[][] ref = ReferenceGraph.inputRelevance(g, x, e.targets(), s);
+                        ReferenceGraph.assertAgrees("seed " + seed + ", " + split + (uniform ? ", uniform" : ""),
+                                e.inputRelevance(), ref, 1e-10, true);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theDefaultsAreTheDocumentedOnes() {
+        Explainer ex = Explainer.of(net(3)).preset(Presets.dtd(Rules.zBox(0, 1)));
+        assertThat(ex.coverage().propagationOf("act")).isEqualTo("pass-through");
+        assertThat(ex.coverage().propagationOf("se.gate")).isEqualTo("pass-through");
+        assertThat(ex.coverage().propagationOf("scale")).isEqualTo("gate (to the signal)");
+        assertThat(ex.coverage().propagationOf("div")).isEqualTo("gate (to the signal)");
+        assertThat(ex.coverage().propagationOf("prod")).isEqualTo("uniform (half each)");
+        assertThat(ex.coverage().propagationOf("last")).isEqualTo("routing (exact)");
+        assertThat(ex.coverage().propagationOf("sub")).isEqualTo("routing (exact)");
+    }
+
+    @Test
+    void withBiasesIgnoredRelevanceIsConservedAndTheGateBranchGetsNone() {
+        for (long seed = 1; seed <= 6; seed++) {
+            Graph g = net(seed);
+            INDArray x = input(seed, g);
+            Explainer ex = Explainer.of(g).rule(Rules.Z_PLUS).biasPolicy(BiasPolicy.IGNORE)
+                    .sumSplit(SumSplit.POSITIVE).precision(Precision.FLOAT64).recordLayers(true);
+            try (Explanation e = ex.explain(x)) {
+                double[] start = e.ledger().start();
+                double[] absorbed = e.ledger().absorbedByStabilizer();
+                for (int b = 0; b < 2; b++) {
+                    double in = e.inputRelevance().slice(b).sumNumber().doubleValue();
+                    assertThat(in + absorbed[b]).as("seed %d, element %d: input + stabilizer = logit", seed, b)
+                            .isCloseTo(start[b], org.assertj.core.data.Offset.offset(1e-10 * Math.abs(start[b]) + 1e-12));
+                    assertThat(Math.abs(absorbed[b])).as("the stabilizer takes little").isLessThan(1e-3 * Math.abs(start[b]));
+                }
+                assertThat(e.layerRelevance("se.gate").orElseThrow().amaxNumber().doubleValue()).as("gate branch")
+                        .isZero();
+                assertThat(e.layerRelevance("sig").orElseThrow().amaxNumber().doubleValue()).as("divisor")
+                        .isZero();
+            }
+        }
+    }
+
+    @Test
+    void aSliceGivesNothingToWhatItDidNotTake() {
+        Graph g = net(5);
+        INDArray x = input(5, g);
+        try (Explanation e = Explainer.of(g).rule(Rules.Z_PLUS).precision(Precision.FLOAT64).recordLayers(true)
+                .explain(x)) {
+            INDArray atLast = e.layerRelevance("last").orElseThrow();       // [N,h,w,c], the slice took odd columns
+            for (long col = 0; col < atLast.size(2); col += 2) {
+                assertThat(atLast.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                        org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(col))
+                        .amaxNumber().doubleValue()).as("column %d", col).isZero();
+            }
+        }
+    }
+
+    @Test
+    void theGateRuleRefusesAProductWithoutAGateAndPassRefusesAPermutation() {
+        Graph g = net(2);
+        assertThatThrownBy(() -> Explainer.of(g).rule(Rules.Z_PLUS).rule(Selector.name("prod"), Propagations.gate())
+                .compile()).isInstanceOf(ConfigurationException.class).hasMessageContaining("prod");
+        assertThatThrownBy(() -> Explainer.of(g).rule(Rules.Z_PLUS).rule(Selector.name("last"), Propagations.pass())
+                .compile()).isInstanceOf(ConfigurationException.class).hasMessageContaining("last");
+    }
+
+    @Test
+    void badShapesAreNamed() {
+        assertThatThrownBy(() -> Graph.builder(Shape.of(3, 4, 4))
+                .add("p", new Permute(new int[]{1, 0}), "input").build())
+                .isInstanceOf(InvalidGraphException.class).hasMessageContaining("'p'").hasMessageContaining("Permute");
+        assertThatThrownBy(() -> Graph.builder(Shape.of(3, 4, 4))
+                .add("s", Slice.of(1, 2, 9), "input").build())
+                .isInstanceOf(InvalidGraphException.class).hasMessageContaining("'s'").hasMessageContaining("[N,3,4,4]");
+        assertThatThrownBy(() -> Graph.builder(Shape.of(3, 4, 4))
+                .add("a", new GlobalAvgPool(), "input")
+                .add("f", new Flatten(), "a")
+                .add("m", Mul.product(), "input", "f").build())
+                .isInstanceOf(InvalidGraphException.class).hasMessageContaining("'m'").hasMessageContaining("rank");
+        assertThatThrownBy(() -> new Permute(new int[]{0, 0})).isInstanceOf(InvalidGraphException.class);
+        assertThatThrownBy(() -> Activation.clip(2, 1)).isInstanceOf(InvalidGraphException.class);
+    }
+}
