@@ -3,8 +3,10 @@
 # docs/performance.md. Needs Debian's python3-torch/python3-torchvision (installed here if missing).
 # Usage: scripts/benchmark.sh            (full suite; ~60-90 minutes on 2 cores)
 #        SOAK=200 JMH_ARGS="-p batch=1" scripts/benchmark.sh   (shorter)
-#        scripts/benchmark.sh eval       (only the evaluation metrics, ~5 minutes: replaces that section of
+#        scripts/benchmark.sh eval       (only the evaluation metrics, ~10 minutes: replaces that section of
 #                                         docs/performance.md and leaves the sections of the last full run)
+#        scripts/benchmark.sh methods    (only the other methods, ~40 minutes, against the forward pass of the last
+#                                         full run on this machine; the machine block records when)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
@@ -43,6 +45,27 @@ report() {
     > docs/performance.md
   echo "wrote docs/performance.md"
 }
+methods() {
+  # the other methods: the gradient family at batch 1 (the gradient at batch 8 too, Integrated Gradients' reference),
+  # then Integrated Gradients with 50 steps at batch 1 and 8 (one call per measurement: minutes on VGG16)
+  java -jar "$JAR" 'MethodBenchmark' -p batch=1 -rf json -rff target/bench/jmh-methods-b1.json ${JMH_ARGS:-}
+  java -jar "$JAR" 'MethodBenchmark' -p batch=8 -p method=gradient -rf json -rff target/bench/jmh-methods-b8.json ${JMH_ARGS:-}
+  java -jar "$JAR" 'IntegratedGradientsBenchmark' -rf json -rff target/bench/jmh-ig.json ${JMH_ARGS:-}
+  /usr/bin/python3 -c 'import json,sys; json.dump(sum((json.load(open(f)) for f in sys.argv[1:-1]), []), open(sys.argv[-1], "w"))' \
+    target/bench/jmh-methods-b1.json target/bench/jmh-methods-b8.json target/bench/jmh-ig.json target/bench/jmh-methods.json
+}
+if [ "${1:-}" = methods ]; then
+  # only the method tables, against the forward pass of the last full run (same machine); the machine block says so
+  [ -f target/bench/jmh-models.json ] || { echo "run the full suite once first (target/bench/jmh-models.json)"; exit 2; }
+  echo "methods re-measured: $(date -u +%Y-%m-%dT%H:%MZ), load average before: $(cut -d' ' -f1-3 /proc/loadavg)" \
+    > target/bench/methods-machine.txt
+  methods
+  echo "load average after the methods: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/methods-machine.txt
+  grep -v '^methods re-measured\|^load average after the methods' target/bench/machine.txt > target/bench/machine.tmp || true
+  cat target/bench/machine.tmp target/bench/methods-machine.txt > target/bench/machine.txt
+  report
+  exit 0
+fi
 if [ "${1:-}" = eval ]; then
   # only the evaluation section: spliced into the report the last full run wrote (its other sections stay as they are)
   evaluation
@@ -63,13 +86,7 @@ java -jar "$JAR" 'ModelBenchmark.explain' -rf json -rff target/bench/jmh-explain
 /usr/bin/python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1])) + json.load(open(sys.argv[2])), open(sys.argv[3], "w"))' \
   target/bench/jmh-forward.json target/bench/jmh-explain.json target/bench/jmh-models.json
 java -jar "$JAR" RuleBenchmark -rf json -rff target/bench/jmh-rules.json
-# the other methods: the gradient family at batch 1 (the gradient at batch 8 too, Integrated Gradients' reference),
-# then Integrated Gradients with 50 steps at batch 1 and 8 (one call per measurement: minutes on VGG16)
-java -jar "$JAR" 'MethodBenchmark' -p batch=1 -rf json -rff target/bench/jmh-methods-b1.json ${JMH_ARGS:-}
-java -jar "$JAR" 'MethodBenchmark' -p batch=8 -p method=gradient -rf json -rff target/bench/jmh-methods-b8.json ${JMH_ARGS:-}
-java -jar "$JAR" 'IntegratedGradientsBenchmark' -rf json -rff target/bench/jmh-ig.json ${JMH_ARGS:-}
-/usr/bin/python3 -c 'import json,sys; json.dump(sum((json.load(open(f)) for f in sys.argv[1:-1]), []), open(sys.argv[-1], "w"))' \
-  target/bench/jmh-methods-b1.json target/bench/jmh-methods-b8.json target/bench/jmh-ig.json target/bench/jmh-methods.json
+methods
 # two JVMs: the VGG16 peak must not include the soak's memory, and the soak runs on a fixed, pre-touched Java
 # heap (as the soak test in CI) so that RSS growth can only come from native memory
 java -Xmx3g -cp "$JAR" io.github.dtd4j.benchmarks.MemoryCheck 5 0 > target/bench/memory-vgg.json

@@ -33,13 +33,22 @@ final class Accounts {
         add(stabilizer, perSample(stab.muli(s)));
         if (perOutput) {
             // Σ_j b_j s_j = Σ_c b_c Σ_positions s_c: reduce s per channel, then one small product
-            INDArray perChannel = s.rank() == 2 ? s : s.sum(2, 3);
+            INDArray perChannel = s.rank() == 2 ? s : layer.kind().equals("Dense") ? denseOutputs(s) : s.sum(2, 3);
             add(bias, perChannel.mmul(biasTerm.castTo(s.dataType()).reshape(biasTerm.length(), 1))
                     .reshape(new long[]{s.size(0)}).toDoubleVector());
         } else if (biasTerm != null) {
             add(bias, perSample(biasTerm.mul(s)));
         }
         return s;
+    }
+
+    /** {@return a Dense layer's output {@code [N,...,out]} summed over the positions: {@code [N,out]}} */
+    private static INDArray denseOutputs(INDArray s) {
+        int[] positions = new int[s.rank() - 2];
+        for (int k = 0; k < positions.length; k++) {
+            positions[k] = k + 1;
+        }
+        return s.sum(positions);
     }
 
     private static void add(double[] acc, double[] v) {

@@ -34,7 +34,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <caption>Default propagation by node kind</caption>
  * <tr><th>kind</th><th>default</th></tr>
  * <tr><td>Relu, Dropout, Identity, Flatten, Reshape</td><td>{@link #pass()}</td></tr>
- * <tr><td>BatchNorm (not folded), LocalResponseNorm</td><td>{@link #bypass()}</td></tr>
+ * <tr><td>BatchNorm (not folded), LocalResponseNorm, LayerNorm</td><td>{@link #bypass()}</td></tr>
+ * <tr><td>ConstantMul (a layer scale)</td><td>{@link #pass()}</td></tr>
  * <tr><td>Add, SumPool, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool</td><td>{@link #proportional()}, or
  * {@link #proportionalPositive()} with {@code sumSplit(POSITIVE)}</td></tr>
  * <tr><td>MaxPool2d</td><td>{@link #winnerTakesAll()}, or {@link #maxPoolAsSum()} with
@@ -160,8 +161,11 @@ public final class Propagations {
         if (layer instanceof Relu || layer instanceof Dropout || layer instanceof Identity || layer instanceof Flatten
                 || layer instanceof Reshape) {
             return PASS;
-        } else if (layer instanceof BatchNorm || layer instanceof LocalResponseNorm) {
+        } else if (layer instanceof BatchNorm || layer instanceof LocalResponseNorm
+                || layer instanceof io.github.dtd4j.graph.LayerNorm) {
             return BYPASS;
+        } else if (layer instanceof io.github.dtd4j.graph.ConstantMul) {
+            return PASS;
         } else if (Proportional.isSum(layer)) {
             return positive ? PROPORTIONAL_POSITIVE : PROPORTIONAL;
         } else if (layer instanceof MaxPool2d) {

@@ -4,7 +4,7 @@ import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Fully connected layer {@code z = x·W + b}.
+ * Fully connected layer {@code z = x·W + b}, applied along the last axis of its input.
  *
  * @param weight {@code [in, out]}: {@code weight[i][j]} connects input i to output j (the paper's w_ij)
  * @param bias   {@code [out]}, or {@code null} for none
@@ -31,13 +31,20 @@ public record Dense(INDArray weight, INDArray bias) implements Layer {
         return weight.size(1);
     }
 
+    /**
+     * {@inheritDoc} A vector {@code [N,in]} gives {@code [N,out]}; a higher-rank input, such as the tokens
+     * {@code [N,T,in]} of a transformer or the channels-last map {@code [N,H,W,in]} of a ConvNeXt block, is mapped
+     * along its last axis, position by position, as PyTorch's {@code nn.Linear} does.
+     */
     @Override
     public Shape outputShape(String node, List<Shape> inputs) {
         Shape in = inputs.get(0);
-        if (in.rank() != 1 || in.dim(0) != inFeatures()) {
-            throw Layer.mismatch(node, this, "[N," + inFeatures() + "]", in);
+        if (in.rank() < 1 || in.dim(in.rank() - 1) != inFeatures()) {
+            throw Layer.mismatch(node, this, "[N," + inFeatures() + "] or [N,...," + inFeatures() + "]", in);
         }
-        return Shape.of(outFeatures());
+        long[] out = in.dims();
+        out[out.length - 1] = outFeatures();
+        return Shape.of(out);
     }
 
     @Override

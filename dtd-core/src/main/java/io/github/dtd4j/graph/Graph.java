@@ -214,6 +214,13 @@ public final class Graph {
             }
         } else if (layer instanceof BatchNorm b) {
             out.addAll(List.of(b.gamma(), b.beta(), b.mean(), b.var()));
+        } else if (layer instanceof LayerNorm l) {
+            out.add(l.gamma());
+            if (l.beta() != null) {
+                out.add(l.beta());
+            }
+        } else if (layer instanceof ConstantMul m) {
+            out.add(m.factor());
         } else if (layer instanceof CustomLayer c) {
             out.addAll(c.parameters());
         }

@@ -56,6 +56,10 @@ public final class Rewrites {
             return c.withWeights(f.apply(c.weight()), c.bias() == null ? null : f.apply(c.bias()));
         } else if (layer instanceof BatchNorm b) {
             return new BatchNorm(f.apply(b.gamma()), f.apply(b.beta()), f.apply(b.mean()), f.apply(b.var()), b.eps());
+        } else if (layer instanceof LayerNorm l) {
+            return new LayerNorm(f.apply(l.gamma()), l.beta() == null ? null : f.apply(l.beta()), l.eps());
+        } else if (layer instanceof ConstantMul m) {
+            return new ConstantMul(f.apply(m.factor()));
         } else if (layer instanceof CustomLayer c) {
             return c.mapParameters(f);
         }

@@ -209,4 +209,60 @@ public final class Elementwise {
         }
         return idx;
     }
+
+    // ------------------------------------------------------------------------------------------------ normalisation
+
+    /** {@return the layer normalisation of the last axis} @param l the layer @param x input, untouched */
+    public static INDArray layerNorm(io.github.dtd4j.graph.LayerNorm l, INDArray x) {
+        INDArray[] nv = normalised(l, x);
+        INDArray y = Forward.lastAxis(nv[0]).mulRowVector(l.gamma().castTo(x.dataType()));
+        if (l.beta() != null) {
+            y.addiRowVector(l.beta().castTo(x.dataType()));
+        }
+        return y.reshape('c', x.shape());
+    }
+
+    /** {@return {x̂, 1/σ} with x̂ = (x − μ)/σ, σ = √(var + eps), over the last axis; 1/σ broadcast to x's shape} */
+    private static INDArray[] normalised(io.github.dtd4j.graph.LayerNorm l, INDArray x) {
+        int last = x.rank() - 1;
+        INDArray centred = x.sub(broadcast(x.mean(true, last), x.shape()));
+        INDArray var = centred.mul(centred).mean(true, last);
+        INDArray inv = broadcast(Transforms.pow(var.addi(l.eps()), -0.5, false), x.shape());
+        return new INDArray[]{centred.muli(inv), inv};
+    }
+
+    /**
+     * {@return the vector-Jacobian product of the layer normalisation}: with {@code g = s·γ},
+     * {@code (g − mean(g) − x̂·mean(g·x̂)) / σ} over the last axis
+     */
+    public static INDArray layerNormVjp(io.github.dtd4j.graph.LayerNorm l, INDArray x, INDArray s) {
+        int last = x.rank() - 1;
+        INDArray[] nv = normalised(l, x);
+        INDArray xhat = nv[0];
+        INDArray g = Forward.lastAxis(s).mulRowVector(l.gamma().castTo(s.dataType())).reshape('c', s.shape());
+        INDArray meanG = broadcast(g.mean(true, last), x.shape());
+        INDArray meanGx = broadcast(g.mul(xhat).mean(true, last), x.shape());
+        return g.sub(meanG).subi(xhat.mul(meanGx)).muli(nv[1]);
+    }
+
+    /** {@return {@code x} times the layer's constant, broadcast} @param m the layer @param x input, untouched */
+    public static INDArray constantMul(io.github.dtd4j.graph.ConstantMul m, INDArray x) {
+        INDArray f = m.factor().castTo(x.dataType());
+        if (f.length() == 1) {
+            return x.mul(f.getDouble(0));
+        }
+        return x.mul(broadcast(f.reshape(withBatchOne(f.shape())), x.shape()));
+    }
+
+    /** {@return {@code s} times the layer's constant, broadcast: the transpose of the diagonal map} */
+    public static INDArray constantMulVjp(io.github.dtd4j.graph.ConstantMul m, INDArray s) {
+        return constantMul(m, s);
+    }
+
+    private static long[] withBatchOne(long[] perSample) {
+        long[] s = new long[perSample.length + 1];
+        s[0] = 1;
+        System.arraycopy(perSample, 0, s, 1, perSample.length);
+        return s;
+    }
 }

@@ -70,8 +70,11 @@ public final class Forward {
     public static INDArray apply(Layer layer, List<INDArray> in) {
         INDArray x = in.get(0);
         if (layer instanceof Dense d) {
-            INDArray z = x.mmul(d.weight());
-            return d.bias() == null ? z : z.addiRowVector(d.bias());
+            INDArray z = lastAxis(x).mmul(d.weight());
+            if (d.bias() != null) {
+                z.addiRowVector(d.bias());
+            }
+            return x.rank() == 2 ? z : z.reshape('c', withLast(x.shape(), d.outFeatures()));
         } else if (layer instanceof Conv2d c) {
             return Ops.conv2d(x, c.weight(), c.bias(), c);
         } else if (layer instanceof Relu) {
@@ -113,10 +116,26 @@ public final class Forward {
             return Elementwise.permute(p, x);
         } else if (layer instanceof io.github.dtd4j.graph.Slice sl) {
             return Elementwise.slice(sl, x);
+        } else if (layer instanceof io.github.dtd4j.graph.LayerNorm l) {
+            return Elementwise.layerNorm(l, x);
+        } else if (layer instanceof io.github.dtd4j.graph.ConstantMul m) {
+            return Elementwise.constantMul(m, x);
         } else if (layer instanceof io.github.dtd4j.graph.CustomLayer c) {
             return custom(c, in);
         }
         throw new io.github.dtd4j.errors.InvalidGraphException("no forward pass for layer kind " + layer.kind());
+    }
+
+    /** {@return {@code x} as a matrix {@code [N·..., last]} (itself when it is one)} @param x any rank ≥ 2 */
+    public static INDArray lastAxis(INDArray x) {
+        return x.rank() == 2 ? x : x.reshape('c', -1, x.size(x.rank() - 1));
+    }
+
+    /** {@return the shape with its last dimension replaced} @param shape a shape @param last the new last dimension */
+    public static long[] withLast(long[] shape, long last) {
+        long[] s = shape.clone();
+        s[s.length - 1] = last;
+        return s;
     }
 
     /**

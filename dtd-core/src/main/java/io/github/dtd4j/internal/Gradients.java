@@ -45,7 +45,8 @@ public final class Gradients {
     public static List<INDArray> vjp(Layer layer, List<INDArray> inputs, INDArray s) {
         INDArray x = inputs.get(0);
         if (layer instanceof Dense d) {
-            return List.of(s.mmul(d.weight().transpose()));
+            INDArray g = Forward.lastAxis(s).mmul(d.weight().transpose());
+            return List.of(s.rank() == 2 ? g : g.reshape('c', x.shape()));
         } else if (layer instanceof Conv2d c) {
             return List.of(Ops.conv2dTranspose(s, c.weight(), c, x.shape()));
         } else if (layer instanceof Relu) {
@@ -86,6 +87,10 @@ public final class Gradients {
             return List.of(Elementwise.permuteVjp(p, s));
         } else if (layer instanceof io.github.dtd4j.graph.Slice sl) {
             return List.of(Elementwise.sliceVjp(sl, x.shape(), s));
+        } else if (layer instanceof io.github.dtd4j.graph.LayerNorm l) {
+            return List.of(Elementwise.layerNormVjp(l, x, s));
+        } else if (layer instanceof io.github.dtd4j.graph.ConstantMul m) {
+            return List.of(Elementwise.constantMulVjp(m, s));
         } else if (layer instanceof CustomLayer c) {
             return c.vjp(inputs, s);
         }

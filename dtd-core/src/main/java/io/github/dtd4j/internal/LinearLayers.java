@@ -118,17 +118,19 @@ public final class LinearLayers {
 
         @Override
         public INDArray forward(INDArray x, INDArray w) {
-            return x.mmul(w);
+            INDArray z = Forward.lastAxis(x).mmul(w);
+            return x.rank() == 2 ? z : z.reshape('c', Forward.withLast(x.shape(), w.size(1)));
         }
 
         @Override
         public INDArray transpose(INDArray s, INDArray w) {
-            return s.mmul(w.transpose());
+            INDArray g = Forward.lastAxis(s).mmul(w.transpose());
+            return s.rank() == 2 ? g : g.reshape('c', Forward.withLast(s.shape(), w.size(0)));
         }
 
         @Override
         public INDArray addBias(INDArray z, INDArray b) {
-            return z.addRowVector(b);
+            return z.rank() == 2 ? z.addRowVector(b) : Forward.lastAxis(z).addRowVector(b).reshape('c', z.shape());
         }
     }
 

@@ -988,4 +988,52 @@ class ForwardReferenceTest {
         check(t -> new io.github.dtd4j.graph.Slice(new int[]{0, 1}, new long[]{1, 0}, new long[]{5, 7},
                 new long[]{1, 3}), List.of(x), y);
     }
+
+    @Test
+    void layerNormOverTheLastAxis() {
+        Arr x = Arr.random(rng, 2, 3, 5);
+        Arr gamma = Arr.random(rng, 5);
+        Arr beta = Arr.random(rng, 5);
+        Arr y = Arr.zeros(2, 3, 5);
+        for (long n = 0; n < 2; n++) {
+            for (long t = 0; t < 3; t++) {
+                double mean = 0;
+                for (long d = 0; d < 5; d++) {
+                    mean += x.at(n, t, d) / 5;
+                }
+                double var = 0;
+                for (long d = 0; d < 5; d++) {
+                    var += (x.at(n, t, d) - mean) * (x.at(n, t, d) - mean) / 5;
+                }
+                for (long d = 0; d < 5; d++) {
+                    y.set((x.at(n, t, d) - mean) / Math.sqrt(var + 1e-5) * gamma.at(d) + beta.at(d), n, t, d);
+                }
+            }
+        }
+        check(t -> new io.github.dtd4j.graph.LayerNorm(gamma.nd(t), beta.nd(t), 1e-5), List.of(x), y);
+    }
+
+    @Test
+    void constantFactorsBroadcast() {
+        Arr x = Arr.random(rng, 2, 3, 4, 4);
+        Arr f = Arr.random(rng, 3, 1, 1);
+        Arr y = Arr.zeros(2, 3, 4, 4);
+        Arr y2 = Arr.zeros(2, 3, 4, 4);
+        for (int i = 0; i < x.v.length; i++) {
+            long[] idx = org.nd4j.linalg.api.shape.Shape.ind2subC(x.shape(), i);
+            y.v[i] = x.v[i] * f.at(idx[1], 0, 0);
+            y2.v[i] = x.v[i] * -0.25;
+        }
+        check(t -> new io.github.dtd4j.graph.ConstantMul(f.nd(t)), List.of(x), y);
+        check(t -> new io.github.dtd4j.graph.ConstantMul(Nd4j.scalar(t, -0.25)), List.of(x), y2);
+    }
+
+    @Test
+    void denseMapsTheLastAxisOfTokens() {
+        Arr x = Arr.random(rng, 2, 3, 4, 5);
+        Arr w = Arr.random(rng, 5, 6);
+        Arr b = Arr.random(rng, 6);
+        Arr y = dense(x.reshape(24, 5), w, b).reshape(2, 3, 4, 6);
+        check(t -> new Dense(w.nd(t), b.nd(t)), List.of(x), y);
+    }
 }

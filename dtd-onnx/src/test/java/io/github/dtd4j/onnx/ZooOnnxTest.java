@@ -30,7 +30,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 class ZooOnnxTest {
     static final String[] MODELS = {"mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y",
-        "shufflenet_v2", "squeezenet1_1", "googlenet", "mnasnet"};
+        "shufflenet_v2", "squeezenet1_1", "googlenet", "mnasnet", "convnext"};
 
     static Path resource(String name) {
         return Path.of("src/test/resources/zoo", name).toAbsolutePath();
@@ -108,8 +108,9 @@ class ZooOnnxTest {
             switch (n.kind()) {
                 case "Mul", "Div" -> assertThat(rule).as(n.name()).isIn("gate (to the signal)", "uniform (half each)");
                 case "Permute", "Slice" -> assertThat(rule).as(n.name()).isEqualTo("routing (exact)");
-                case "ReLU6", "Sigmoid", "HardSigmoid", "HardSwish", "Clip" -> assertThat(rule).as(n.name())
-                        .isEqualTo("pass-through");
+                case "ReLU6", "Sigmoid", "HardSigmoid", "HardSwish", "Clip", "Gelu", "ConstantMul" ->
+                        assertThat(rule).as(n.name()).isEqualTo("pass-through");
+                case "LayerNorm" -> assertThat(rule).as(n.name()).isEqualTo("bypass");
                 default -> { }
             }
         }

@@ -205,10 +205,16 @@ class GradientCheckTest {
         return new Net("modern", g, ModernLayersReferenceTest.input(4, g), BatchNormMode.BYPASS);
     }
 
+    /** Channels-last blocks: LayerNorm, Dense along the last axis of [H,W,C], GELU, a layer scale (ConvNeXt-like). */
+    static Net convNext() {
+        Graph g = ModernLayersReferenceTest.convNextNet(3);
+        return new Net("convnext", g, ModernLayersReferenceTest.input(3, g), BatchNormMode.BYPASS);
+    }
+
     static Stream<Arguments> nets() {
         return Stream.of(convolutions(BatchNormMode.BYPASS), convolutions(BatchNormMode.AFFINE),
                 convolutions(BatchNormMode.FOLD), pools(), adaptive(), vectors(BatchNormMode.BYPASS),
-                vectors(BatchNormMode.AFFINE), joins(), activations(), modern()).map(Arguments::of);
+                vectors(BatchNormMode.AFFINE), joins(), activations(), modern(), convNext()).map(Arguments::of);
     }
 
     /**
@@ -311,7 +317,7 @@ class GradientCheckTest {
         assertThat(kinds).contains("Dense", "Conv2d", "Relu", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
                 "GlobalAvgPool", "SumPool", "BatchNorm", "Add", "Concat", "Flatten", "Reshape", "Dropout", "Identity",
                 "Scale", "ReLU6", "Clip", "LeakyRelu", "Elu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu",
-                "SiLU", "Mul", "Div", "Permute", "Slice");
+                "SiLU", "Mul", "Div", "Permute", "Slice", "LayerNorm", "ConstantMul");
     }
 
     @Test

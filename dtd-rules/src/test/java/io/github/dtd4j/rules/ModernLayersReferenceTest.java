@@ -85,6 +85,72 @@ class ModernLayersReferenceTest {
                 .build();
     }
 
+    /**
+     * A ConvNeXt-like network: a patchifying convolution, then a block that works channels-last — a depthwise 3×3
+     * convolution, Permute to [H,W,C], LayerNorm over C, Dense C→2C along the last axis, GELU, Dense 2C→C, Permute
+     * back, a layer scale (ConstantMul [C,1,1]) — added to its input, then a channels-first LayerNorm (Permute,
+     * LayerNorm, Permute) and global pooling.
+     */
+    static Graph convNextNet(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int c = 2 + rnd.nextInt(3);
+        int side = 4 + 2 * rnd.nextInt(2);
+        INDArray scale = gaussian(rnd, 0.5, c, 1, 1);
+        return Graph.builder(Shape.of(3, side, side))
+                .add("stem", Conv2d.of(gaussian(rnd, 0.5, c, 3, 2, 2), gaussian(rnd, 0.1, c)).withStride(2), "input")
+                .add("dw", Conv2d.of(gaussian(rnd, 0.5, c, 1, 3, 3), gaussian(rnd, 0.1, c)).withPadding(1)
+                        .withGroups(c), "stem")
+                .add("last", new Permute(new int[]{1, 2, 0}), "dw")
+                .add("norm", new io.github.dtd4j.graph.LayerNorm(gaussian(rnd, 0.3, c).addi(1), gaussian(rnd, 0.1, c),
+                        1e-6), "last")
+                .add("pw1", Dense.of(gaussian(rnd, 0.5, c, 2L * c), gaussian(rnd, 0.1, 2L * c)), "norm")
+                .add("gelu", Activation.gelu(), "pw1")
+                .add("pw2", Dense.of(gaussian(rnd, 0.5, 2L * c, c), gaussian(rnd, 0.1, c)), "gelu")
+                .add("first", new Permute(new int[]{2, 0, 1}), "pw2")
+                .add("layerScale", new io.github.dtd4j.graph.ConstantMul(scale), "first")
+                .add("residual", new io.github.dtd4j.graph.Add(), "stem", "layerScale")
+                .add("ln2d.in", new Permute(new int[]{1, 2, 0}), "residual")
+                .add("ln2d", new io.github.dtd4j.graph.LayerNorm(gaussian(rnd, 0.3, c).addi(1), null, 1e-6), "ln2d.in")
+                .add("ln2d.out", new Permute(new int[]{2, 0, 1}), "ln2d")
+                .add("pool", new GlobalAvgPool(), "ln2d.out")
+                .add("flat", new Flatten(), "pool")
+                .add("head", Dense.of(gaussian(rnd, 0.5, c, 3), gaussian(rnd, 0.1, 3)), "flat")
+                .build();
+    }
+
+    @Test
+    void channelsLastBlocksEqualTheLoopReference() {
+        for (long seed = 1; seed <= 8; seed++) {
+            Graph g = convNextNet(seed);
+            INDArray x = input(seed, g);
+            for (SumSplit split : SumSplit.values()) {
+                Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(split)
+                        .precision(Precision.FLOAT64);
+                try (Explanation e = ex.explain(x)) {
+                    double[][] ref = ReferenceGraph.inputRelevance(g, x, e.targets(), ReferenceGraph.Setup.dtd(g, 0, 1)
+                            .withPositiveSplit(split == SumSplit.POSITIVE));
+                    ReferenceGraph.assertAgrees("convnext seed " + seed + ", " + split, e.inputRelevance(), ref,
+                            1e-10, true);
+                }
+                // ε on the token-wise dense layers, z⁺ elsewhere: the dense layers' rule really is applied per position
+                Explainer eps = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(split)
+                        .rule(Selector.kind(Dense.class), Rules.epsilon(0.1)).precision(Precision.FLOAT64);
+                try (Explanation e = eps.explain(x)) {
+                    ReferenceGraph.Setup s = ReferenceGraph.Setup.dtd(g, 0, 1).withPositiveSplit(split == SumSplit.POSITIVE);
+                    for (String d : List.of("pw1", "pw2", "head")) {
+                        s = s.withRule(d, new ReferenceLrp.Epsilon(0.1));
+                    }
+                    ReferenceGraph.assertAgrees("convnext seed " + seed + ", " + split + ", ε on Dense",
+                            e.inputRelevance(), ReferenceGraph.inputRelevance(g, x, e.targets(), s), 1e-10, true);
+                }
+            }
+            Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1)));
+            assertThat(ex.coverage().propagationOf("norm")).isEqualTo("bypass");
+            assertThat(ex.coverage().propagationOf("layerScale")).isEqualTo("pass-through");
+            assertThat(ex.coverage().propagationOf("gelu")).isEqualTo("pass-through");
+        }
+    }
+
     static INDArray input(long seed, Graph g) {
         SplittableRandom rnd = new SplittableRandom(seed + 1000);
         long[] shape = g.inputShape().withBatch(2);

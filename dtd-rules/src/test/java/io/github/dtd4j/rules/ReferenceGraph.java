@@ -361,6 +361,28 @@ public final class ReferenceGraph {
         if (l instanceof Conv2d c) {
             return one(ReferenceLrp.propagate(ReferenceLrp.conv(c, dim(in0, 1), dim(in0, 2), dim(in0, 3)), x, r,
                     s.ruleOf(node), eps, s.ignoreBias()).relevance());
+        } else if (l instanceof Dense d && in0.rank() > 2) {
+            // along the last axis, position by position: each position of each sample is one row of the reference
+            int in = (int) d.inFeatures();
+            int out = (int) d.outFeatures();
+            int positions = x[0].length / in;
+            double[][] rows = new double[x.length * positions][in];
+            double[][] rr = new double[x.length * positions][out];
+            for (int b = 0; b < x.length; b++) {
+                for (int t = 0; t < positions; t++) {
+                    System.arraycopy(x[b], t * in, rows[b * positions + t], 0, in);
+                    System.arraycopy(r[b], t * out, rr[b * positions + t], 0, out);
+                }
+            }
+            double[][] got = ReferenceLrp.propagate(ReferenceLrp.dense(d), rows, rr, s.ruleOf(node), eps,
+                    s.ignoreBias()).relevance();
+            double[][] back = new double[x.length][x[0].length];
+            for (int b = 0; b < x.length; b++) {
+                for (int t = 0; t < positions; t++) {
+                    System.arraycopy(got[b * positions + t], 0, back[b], t * in, in);
+                }
+            }
+            return one(back);
         } else if (l instanceof Dense d) {
             return one(ReferenceLrp.propagate(ReferenceLrp.dense(d), x, r, s.ruleOf(node), eps, s.ignoreBias())
                     .relevance());
@@ -401,7 +423,8 @@ public final class ReferenceGraph {
                     p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight()).relevance();
         } else if (l instanceof Relu || l instanceof Flatten || l instanceof Reshape || l instanceof Dropout
                 || l instanceof Identity || l instanceof BatchNorm || l instanceof LocalResponseNorm
-                || l instanceof io.github.dtd4j.graph.Activation) {
+                || l instanceof io.github.dtd4j.graph.Activation || l instanceof io.github.dtd4j.graph.LayerNorm
+                || l instanceof io.github.dtd4j.graph.ConstantMul) {
             return one(r);
         } else if (l instanceof io.github.dtd4j.graph.Permute p) {
             return one(ReferenceModern.permute(perSample(in0), p.axes(), r));

@@ -8,7 +8,8 @@ import onnx.OnnxMl.NodeProto;
 /**
  * The element-wise activations other than ReLU → {@link Activation}: {@code Clip} with constant bounds (ReLU6;
  * {@code Clip(0, ∞)} is a {@link Relu}, a clip without bounds passes through), {@code LeakyRelu}, {@code Elu},
- * {@code Sigmoid}, {@code HardSigmoid}, {@code HardSwish}, {@code Tanh}.
+ * {@code Sigmoid}, {@code HardSigmoid}, {@code HardSwish}, {@code Tanh}, and {@code Gelu} (what {@link GeluFusion}
+ * makes of the erf formula).
  */
 final class ActivationConverter implements OpConverter {
     @Override
@@ -38,6 +39,13 @@ final class ActivationConverter implements OpConverter {
                     finite(ctx, "beta", ctx.attrs().f("beta", 0.5)));
             case "HardSwish" -> Activation.hardSwish();
             case "Tanh" -> Activation.tanh();
+            case "Gelu" -> {
+                if (!ctx.attrs().s("approximate", "none").equals("none")) {
+                    throw new NotSupported("Gelu with approximate=" + ctx.attrs().s("approximate", "none")
+                            + " (the exact, erf-based GELU only)");
+                }
+                yield Activation.gelu();
+            }
             default -> throw new IllegalStateException("ActivationConverter registered for " + ctx.operator());
         };
         if (a != null) {

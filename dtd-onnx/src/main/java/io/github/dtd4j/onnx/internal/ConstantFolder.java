@@ -11,7 +11,7 @@ import onnx.OnnxMl.NodeProto;
 /**
  * Evaluates at import time what does not depend on the model's input: {@code Constant} nodes, and the shape
  * arithmetic exporters write around reshapes ({@code Shape}, {@code Gather}, {@code Unsqueeze}, {@code Concat},
- * {@code Add}/{@code Sub}/{@code Mul}/{@code Div} of integers, {@code Slice} of a constant vector, {@code Cast}, and {@code Identity}/{@code Flatten}/{@code Reshape} of
+ * {@code Add}/{@code Sub}/{@code Mul}/{@code Div} of integers, {@code Slice} of a constant vector, {@code Cast}, and {@code Identity}/{@code Flatten}/{@code Reshape}/{@code Transpose} of
  * constants). The result is a {@link Const} that later nodes read like an initializer.
  *
  * <p>It runs before the {@link ConverterRegistry}: a node whose rule applies is folded and never reaches a converter.
@@ -65,7 +65,8 @@ final class ConstantFolder {
                 .add("Cast", constant(0), TensorFolds::cast, null)
                 .add("Identity", constant(0), TensorFolds::identity, null)
                 .add("Flatten", constant(0), TensorFolds::flatten, null)
-                .add("Reshape", constant(0), TensorFolds::reshape, null);
+                .add("Reshape", constant(0), TensorFolds::reshape, null)
+                .add("Transpose", constant(0), TensorFolds::transpose, null);
     }
 
     private ConstantFolder add(String op, Predicate<ConversionContext> when, Fold fold, String otherwise) {

@@ -65,7 +65,7 @@ final class Conversion {
     Graph run() {
         model.header().forEach(provenance::put);
         values.put(model.input().name(), new Act(graph.input()));
-        List<NodeProto> order = model.nodes();
+        List<NodeProto> order = fusePatterns(model.nodes());
         boolean opsetSupported = model.opset() >= OnnxImport.MIN_OPSET && model.opset() <= OnnxImport.MAX_OPSET;
         boolean[] skip = new boolean[order.size()];
         for (int k = 0; k < order.size(); k++) {
@@ -104,6 +104,43 @@ final class Conversion {
             throw problems.unsupported();
         }
         return graph.build(out, model.outputName(), provenance, folded);
+    }
+
+    /**
+     * {@return the nodes with the operator patterns that exporters write for one layer fused into that layer's
+     * operator}: the exact GELU ({@link GeluFusion}) and the layer normalisation of opsets before 17
+     * ({@link LayerNormFusion}); each fusion is noted in the provenance
+     */
+    private List<NodeProto> fusePatterns(List<NodeProto> nodes) {
+        Map<String, NodeProto> constants = new HashMap<>();
+        for (NodeProto n : nodes) {
+            if (n.getOpType().equals("Constant") && n.getOutputCount() == 1) {
+                constants.put(n.getOutput(0), n);
+            }
+        }
+        java.util.function.Function<String, Double> scalar = name -> {
+            TensorProto t = model.initializers().get(name);
+            if (t == null && constants.containsKey(name)) {
+                for (onnx.OnnxMl.AttributeProto a : constants.get(name).getAttributeList()) {
+                    if (a.getName().equals("value") && a.hasT()) {
+                        t = a.getT();
+                    }
+                }
+            }
+            return t == null ? null : GeluFusion.single(t);
+        };
+        List<NodeProto> gelu = GeluFusion.fuse(nodes, scalar, model.graphOutputs());
+        if (gelu.size() != nodes.size()) {
+            provenance.note("fused", ((nodes.size() - gelu.size()) / 4) + " exact GELUs written as "
+                    + "x·0.5·(1 + erf(x/√2)) into Gelu activations");
+        }
+        List<NodeProto> ln = LayerNormFusion.fuse(gelu, scalar,
+                name -> model.initializers().containsKey(name) || constants.containsKey(name), model.graphOutputs());
+        if (ln.size() != gelu.size()) {
+            provenance.note("fused", ((gelu.size() - ln.size()) / 8) + " layer normalisations written as ReduceMean, "
+                    + "Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add into LayerNorm layers");
+        }
+        return ln;
     }
 
     /**

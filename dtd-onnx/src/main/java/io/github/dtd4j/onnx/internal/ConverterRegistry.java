@@ -61,7 +61,9 @@ final class ConverterRegistry {
                 .add(new SoftmaxConverter(), "Softmax")
                 .add(new PadConverter(), "Pad")
                 .add(new CastConverter(), "Cast")
-                .add(new ActivationConverter(), "Clip", "LeakyRelu", "Elu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh")
+                .add(new ActivationConverter(), "Clip", "LeakyRelu", "Elu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
+                        "Gelu")
+                .add(new LayerNormalizationConverter(), "LayerNormalization")
                 .add(new MulConverter(), "Mul", "Div")
                 .add(new TransposeConverter(), "Transpose")
                 .add(new SliceConverter(), "Slice", "Split")

@@ -5,8 +5,9 @@ import io.github.dtd4j.onnx.internal.Value.Act;
 import onnx.OnnxMl.NodeProto;
 
 /**
- * {@code MatMul} of an activation {@code [N,K]} by a constant {@code [K,M]} → {@link Dense} with weight
- * {@code [K,M]}. An added constant after it becomes its bias ({@link BiasFolding}).
+ * {@code MatMul} of an activation {@code [N,K]} (or {@code [N,...,K]}: tokens, channels-last maps) by a constant
+ * {@code [K,M]} → {@link Dense} with weight {@code [K,M]}, along the last axis. An added constant after it becomes
+ * its bias ({@link BiasFolding}).
  */
 final class MatMulConverter implements OpConverter {
     @Override
@@ -16,12 +17,13 @@ final class MatMulConverter implements OpConverter {
         }
         Act x = ctx.activation(0);
         Const w = ctx.constant(1, "the second operand");
-        if (x.shape().rank() != 1) {
-            throw new NotSupported("MatMul of a rank-" + (x.shape().rank() + 1) + " activation "
-                    + x.shape().toBatchString() + " (only [N,K] × [K,M] maps to Dense)");
-        }
         if (w.rank() != 2) {
-            throw new NotSupported("MatMul with a rank-" + w.rank() + " constant (only [N,K] × [K,M] maps to Dense)");
+            throw new NotSupported("MatMul with a rank-" + w.rank() + " constant (only [N,...,K] × [K,M] maps to "
+                    + "Dense)");
+        }
+        long k = x.shape().dim(x.shape().rank() - 1);
+        if (w.dims[0] != k) {
+            throw ctx.invalid("cannot multiply " + x.shape().toBatchString() + " by " + w);
         }
         ctx.emit(w, new Dense(w.toArray(ctx.dtype()), null), x);
     }

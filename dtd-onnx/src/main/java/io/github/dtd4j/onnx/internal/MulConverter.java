@@ -1,16 +1,18 @@
 package io.github.dtd4j.onnx.internal;
 
 import io.github.dtd4j.graph.Activation;
+import io.github.dtd4j.graph.ConstantMul;
 import io.github.dtd4j.graph.Mul;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.onnx.internal.Value.Act;
 import onnx.OnnxMl.NodeProto;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code Mul} and {@code Div} of two activations → {@link Mul}, with the gate recognised: the input broadcast over
  * the other (a squeeze-and-excitation gate {@code [C,1,1]}), else the output of a sigmoid-like activation (SiLU
- * written as {@code x·σ(x)}), else none; {@code Div} always treats its divisor as the gate. Products with a
- * constant are not supported yet.
+ * written as {@code x·σ(x)}), else none; {@code Div} always treats its divisor as the gate. An activation times or
+ * divided by a constant → {@link ConstantMul}.
  */
 final class MulConverter implements OpConverter {
     @Override
@@ -22,9 +24,8 @@ final class MulConverter implements OpConverter {
             throw ctx.invalid("needs two inputs");
         }
         if (!(x instanceof Act) || !(y instanceof Act)) {
-            Value c = x instanceof Act ? y : x;
-            throw new NotSupported((div ? "dividing" : "multiplying") + " an activation by a constant " + c
-                    + " (products of two activations only)");
+            constant(ctx, div, x instanceof Act ? 0 : 1);
+            return;
         }
         Act a = ctx.activation(0);
         Act b = ctx.activation(1);
@@ -68,5 +69,43 @@ final class MulConverter implements OpConverter {
         return a.node().layer() instanceof Activation act
                 && (act.function() == Activation.Function.SIGMOID || act.function() == Activation.Function.HARD_SIGMOID
                 || act.function() == Activation.Function.TANH);
+    }
+
+    /**
+     * An activation times (or divided by) a constant → {@link ConstantMul}: a scalar, or a tensor that broadcasts over
+     * the sample without touching the batch axis (a layer scale {@code [C,1,1]}).
+     */
+    private static void constant(ConversionContext ctx, boolean div, int at) {
+        if (div && at == 1) {
+            throw new NotSupported("a constant divided by an activation");
+        }
+        Act a = ctx.activation(at);
+        Const c = ctx.constant(1 - at, "the constant factor");
+        Shape s = a.shape();
+        long[] dims = c.dims;
+        long[] per;
+        if (c.length() == 1) {
+            per = new long[]{1};
+        } else {
+            // right-aligned broadcasting: the constant may omit leading axes, and must not add any beyond the batch
+            if (dims.length > s.rank() + 1 || (dims.length == s.rank() + 1 && dims[0] != 1)) {
+                throw new NotSupported("multiplying by a constant " + c + " that spans the batch axis");
+            }
+            per = new long[s.rank()];
+            java.util.Arrays.fill(per, 1);
+            int off = s.rank() - Math.min(dims.length, s.rank());
+            for (int k = 0; k < Math.min(dims.length, s.rank()); k++) {
+                long d = dims[dims.length - Math.min(dims.length, s.rank()) + k];
+                if (d != 1 && d != s.dim(off + k)) {
+                    throw ctx.invalid("the constant " + c + " does not broadcast over " + s.toBatchString());
+                }
+                per[off + k] = d;
+            }
+        }
+        INDArray f = c.toArray(ctx.dtype(), per);
+        if (div) {
+            f = f.rdiv(1.0);
+        }
+        ctx.emit(c, new ConstantMul(f), a);
     }
 }

@@ -107,4 +107,72 @@ final class TensorFolds {
         }
         return c.withDims(t, c.origin);
     }
+
+    /** {@code Transpose} of a constant (a MatMul weight exported without constant folding): its values permuted. */
+    static Const transpose(ConversionContext ctx, NodeProto node) {
+        Const c = ctx.constant(0, "data");
+        int rank = c.rank();
+        long[] perm = ctx.attrs().ints("perm");
+        if (perm == null) {
+            perm = new long[rank];
+            for (int k = 0; k < rank; k++) {
+                perm[k] = rank - 1 - k;
+            }
+        }
+        boolean[] seen = new boolean[rank];
+        if (perm.length != rank) {
+            throw ctx.invalid("perm " + java.util.Arrays.toString(perm) + " does not fit a rank-" + rank + " constant");
+        }
+        for (long p : perm) {
+            if (p < 0 || p >= rank || seen[(int) p]) {
+                throw ctx.invalid("perm " + java.util.Arrays.toString(perm) + " is not a permutation");
+            }
+            seen[(int) p] = true;
+        }
+        long[] outDims = new long[rank];
+        for (int k = 0; k < rank; k++) {
+            outDims[k] = c.dims[(int) perm[k]];
+        }
+        long[] inStrides = new long[rank];
+        long st = 1;
+        for (int k = rank - 1; k >= 0; k--) {
+            inStrides[k] = st;
+            st *= c.dims[k];
+        }
+        int n = c.length();
+        int[] from = new int[n];
+        long[] idx = new long[rank];
+        for (int f = 0; f < n; f++) {
+            long src = 0;
+            for (int k = 0; k < rank; k++) {
+                src += idx[k] * inStrides[(int) perm[k]];
+            }
+            from[f] = (int) src;
+            for (int k = rank - 1; k >= 0; k--) {
+                if (++idx[k] < outDims[k]) {
+                    break;
+                }
+                idx[k] = 0;
+            }
+        }
+        if (c.isInt()) {
+            long[] v = new long[n];
+            for (int f = 0; f < n; f++) {
+                v[f] = c.i[from[f]];
+            }
+            return Const.ints(outDims, v, c.origin);
+        }
+        if (c.f != null) {
+            float[] v = new float[n];
+            for (int f = 0; f < n; f++) {
+                v[f] = c.f[from[f]];
+            }
+            return Const.floats(outDims, v, c.origin);
+        }
+        double[] v = new double[n];
+        for (int f = 0; f < n; f++) {
+            v[f] = c.d[from[f]];
+        }
+        return Const.doubles(outDims, v, c.origin);
+    }
 }
