@@ -48,7 +48,8 @@ OPSET = 13
 SUPPORTED_OPS = {  # dtd-onnx OnnxModels.supportedOperators() (ConverterRegistry), opsets 11-17
     "Conv", "Gemm", "MatMul", "Add", "Sub", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool",
     "BatchNormalization", "Concat", "Flatten", "Reshape", "ReduceSum", "Identity", "Dropout", "LRN", "Softmax",
-    "Pad", "Cast"}
+    "Pad", "Cast", "Clip", "LeakyRelu", "Elu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Mul", "Div",
+    "Transpose", "Slice", "Split", "Squeeze", "Unsqueeze", "ReduceMean", "LayerNormalization"}
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
 

@@ -26,10 +26,23 @@ import java.util.Set;
  * <li>{@code Conv} (2-D; pads, also asymmetric; strides; dilations; groups, also depthwise; every {@code auto_pad})
  *     → {@link io.github.dtd4j.graph.Conv2d}. A {@code Pad} with zeros on rows and columns right before a Conv or
  *     an AveragePool is merged into its padding.</li>
- * <li>{@code Gemm} (transB, alpha, beta; not transA) and {@code MatMul} of an activation {@code [N,K]} by a constant
- *     {@code [K,M]} → {@link io.github.dtd4j.graph.Dense} with weight {@code [in,out]}. An {@code Add}/{@code Sub}
- *     of a constant right after a Conv, Gemm or MatMul (read by nothing else) becomes that layer's bias.</li>
- * <li>{@code Relu}, {@code MaxPool} (no dilation; {@code ceil_mode=1} only where it changes nothing),
+ * <li>{@code Gemm} (transB, alpha, beta; not transA) and {@code MatMul} of an activation {@code [N,K]} (or
+ *     {@code [N,...,K]}, mapped along the last axis) by a constant {@code [K,M]} → {@link io.github.dtd4j.graph.Dense}
+ *     with weight {@code [in,out]}. An {@code Add}/{@code Sub} of a constant right after a Conv, Gemm or MatMul (read
+ *     by nothing else) becomes that layer's bias.</li>
+ * <li>Activations: {@code Clip} with constant bounds (ReLU6), {@code LeakyRelu}, {@code Elu}, {@code Sigmoid},
+ *     {@code HardSigmoid}, {@code HardSwish}, {@code Tanh}, and the exact GELU written as
+ *     {@code x·0.5·(1 + Erf(x/√2))} → {@link io.github.dtd4j.graph.Activation}.</li>
+ * <li>{@code Mul}/{@code Div} of two activations (a squeeze-and-excitation gate, SiLU as {@code x·σ(x)}) →
+ *     {@link io.github.dtd4j.graph.Mul}, the gate recognised; of an activation and a constant (a layer scale) →
+ *     {@link io.github.dtd4j.graph.ConstantMul}.</li>
+ * <li>{@code LayerNormalization} over the last axis, and the same written out before opset 17 (ReduceMean, Sub,
+ *     Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) → {@link io.github.dtd4j.graph.LayerNorm}.</li>
+ * <li>{@code Transpose} keeping the batch first → {@link io.github.dtd4j.graph.Permute}; {@code Slice} (constant
+ *     starts, ends, axes, positive steps) and each output of {@code Split} → {@link io.github.dtd4j.graph.Slice};
+ *     {@code Squeeze}/{@code Unsqueeze} → {@link io.github.dtd4j.graph.Reshape}; {@code ReduceMean} over the two
+ *     spatial axes → {@link io.github.dtd4j.graph.GlobalAvgPool}.</li>
+ * <li>{@code Relu}, {@code MaxPool} (no dilation; {@code ceil_mode=1} as extra padding at the bottom and right),
  *     {@code AveragePool} ({@code count_include_pad}), {@code GlobalAveragePool}, {@code BatchNormalization}
  *     (inference), {@code LRN} (odd sizes), {@code Concat} (not along the batch), {@code Flatten} (axis 1),
  *     {@code Add} of two activations, {@code Identity}, {@code Dropout}.</li>
@@ -37,8 +50,9 @@ import java.util.Set;
  *     batch), and {@code ReduceSum} over the last axis, which is how PyTorch exports the sum-pooling
  *     {@code x.view(N, D/k, k).sum(2)}: both become a {@link io.github.dtd4j.graph.SumPool}.</li>
  * <li>Shape arithmetic is evaluated at import time: {@code Constant}, {@code Shape}, {@code Gather},
- *     {@code Unsqueeze}, {@code Concat}, {@code Cast}, {@code Add}/{@code Sub} on integer constants (what PyTorch
- *     writes for {@code x.view(x.size(0), -1)}).</li>
+ *     {@code Unsqueeze}, {@code Concat}, {@code Cast}, {@code Slice}, {@code Add}/{@code Sub}/{@code Mul}/{@code Div}
+ *     on integer constants (what PyTorch writes for {@code x.view(x.size(0), -1)} or a channel shuffle), and a
+ *     {@code Transpose} of a constant (a MatMul weight exported without constant folding).</li>
  * <li>A final {@code Softmax} is removed (DTD explains the logits) and the removal is recorded in the graph's
  *     {@link Graph#provenance() provenance}, with the source, the producer, the opset and every rewrite.</li>
  * </ul>

@@ -24,9 +24,10 @@ class ConverterRegistryTest {
     @Test
     void theStandardTablesCoverTheDocumentedOperators() {
         assertThat(OnnxImport.supportedOperators()).containsExactly("Add", "AveragePool", "BatchNormalization",
-                "Cast", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool",
-                "Identity", "LRN", "MatMul", "MaxPool", "Pad", "ReduceSum", "Relu", "Reshape", "Shape", "Softmax",
-                "Sub", "Unsqueeze");
+                "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout", "Elu", "Flatten", "Gather", "Gelu",
+                "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LRN", "LayerNormalization",
+                "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape",
+                "Sigmoid", "Slice", "Softmax", "Split", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze");
         ConverterRegistry standard = ConverterRegistry.standard();
         for (long opset = OnnxImport.MIN_OPSET; opset <= OnnxImport.MAX_OPSET; opset++) {
             assertThat(standard.find("Conv", opset)).as("opset %d", opset).isNotNull();
