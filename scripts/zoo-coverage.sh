@@ -5,6 +5,7 @@
 # Usage: scripts/zoo-coverage.sh                 (every model; about an hour on 2 cores)
 #        scripts/zoo-coverage.sh resnet18,vit_b_16  (some models; the list is then not compared)
 #        UPDATE=1 scripts/zoo-coverage.sh        (copy the new list over the committed one when the run ends)
+# The exports stay in dtd-onnx/target/zoo (about 10 GB) and are reused by the next run with the same torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
