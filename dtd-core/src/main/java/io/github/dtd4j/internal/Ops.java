@@ -70,6 +70,9 @@ public final class Ops {
      * @return NCHW output
      */
     public static INDArray conv2d(INDArray x, INDArray w, INDArray b, Conv2d c) {
+        if (depthwise(w, c)) {
+            return depthwiseConv(x, w, b, c);
+        }
         if (c.groups() > 1) {
             long cin = w.size(1);
             long cout = w.size(0) / c.groups();
@@ -81,6 +84,59 @@ public final class Ops {
             return Nd4j.concat(1, parts);
         }
         return conv2d1(x, w, b, c);
+    }
+
+    /** A depthwise convolution: one input channel per group, one output channel per input channel. */
+    private static boolean depthwise(INDArray w, Conv2d c) {
+        return c.groups() > 1 && w.size(1) == 1 && w.size(0) == c.groups();
+    }
+
+    /** {@return the positions of tap {@code k} of a window along one axis, for every output position} */
+    private static INDArrayIndex tap(int k, int dilation, int stride, long outSize) {
+        long from = (long) k * dilation;
+        return outSize == 1 ? NDArrayIndex.interval(from, from + 1)
+                : NDArrayIndex.interval(from, stride, from + (outSize - 1) * stride + 1);
+    }
+
+    /** {@return the weight of tap (p, q) per channel, shaped {@code [1,C,1,1]} to broadcast over NCHW} */
+    private static INDArray tapWeight(INDArray w, int p, int q) {
+        return w.get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.point(p), NDArrayIndex.point(q))
+                .reshape(1, w.size(0), 1, 1);
+    }
+
+    /**
+     * A depthwise convolution as a sum over the kernel's taps: {@code y = Σ_{p,q} w[·,p,q] ⊙ x_pad[strided view of tap
+     * (p,q)]}, kh·kw element-wise passes over the output instead of one small convolution per channel.
+     */
+    private static INDArray depthwiseConv(INDArray x, INDArray w, INDArray b, Conv2d c) {
+        INDArray xp = pad(x, c.padTop(), c.padLeft(), c.padBottom(), c.padRight(), 0.0);
+        long oh = (xp.size(2) - (long) c.dilationH() * (c.kernelH() - 1) - 1) / c.strideH() + 1;
+        long ow = (xp.size(3) - (long) c.dilationW() * (c.kernelW() - 1) - 1) / c.strideW() + 1;
+        INDArray y = Nd4j.zeros(x.dataType(), x.size(0), x.size(1), oh, ow);
+        for (int p = 0; p < c.kernelH(); p++) {
+            for (int q = 0; q < c.kernelW(); q++) {
+                INDArray view = xp.get(NDArrayIndex.all(), NDArrayIndex.all(), tap(p, c.dilationH(), c.strideH(), oh),
+                        tap(q, c.dilationW(), c.strideW(), ow));
+                y.addi(view.mul(tapWeight(w, p, q)));
+            }
+        }
+        return b == null ? y : Forward.broadcastChannels(y, b, false);
+    }
+
+    /** The transpose of {@link #depthwiseConv}: each tap's share of {@code s} added back where the tap read. */
+    private static INDArray depthwiseConvTranspose(INDArray s, INDArray w, Conv2d c, long[] inShape) {
+        long oh = s.size(2);
+        long ow = s.size(3);
+        INDArray gp = Nd4j.zeros(s.dataType(), inShape[0], inShape[1], inShape[2] + c.padTop() + c.padBottom(),
+                inShape[3] + c.padLeft() + c.padRight());
+        for (int p = 0; p < c.kernelH(); p++) {
+            for (int q = 0; q < c.kernelW(); q++) {
+                gp.get(NDArrayIndex.all(), NDArrayIndex.all(), tap(p, c.dilationH(), c.strideH(), oh),
+                        tap(q, c.dilationW(), c.strideW(), ow)).addi(s.mul(tapWeight(w, p, q)));
+            }
+        }
+        INDArray g = crop(gp, c.padTop(), c.padLeft(), inShape[2], inShape[3]);
+        return g == gp ? g : g.dup();
     }
 
     /** A 1×1 convolution without padding or dilation: one matrix product per image (BLAS beats conv2d ~2× here). */
@@ -186,6 +242,9 @@ public final class Ops {
      * @return NCHW, shaped {@code inShape}
      */
     public static INDArray conv2dTranspose(INDArray s, INDArray w, Conv2d c, long[] inShape) {
+        if (depthwise(w, c)) {
+            return depthwiseConvTranspose(s, w, c, inShape);
+        }
         if (c.groups() > 1) {
             long cin = w.size(1);
             long cout = w.size(0) / c.groups();

@@ -95,7 +95,7 @@ class GraphTest {
     void denseShapeMismatchNamesNodeKindAndBothShapes() {
         assertThatThrownBy(() -> Graph.sequential(10).dense("fc", w(16, 4), null).build())
                 .isInstanceOf(InvalidGraphException.class)
-                .hasMessage("layer 'fc' (Dense): expected input [N,16], got [N,10]");
+                .hasMessage("layer 'fc' (Dense): expected input [N,16] or [N,...,16], got [N,10]");
         // an image fed to a Dense without a Flatten
         assertThatThrownBy(() -> Graph.sequential(Shape.of(1, 4, 4)).dense("fc", w(16, 4), null).build())
                 .isInstanceOf(InvalidGraphException.class)
