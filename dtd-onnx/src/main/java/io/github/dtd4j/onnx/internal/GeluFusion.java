@@ -34,16 +34,8 @@ final class GeluFusion {
      * @param graphOutputs the graph's outputs, which must not be intermediate values of a pattern
      */
     static List<NodeProto> fuse(List<NodeProto> nodes, Function<String, Double> scalar, Set<String> graphOutputs) {
-        Map<String, NodeProto> producer = new HashMap<>();
-        Map<String, List<NodeProto>> readers = new HashMap<>();
-        for (NodeProto n : nodes) {
-            for (String o : n.getOutputList()) {
-                producer.put(o, n);
-            }
-            for (String i : n.getInputList()) {
-                readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
-            }
-        }
+        Map<String, NodeProto> producer = producers(nodes);
+        Map<String, List<NodeProto>> readers = readers(nodes);
         Function<String, Double> value = name -> {
             NodeProto p = producer.get(name);
             if (p != null && p.getOpType().equals("Constant")) {
@@ -109,6 +101,18 @@ final class GeluFusion {
             removed.addAll(pattern);
             replace.put(last, gelu);
         }
+        return replaced(nodes, removed, replace);
+    }
+
+    /**
+     * {@return the nodes in their order, each pattern's last node replaced by its fused node and the pattern's other
+     * nodes left out}
+     *
+     * @param nodes   the model's nodes, topologically ordered
+     * @param removed every node of every pattern
+     * @param replace the fused node by the pattern's last node
+     */
+    static List<NodeProto> replaced(List<NodeProto> nodes, Set<NodeProto> removed, Map<NodeProto, NodeProto> replace) {
         if (replace.isEmpty()) {
             return nodes;
         }
@@ -121,6 +125,28 @@ final class GeluFusion {
             }
         }
         return out;
+    }
+
+    /** {@return the node producing each value} @param nodes the model's nodes */
+    static Map<String, NodeProto> producers(List<NodeProto> nodes) {
+        Map<String, NodeProto> producer = new HashMap<>();
+        for (NodeProto n : nodes) {
+            for (String o : n.getOutputList()) {
+                producer.put(o, n);
+            }
+        }
+        return producer;
+    }
+
+    /** {@return the nodes reading each value} @param nodes the model's nodes */
+    static Map<String, List<NodeProto>> readers(List<NodeProto> nodes) {
+        Map<String, List<NodeProto>> readers = new HashMap<>();
+        for (NodeProto n : nodes) {
+            for (String i : n.getInputList()) {
+                readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+            }
+        }
+        return readers;
     }
 
     /** {@return the other input of a two-input {@code op} node whose one input is the scalar {@code c}, or null} */

@@ -1,6 +1,5 @@
 package io.github.dtd4j.onnx.internal;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,16 +30,8 @@ final class LayerNormFusion {
      */
     static List<NodeProto> fuse(List<NodeProto> nodes, Function<String, Double> scalar, Function<String, Boolean> isConstant,
                                 Set<String> graphOutputs) {
-        Map<String, NodeProto> producer = new HashMap<>();
-        Map<String, List<NodeProto>> readers = new HashMap<>();
-        for (NodeProto n : nodes) {
-            for (String o : n.getOutputList()) {
-                producer.put(o, n);
-            }
-            for (String i : n.getInputList()) {
-                readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
-            }
-        }
+        Map<String, NodeProto> producer = GeluFusion.producers(nodes);
+        Map<String, List<NodeProto>> readers = GeluFusion.readers(nodes);
         Set<NodeProto> removed = new HashSet<>();
         Map<NodeProto, NodeProto> replace = new HashMap<>();
         for (NodeProto div : nodes) {
@@ -112,18 +103,7 @@ final class LayerNormFusion {
             removed.addAll(List.of(mean, sub, pow, var, addEps, sqrt, div, mul, add));
             replace.put(add, ln);
         }
-        if (replace.isEmpty()) {
-            return nodes;
-        }
-        List<NodeProto> out = new ArrayList<>(nodes.size());
-        for (NodeProto n : nodes) {
-            if (replace.containsKey(n)) {
-                out.add(replace.get(n));
-            } else if (!removed.contains(n)) {
-                out.add(n);
-            }
-        }
-        return out;
+        return GeluFusion.replaced(nodes, removed, replace);
     }
 
     /** {@return the one axis a {@code ReduceMean(keepdims=1)} of {@code input} (any input if null) averages, or null} */
