@@ -66,8 +66,8 @@ public final class Propagations {
     private static final Rule SPLIT = new Routing("split (exact)", true);
     private static final Rule GRADIENT = new Gradient();
     private static final Rule ROUTE = new Routing("routing (exact)", false);
-    private static final Rule GATE = new Gate();
-    private static final Rule UNIFORM = new Uniform();
+    private static final Rule GATE = new Product(true);
+    private static final Rule UNIFORM = new Product(false);
 
     /**
      * {@return relevance passes unchanged (reshaped to the input's shape)}: ReLU, Dropout, Identity, Flatten,
@@ -327,16 +327,19 @@ public final class Propagations {
         }
     }
 
-    /** A gated product: the signal gets R, the gate none. */
-    private record Gate() implements Rule {
+    /**
+     * A product of two activations: each input gets a share of the relevance (summed where it was broadcast): with a
+     * gate, 1 for the signal and 0 for the gate; without, AttnLRP's half each.
+     */
+    private record Product(boolean gated) implements Rule {
         @Override
         public String name() {
-            return "gate (to the signal)";
+            return gated ? "gate (to the signal)" : "uniform (half each)";
         }
 
         @Override
         public boolean accepts(Layer layer) {
-            return layer instanceof io.github.dtd4j.graph.Mul m && m.gate() >= 0;
+            return layer instanceof io.github.dtd4j.graph.Mul m && (!gated || m.gate() >= 0);
         }
 
         @Override
@@ -354,42 +357,13 @@ public final class Propagations {
 
         @Override
         public List<INDArray> propagate(NodeContext ctx) {
-            io.github.dtd4j.graph.Mul m = (io.github.dtd4j.graph.Mul) ctx.layer();
-            int signal = m.signal();
+            int signal = ((io.github.dtd4j.graph.Mul) ctx.layer()).signal();
             List<INDArray> out = new ArrayList<>(2);
             for (int k = 0; k < 2; k++) {
                 long[] shape = ctx.inputs().get(k).shape();
-                out.add(k == signal ? io.github.dtd4j.internal.Elementwise.reduceTo(ctx.relevance().dup(), shape)
-                        : org.nd4j.linalg.factory.Nd4j.zeros(ctx.relevance().dataType(), shape));
-            }
-            return out;
-        }
-    }
-
-    /** AttnLRP's uniform rule for a product of two activations: half each. */
-    private record Uniform() implements Rule {
-        @Override
-        public String name() {
-            return "uniform (half each)";
-        }
-
-        @Override
-        public boolean accepts(Layer layer) {
-            return layer instanceof io.github.dtd4j.graph.Mul;
-        }
-
-        @Override
-        public boolean usesOutput() {
-            return false;
-        }
-
-        @Override
-        public List<INDArray> propagate(NodeContext ctx) {
-            INDArray half = ctx.relevance().mul(0.5);
-            List<INDArray> out = new ArrayList<>(2);
-            for (int k = 0; k < 2; k++) {
-                out.add(io.github.dtd4j.internal.Elementwise.reduceTo(k == 0 ? half : half.dup(),
-                        ctx.inputs().get(k).shape()));
+                double share = gated ? (k == signal ? 1 : 0) : 0.5;
+                out.add(share == 0 ? org.nd4j.linalg.factory.Nd4j.zeros(ctx.relevance().dataType(), shape)
+                        : io.github.dtd4j.internal.Elementwise.reduceTo(ctx.relevance().mul(share), shape));
             }
             return out;
         }
