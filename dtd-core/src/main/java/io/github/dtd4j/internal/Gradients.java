@@ -50,7 +50,7 @@ public final class Gradients {
         } else if (layer instanceof Conv2d c) {
             return List.of(Ops.conv2dTranspose(s, c.weight(), c, x.shape()));
         } else if (layer instanceof Relu) {
-            return List.of(s.mul(x.gt(0.0).castTo(s.dataType())));
+            return List.of(Ops.reluBackward(x, s));
         } else if (layer instanceof MaxPool2d p) {
             return List.of(Ops.maxPoolWinner(x, s, p));
         } else if (layer instanceof AvgPool2d p) {

@@ -24,6 +24,17 @@ public final class Ops {
         return Nd4j.exec(DynamicCustomOp.builder(op).addInputs(inputs).addIntegerArguments(iargs).build())[0];
     }
 
+    /**
+     * {@return {@code s} where {@code x > 0}, else 0: a ReLU's vector-Jacobian product in one pass} (libnd4j's
+     * {@code relu_bp}, pairwise {@code x > 0 ? s : 0}; zero inputs get 0, as {@code x.gt(0)} would give)
+     *
+     * @param x the ReLU's input
+     * @param s one value per element, of x's shape and type
+     */
+    public static INDArray reluBackward(INDArray x, INDArray s) {
+        return exec("relu_bp", new INDArray[]{x.dataType() == s.dataType() ? x : x.castTo(s.dataType()), s});
+    }
+
     /** {@return x padded with {@code value} on the two spatial axes} */
     static INDArray pad(INDArray x, int top, int left, int bottom, int right, double value) {
         if (top == 0 && left == 0 && bottom == 0 && right == 0) {

@@ -15,6 +15,8 @@ import io.github.dtd4j.spi.NodeContext;
 import io.github.dtd4j.spi.Rule;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -106,8 +108,11 @@ final class Backward {
             if (mode == ReluMode.DECONVNET) {
                 return List.of(Transforms.relu(g, true));
             }
-            INDArray masked = g.mul(ctx.inputs().get(0).gt(0.0).castTo(g.dataType()));
-            return List.of(Transforms.relu(masked, false));
+            // max(0, g · 1[x > 0]) = 1[x > 0] · max(0, g): two passes (libnd4j's relu_bp is x > 0 ? s : 0)
+            INDArray x = ctx.inputs().get(0);
+            INDArray positive = Transforms.relu(g, true);
+            return List.of(Nd4j.exec(DynamicCustomOp.builder("relu_bp")
+                    .addInputs(x.dataType() == g.dataType() ? x : x.castTo(g.dataType()), positive).build())[0]);
         }
     }
 }

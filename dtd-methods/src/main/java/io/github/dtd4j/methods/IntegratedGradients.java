@@ -10,15 +10,16 @@ import java.util.Locale;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Integrated Gradients (Sundararajan et al. 2017; the tutorial's §3.4):
  * {@code IG_i(x) = (x_i − x'_i) · Σ_k w_k ∂f_c/∂x_i(x' + α_k (x − x'))}, with the baseline x' (zeros by default) and
  * the points α_k and weights w_k of a {@link Quadrature} (Gauss–Legendre with 50 steps by default, as Captum's
  * {@code IntegratedGradients}). Completeness, {@code Σ_i IG_i = f_c(x) − f_c(x')}, holds up to the quadrature's
- * error, which {@link Attributions#convergenceDelta()} reports per element. Cost: one forward pass for the targets
- * and the delta, then {@code steps} forward and backward passes, run as batches of
- * {@code internalBatchSize} rows. Known failure modes: the result depends on the baseline; a black image is no
+ * error, which {@link Attributions#convergenceDelta()} reports per element. Cost: one forward pass of the input for
+ * the targets, one of the baseline for the delta (a single row when the baseline is zero or shared by the batch),
+ * then {@code steps} forward and backward passes, run as batches of {@code internalBatchSize} rows. Known failure modes: the result depends on the baseline; a black image is no
  * neutral input for every model.
  */
 public final class IntegratedGradients implements Attribution {
@@ -111,13 +112,17 @@ public final class IntegratedGradients implements Attribution {
                 INDArray g = e.inputRelevance();
                 for (int k = k0; k < k1; k++) {
                     long from = (long) (k - k0) * n;
-                    total.addi(g.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, from + n)).mul(pw[1][k]));
+                    total.addi(g.get(NDArrayIndex.interval(from, from + n)).mul(pw[1][k]));
                 }
             }
         }
         INDArray attribution = total.muli(diff);
         double[] fx = Targets.weighted(w, logits);
-        double[] fb = Targets.weighted(w, backward.forward(base));
+        // a zero or unbatched baseline is the same row for every element: one row through the model, not N
+        INDArray baseLogits = baseline == null || baseline.rank() < xs.rank()
+                ? Targets.tile(backward.forward(base.get(NDArrayIndex.interval(0, 1))), n)
+                : backward.forward(base);
+        double[] fb = Targets.weighted(w, baseLogits);
         double[] delta = Baselines.delta(attribution, fx, fb);
         return new Attributions(name(), attribution, logits, Targets.of(w), Map.of("baseline", base), delta, null);
     }
