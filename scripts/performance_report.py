@@ -127,8 +127,9 @@ for r in jx:
     name = p.get("method", "integrated-gradients")
     mx[(p["model"], int(p["batch"]), name)] = r["primaryMetric"]["score"]
 lines += ["", "## Other methods against our forward pass (batch 1)", "",
-          "One `attribute` call, forward pass included (BatchNorm kept as a layer, not folded); our forward pass as in "
-          "the first table.", "",
+          "One `attribute` call, forward pass included; the gradient methods fold BatchNorm into the convolution "
+          "before it (as our forward pass does), Grad-CAM keeps it as a layer (it reads an inner layer); our forward "
+          "pass as in the first table.", "",
           "| model | method | ms | / our forward | target | met |", "|---|---|---|---|---|---|"]
 family = ("gradient", "gradient-input", "guided-backprop", "deconvnet", "grad-cam")
 for model in ("vgg16", "resnet50"):
@@ -140,14 +141,25 @@ for model in ("vgg16", "resnet50"):
         r = m / f if m and f else None
         lines.append(f"| {model} | {method} | {fmt(m)} | {fmt(r, 2)} | ≤ 2.5 | {ok(r, 2.5)} |")
 lines += ["", "## Integrated Gradients (50 steps) against the gradient", "",
-          "Gauss–Legendre, zero baseline, 8 scaled inputs per backward sweep; one call per measurement.", "",
-          "| model | batch | IG ms | gradient ms | IG / gradient | target | met |", "|---|---|---|---|---|---|---|"]
+          "Gauss–Legendre, zero baseline, 8 scaled inputs per backward sweep; one call per measurement. The target "
+          "compares the cost per explained image with one gradient of one image (batch 1): ≤ 50 at batch 1, and less "
+          "at batch 8, where the steps of 8 images share sweeps. The last column compares with the gradient at the "
+          "same batch, for information: its floor is the 50 sweeps plus the forward pass that picks the targets "
+          "(about 50.5 when the batch gains nothing from larger sweeps).", "",
+          "| model | batch | IG ms | IG ms per image | gradient ms (1 image) | per image / gradient | target | met "
+          "| IG / gradient at the same batch |", "|---|---|---|---|---|---|---|---|---|"]
 for model in ("vgg16", "resnet50"):
+    g1 = mx.get((model, 1, "gradient"))
     for batch in (1, 8):
         ig = mx.get((model, batch, "integrated-gradients"))
         g = mx.get((model, batch, "gradient"))
-        r = ig / g if ig and g else None
-        lines.append(f"| {model} | {batch} | {fmt(ig)} | {fmt(g)} | {fmt(r, 1)} | ≤ 50 | {ok(r, 50)} |")
+        per = ig / batch if ig else None
+        r = per / g1 if per and g1 else None
+        same = ig / g if ig and g else None
+        limit = "≤ 50" if batch == 1 else "< 50"
+        met = ok(r, 50) if batch == 1 else (("yes" if r < 50 else "**no**") if r is not None else "–")
+        lines.append(f"| {model} | {batch} | {fmt(ig)} | {fmt(per)} | {fmt(g1)} | {fmt(r, 1)} | {limit} | {met} "
+                     f"| {fmt(same, 1)} |")
 lines += ["", "## Memory", "",
           f"- Peak RSS, VGG16 DTD at batch 8, in a JVM of its own (-Xmx3g): **{mem['vgg16_batch8_peak_rss_mb']} MB** "
           f"(target ≤ 3072 MB: "
