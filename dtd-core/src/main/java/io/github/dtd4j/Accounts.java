@@ -51,6 +51,11 @@ final class Accounts {
         return s.sum(positions);
     }
 
+    /** Books relevance given to no input (a constant's share) with the bias. @param absorbed batch first */
+    void absorb(INDArray absorbed) {
+        add(bias, perSample(absorbed));
+    }
+
     private static void add(double[] acc, double[] v) {
         for (int i = 0; i < acc.length; i++) {
             acc[i] += v[i];

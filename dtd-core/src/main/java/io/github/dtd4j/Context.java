@@ -136,6 +136,11 @@ final class Context implements NodeContext {
     }
 
     @Override
+    public void absorb(INDArray absorbed) {
+        accounts.absorb(absorbed);
+    }
+
+    @Override
     public RuleContext linearContext() {
         LinearLayer layer = info.linear();
         if (bias == null) {

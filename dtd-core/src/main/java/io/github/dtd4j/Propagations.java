@@ -44,6 +44,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <tr><td>Activation (ReLU6, sigmoid, GELU, ...)</td><td>{@link #pass()}</td></tr>
  * <tr><td>Permute, Slice</td><td>{@link #route()}</td></tr>
  * <tr><td>Mul/Div with a gate</td><td>{@link #gate()}; without one {@link #uniform()}</td></tr>
+ * <tr><td>MatMul (two activations: attention)</td><td>{@link #uniform()}</td></tr>
+ * <tr><td>Softmax (inside the network)</td><td>{@link #softmax()}</td></tr>
+ * <tr><td>ConstantAdd, ConstantConcat</td><td>{@link #constant()}</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -68,6 +71,8 @@ public final class Propagations {
     private static final Rule ROUTE = new Routing("routing (exact)", false);
     private static final Rule GATE = new Product(true);
     private static final Rule UNIFORM = new Product(false);
+    private static final Rule SOFTMAX = new SoftmaxTaylor();
+    private static final Rule CONSTANT = new ConstantTerm();
 
     /**
      * {@return relevance passes unchanged (reshaped to the input's shape)}: ReLU, Dropout, Identity, Flatten,
@@ -155,6 +160,24 @@ public final class Propagations {
         return UNIFORM;
     }
 
+    /**
+     * {@return AttnLRP's softmax rule, a Taylor expansion at the input: {@code R_in,i = x_i·(R_i − s_i·Σ_j R_j)} over
+     * the softmax axis} (Achtibat et al. 2024, Prop. 3.1); what it does not pass on, the expansion's zero-order
+     * term, is booked as absorbed
+     */
+    public static Rule softmax() {
+        return SOFTMAX;
+    }
+
+    /**
+     * {@return a constant term takes its share: at {@code y = x + c} (ConstantAdd) {@code R_x = x·R/(y + ε·sign(y))},
+     * at a ConstantConcat the input's part of the relevance routed back exactly}; the constant's share is booked as
+     * absorbed, as a bias's is
+     */
+    public static Rule constant() {
+        return CONSTANT;
+    }
+
     /** {@return the default rule of a node kind that has no weights, or null for kinds that need an assignment} */
     static Rule defaultFor(Layer layer, SumSplit split, MaxPoolMode maxPool) {
         boolean positive = split == SumSplit.POSITIVE;
@@ -181,6 +204,13 @@ public final class Propagations {
             return ROUTE;
         } else if (layer instanceof io.github.dtd4j.graph.Mul m) {
             return m.gate() >= 0 ? GATE : UNIFORM;
+        } else if (layer instanceof io.github.dtd4j.graph.MatMul) {
+            return UNIFORM;
+        } else if (layer instanceof io.github.dtd4j.graph.Softmax) {
+            return SOFTMAX;
+        } else if (layer instanceof io.github.dtd4j.graph.ConstantAdd
+                || layer instanceof io.github.dtd4j.graph.ConstantConcat) {
+            return CONSTANT;
         }
         return null;
     }
@@ -329,7 +359,9 @@ public final class Propagations {
 
     /**
      * A product of two activations: each input gets a share of the relevance (summed where it was broadcast): with a
-     * gate, 1 for the signal and 0 for the gate; without, AttnLRP's half each.
+     * gate, 1 for the signal and 0 for the gate; without, AttnLRP's half each. For a matrix product, whose outputs
+     * are sums of products, each product {@code a_il·b_lj} first takes its ε-share of {@code R_ij}
+     * ({@code s = R/(2y + ε·sign(y))}, then {@code R_a = a ⊙ s·bᵀ}, {@code R_b = b ⊙ aᵀ·s}).
      */
     private record Product(boolean gated) implements Rule {
         @Override
@@ -339,7 +371,8 @@ public final class Propagations {
 
         @Override
         public boolean accepts(Layer layer) {
-            return layer instanceof io.github.dtd4j.graph.Mul m && (!gated || m.gate() >= 0);
+            return layer instanceof io.github.dtd4j.graph.Mul m && (!gated || m.gate() >= 0)
+                    || !gated && layer instanceof io.github.dtd4j.graph.MatMul;
         }
 
         @Override
@@ -352,11 +385,16 @@ public final class Propagations {
 
         @Override
         public boolean usesOutput() {
-            return false;
+            return !gated;
         }
 
         @Override
         public List<INDArray> propagate(NodeContext ctx) {
+            if (ctx.layer() instanceof io.github.dtd4j.graph.MatMul) {
+                INDArray s = ctx.divide(ctx.relevance(), ctx.output().mul(2.0));
+                List<INDArray> c = ctx.vjp(s);
+                return List.of(c.get(0).muli(ctx.inputs().get(0)), c.get(1).muli(ctx.inputs().get(1)));
+            }
             int signal = ((io.github.dtd4j.graph.Mul) ctx.layer()).signal();
             List<INDArray> out = new ArrayList<>(2);
             for (int k = 0; k < 2; k++) {
@@ -366,6 +404,57 @@ public final class Propagations {
                         : io.github.dtd4j.internal.Elementwise.reduceTo(ctx.relevance().mul(share), shape));
             }
             return out;
+        }
+    }
+
+    /** AttnLRP's softmax rule: R_in = x ⊙ (R − s ⊙ Σ R) over the last axis; the rest is booked as absorbed. */
+    private record SoftmaxTaylor() implements Rule {
+        @Override
+        public String name() {
+            return "softmax (Taylor at x)";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer instanceof io.github.dtd4j.graph.Softmax;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            INDArray x = ctx.inputs().get(0);
+            INDArray r = ctx.relevance();
+            INDArray total = io.github.dtd4j.internal.Elementwise.broadcast(r.sum(true, r.rank() - 1), r.shape());
+            INDArray in = r.sub(total.muli(ctx.output())).muli(x);
+            ctx.absorb(r.sub(in));
+            return List.of(in);
+        }
+    }
+
+    /** A constant term's share: the proportional split at a ConstantAdd, the exact split at a ConstantConcat. */
+    private record ConstantTerm() implements Rule {
+        @Override
+        public String name() {
+            return "constant (absorbs its share)";
+        }
+
+        @Override
+        public boolean accepts(Layer layer) {
+            return layer instanceof io.github.dtd4j.graph.ConstantAdd
+                    || layer instanceof io.github.dtd4j.graph.ConstantConcat;
+        }
+
+        @Override
+        public List<INDArray> propagate(NodeContext ctx) {
+            INDArray x = ctx.inputs().get(0);
+            INDArray r = ctx.relevance();
+            if (ctx.layer() instanceof io.github.dtd4j.graph.ConstantConcat c) {
+                ctx.absorb(io.github.dtd4j.internal.Elementwise.constantConcatPart(c, x.shape(), r));
+                return ctx.vjp(r);
+            }
+            io.github.dtd4j.graph.ConstantAdd a = (io.github.dtd4j.graph.ConstantAdd) ctx.layer();
+            INDArray s = ctx.divide(r, ctx.output());
+            ctx.absorb(io.github.dtd4j.internal.Elementwise.constantTerm(a, x).muli(s));
+            return List.of(s.mul(x));
         }
     }
 

@@ -42,6 +42,33 @@ final class Arrays2 {
         return a.rank() == 1 ? a : a.reshape(length);
     }
 
+    /**
+     * Checks that a constant broadcasts over a per-sample shape: one element, or the sample's rank with every
+     * dimension equal to the sample's or 1.
+     */
+    static void requireBroadcast(String node, Layer layer, String what, INDArray c, Shape in) {
+        if (c.length() == 1) {
+            return;
+        }
+        boolean fits = c.rank() == in.rank();
+        for (int d = 0; fits && d < in.rank(); d++) {
+            fits = c.size(d) == 1 || c.size(d) == in.dim(d);
+        }
+        if (!fits) {
+            throw Layer.invalid(node, layer, what + " " + Shape.format(c.shape()) + " does not broadcast over "
+                    + in.toBatchString());
+        }
+    }
+
+    /** {@return a floating-point, non-empty constant} @param c the constant @param what for messages */
+    static INDArray requireConstant(INDArray c, String what) {
+        if (c == null || c.isEmpty() || !c.dataType().isFPType()) {
+            throw new InvalidGraphException(what + " needs a floating-point constant, got "
+                    + (c == null ? "null" : describe(c)));
+        }
+        return c;
+    }
+
     static void positive(String what, long... values) {
         for (long v : values) {
             if (v <= 0) {

@@ -1,6 +1,5 @@
 package io.github.dtd4j.graph;
 
-import io.github.dtd4j.errors.InvalidGraphException;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -16,29 +15,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public record ConstantMul(INDArray factor) implements Layer {
     /** Validates the factor. */
     public ConstantMul {
-        if (factor == null || factor.isEmpty() || !factor.dataType().isFPType()) {
-            throw new InvalidGraphException("ConstantMul needs a floating-point factor, got "
-                    + (factor == null ? "null" : Arrays2.describe(factor)));
-        }
+        Arrays2.requireConstant(factor, "ConstantMul");
     }
 
     @Override
     public Shape outputShape(String node, List<Shape> inputs) {
-        Shape in = inputs.get(0);
-        if (factor.length() == 1) {
-            return in;
-        }
-        if (factor.rank() != in.rank()) {
-            throw Layer.invalid(node, this, "factor " + Shape.format(factor.shape()) + " does not broadcast over "
-                    + in.toBatchString());
-        }
-        for (int d = 0; d < in.rank(); d++) {
-            if (factor.size(d) != 1 && factor.size(d) != in.dim(d)) {
-                throw Layer.invalid(node, this, "factor " + Shape.format(factor.shape()) + " does not broadcast over "
-                        + in.toBatchString());
-            }
-        }
-        return in;
+        Arrays2.requireBroadcast(node, this, "factor", factor, inputs.get(0));
+        return inputs.get(0);
     }
 
     @Override

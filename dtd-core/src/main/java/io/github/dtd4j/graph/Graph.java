@@ -221,6 +221,10 @@ public final class Graph {
             }
         } else if (layer instanceof ConstantMul m) {
             out.add(m.factor());
+        } else if (layer instanceof ConstantAdd a) {
+            out.add(a.constant());
+        } else if (layer instanceof ConstantConcat c) {
+            out.add(c.constant());
         } else if (layer instanceof CustomLayer c) {
             out.addAll(c.parameters());
         }

@@ -60,6 +60,10 @@ public final class Rewrites {
             return new LayerNorm(f.apply(l.gamma()), l.beta() == null ? null : f.apply(l.beta()), l.eps());
         } else if (layer instanceof ConstantMul m) {
             return new ConstantMul(f.apply(m.factor()));
+        } else if (layer instanceof ConstantAdd a) {
+            return new ConstantAdd(f.apply(a.constant()));
+        } else if (layer instanceof ConstantConcat c) {
+            return new ConstantConcat(c.axis(), f.apply(c.constant()), c.before());
         } else if (layer instanceof CustomLayer c) {
             return c.mapParameters(f);
         }

@@ -259,6 +259,82 @@ public final class Elementwise {
         return constantMul(m, s);
     }
 
+    /** {@return the layer's constant broadcast to {@code shape} (batch first), in {@code x}'s type} */
+    public static INDArray constantTerm(io.github.dtd4j.graph.ConstantAdd a, INDArray x) {
+        INDArray c = a.constant().castTo(x.dataType());
+        if (c.length() == 1) {
+            return Nd4j.valueArrayOf(x.shape(), c.getDouble(0), x.dataType());
+        }
+        return broadcast(c.reshape(withBatchOne(c.shape())), x.shape());
+    }
+
+    /** {@return {@code x} plus the layer's constant, broadcast} @param a the layer @param x input, untouched */
+    public static INDArray constantAdd(io.github.dtd4j.graph.ConstantAdd a, INDArray x) {
+        return constantTerm(a, x).addi(x);
+    }
+
+    /** {@return the constant block, repeated for every sample, joined to {@code x} along the layer's axis} */
+    public static INDArray constantConcat(io.github.dtd4j.graph.ConstantConcat c, INDArray x) {
+        INDArray k = c.constant().castTo(x.dataType());
+        INDArray block = broadcast(k.reshape(withBatchOne(k.shape())), withFirst(k.shape(), x.size(0)));
+        return Nd4j.concat(c.axis() + 1, c.before() ? new INDArray[]{block, x} : new INDArray[]{x, block});
+    }
+
+    /** {@return the part of {@code s} that came from the input (the constant's part left out)} */
+    public static INDArray constantConcatVjp(io.github.dtd4j.graph.ConstantConcat c, long[] inputShape, INDArray s) {
+        INDArrayIndex[] idx = new INDArrayIndex[s.rank()];
+        for (int d = 0; d < idx.length; d++) {
+            idx[d] = NDArrayIndex.all();
+        }
+        long from = c.before() ? c.constant().size(c.axis()) : 0;
+        idx[c.axis() + 1] = NDArrayIndex.interval(from, from + inputShape[c.axis() + 1]);
+        return s.get(idx).dup('c');
+    }
+
+    /** {@return the constant block's part of {@code s}} (what a rule books as absorbed by the constant) */
+    public static INDArray constantConcatPart(io.github.dtd4j.graph.ConstantConcat c, long[] inputShape, INDArray s) {
+        INDArrayIndex[] idx = new INDArrayIndex[s.rank()];
+        for (int d = 0; d < idx.length; d++) {
+            idx[d] = NDArrayIndex.all();
+        }
+        long len = c.constant().size(c.axis());
+        long from = c.before() ? 0 : inputShape[c.axis() + 1];
+        idx[c.axis() + 1] = NDArrayIndex.interval(from, from + len);
+        return s.get(idx).dup('c');
+    }
+
+    private static long[] withFirst(long[] perSample, long n) {
+        long[] s = withBatchOne(perSample);
+        s[0] = n;
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------------------ attention
+
+    /** {@return {@code a·b}, batched over the leading axes} @param a {@code [N,...,m,k]} @param b {@code [N,...,k,n]} */
+    public static INDArray matMul(INDArray a, INDArray b) {
+        return Ops.matmul(a, b, false, false);
+    }
+
+    /** {@return the vector-Jacobian product of {@code a·b}: {@code s·bᵀ} and {@code aᵀ·s}} */
+    public static List<INDArray> matMulVjp(INDArray a, INDArray b, INDArray s) {
+        return List.of(Ops.matmul(s, b, false, true), Ops.matmul(a, s, true, false));
+    }
+
+    /** {@return the softmax over the last axis} @param x input, untouched */
+    public static INDArray softmax(INDArray x) {
+        int last = x.rank() - 1;
+        INDArray e = Transforms.exp(x.sub(broadcast(x.max(true, last), x.shape())), false);
+        return e.divi(broadcast(e.sum(true, last), x.shape()));
+    }
+
+    /** {@return the vector-Jacobian product of the softmax: {@code y·(s − Σ_j s_j y_j)} over the last axis} */
+    public static INDArray softmaxVjp(INDArray x, INDArray s) {
+        INDArray y = softmax(x);
+        INDArray dot = broadcast(s.mul(y).sum(true, x.rank() - 1), x.shape());
+        return s.sub(dot).muli(y);
+    }
+
     private static long[] withBatchOne(long[] perSample) {
         long[] s = new long[perSample.length + 1];
         s[0] = 1;

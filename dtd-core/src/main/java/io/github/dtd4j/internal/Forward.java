@@ -120,6 +120,14 @@ public final class Forward {
             return Elementwise.layerNorm(l, x);
         } else if (layer instanceof io.github.dtd4j.graph.ConstantMul m) {
             return Elementwise.constantMul(m, x);
+        } else if (layer instanceof io.github.dtd4j.graph.ConstantAdd a) {
+            return Elementwise.constantAdd(a, x);
+        } else if (layer instanceof io.github.dtd4j.graph.ConstantConcat c) {
+            return Elementwise.constantConcat(c, x);
+        } else if (layer instanceof io.github.dtd4j.graph.MatMul) {
+            return Elementwise.matMul(x, in.get(1));
+        } else if (layer instanceof io.github.dtd4j.graph.Softmax) {
+            return Elementwise.softmax(x);
         } else if (layer instanceof io.github.dtd4j.graph.CustomLayer c) {
             return custom(c, in);
         }

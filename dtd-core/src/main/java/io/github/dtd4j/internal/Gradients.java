@@ -91,6 +91,14 @@ public final class Gradients {
             return List.of(Elementwise.layerNormVjp(l, x, s));
         } else if (layer instanceof io.github.dtd4j.graph.ConstantMul m) {
             return List.of(Elementwise.constantMulVjp(m, s));
+        } else if (layer instanceof io.github.dtd4j.graph.ConstantAdd) {
+            return List.of(s.dup());
+        } else if (layer instanceof io.github.dtd4j.graph.ConstantConcat c) {
+            return List.of(Elementwise.constantConcatVjp(c, x.shape(), s));
+        } else if (layer instanceof io.github.dtd4j.graph.MatMul) {
+            return Elementwise.matMulVjp(x, inputs.get(1), s);
+        } else if (layer instanceof io.github.dtd4j.graph.Softmax) {
+            return List.of(Elementwise.softmaxVjp(x, s));
         } else if (layer instanceof CustomLayer c) {
             return c.vjp(inputs, s);
         }

@@ -35,6 +35,14 @@ public final class Ops {
         return exec("relu_bp", new INDArray[]{x.dataType() == s.dataType() ? x : x.castTo(s.dataType()), s});
     }
 
+    /**
+     * {@return the matrix product over the last two axes, batched over the leading ones} (libnd4j's {@code matmul},
+     * integer arguments transposeX, transposeY)
+     */
+    public static INDArray matmul(INDArray a, INDArray b, boolean transposeA, boolean transposeB) {
+        return exec("matmul", new INDArray[]{a, b}, transposeA ? 1 : 0, transposeB ? 1 : 0);
+    }
+
     /** {@return x padded with {@code value} on the two spatial axes} */
     static INDArray pad(INDArray x, int top, int left, int bottom, int right, double value) {
         if (top == 0 && left == 0 && bottom == 0 && right == 0) {

@@ -61,6 +61,14 @@ public interface NodeContext extends NodeInfo {
     INDArray divide(INDArray relevance, INDArray denominator);
 
     /**
+     * Books relevance the rule gives to no input as absorbed, in the ledger's bias column: what a constant term
+     * (a position embedding, a class token) or a Taylor expansion's zero-order term takes.
+     *
+     * @param absorbed batch first; only its sum per sample is booked
+     */
+    void absorb(INDArray absorbed);
+
+    /**
      * {@return the context a {@link LinearRule} works in}: the linear view, the input, the bias after the bias
      * policy, the stabilized division that books bias and stabilizer
      *

@@ -1036,4 +1036,74 @@ class ForwardReferenceTest {
         Arr y = dense(x.reshape(24, 5), w, b).reshape(2, 3, 4, 6);
         check(t -> new Dense(w.nd(t), b.nd(t)), List.of(x), y);
     }
+
+    @Test
+    void constantTermsAndAClassToken() {
+        Arr x = Arr.random(rng, 2, 3, 4);
+        Arr c = Arr.random(rng, 3, 4);
+        Arr y = Arr.zeros(2, 3, 4);
+        for (int i = 0; i < x.v.length; i++) {
+            long[] idx = org.nd4j.linalg.api.shape.Shape.ind2subC(x.shape(), i);
+            y.v[i] = x.v[i] + c.at(idx[1], idx[2]);
+        }
+        check(t -> new io.github.dtd4j.graph.ConstantAdd(c.nd(t)), List.of(x), y);
+        Arr token = Arr.random(rng, 1, 4);
+        Arr before = Arr.zeros(2, 4, 4);
+        Arr after = Arr.zeros(2, 4, 4);
+        for (long n = 0; n < 2; n++) {
+            for (long j = 0; j < 4; j++) {
+                before.set(token.at(0, j), n, 0, j);
+                after.set(token.at(0, j), n, 3, j);
+                for (long t = 0; t < 3; t++) {
+                    before.set(x.at(n, t, j), n, t + 1, j);
+                    after.set(x.at(n, t, j), n, t, j);
+                }
+            }
+        }
+        check(t -> new io.github.dtd4j.graph.ConstantConcat(0, token.nd(t), true), List.of(x), before);
+        check(t -> new io.github.dtd4j.graph.ConstantConcat(0, token.nd(t), false), List.of(x), after);
+    }
+
+    @Test
+    void batchedMatrixProductsAndSoftmax() {
+        Arr a = Arr.random(rng, 2, 3, 4, 5);
+        Arr b = Arr.random(rng, 2, 3, 5, 2);
+        Arr y = Arr.zeros(2, 3, 4, 2);
+        for (long n = 0; n < 2; n++) {
+            for (long h = 0; h < 3; h++) {
+                for (long i = 0; i < 4; i++) {
+                    for (long j = 0; j < 2; j++) {
+                        double sum = 0;
+                        for (long k = 0; k < 5; k++) {
+                            sum += a.at(n, h, i, k) * b.at(n, h, k, j);
+                        }
+                        y.set(sum, n, h, i, j);
+                    }
+                }
+            }
+        }
+        check(t -> new io.github.dtd4j.graph.MatMul(), List.of(a, b), y);
+        // softmax over the last axis, with large inputs that overflow exp without the shift
+        Arr x = Arr.random(rng, 2, 3, 6);
+        for (int i = 0; i < x.v.length; i += 5) {
+            x.v[i] += 200;
+        }
+        Arr s = Arr.zeros(2, 3, 6);
+        for (long n = 0; n < 2; n++) {
+            for (long r = 0; r < 3; r++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (long j = 0; j < 6; j++) {
+                    max = Math.max(max, x.at(n, r, j));
+                }
+                double total = 0;
+                for (long j = 0; j < 6; j++) {
+                    total += Math.exp(x.at(n, r, j) - max);
+                }
+                for (long j = 0; j < 6; j++) {
+                    s.set(Math.exp(x.at(n, r, j) - max) / total, n, r, j);
+                }
+            }
+        }
+        check(t -> new io.github.dtd4j.graph.Softmax(), List.of(x), s);
+    }
 }

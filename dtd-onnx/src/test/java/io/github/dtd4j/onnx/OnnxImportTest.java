@@ -108,6 +108,37 @@ class OnnxImportTest {
     }
 
     @Test
+    void attentionOperatorsWrittenBatchFirstAgainstOnnxRuntime() throws Exception {
+        // tokens [N,3,6]: scores q·qᵀ with q = x·W (MatMul of activations), Softmax over the last axis, A·q; a class token
+        // expanded to the batch size (Shape arithmetic, Expand) and put first; a position embedding added; the first
+        // mixed token picked (Gather; the class token itself is a constant here, which no attention reads)
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 3L, 6L).output("y")
+                .weight("wq", 0.4, 6, 6)
+                .node("MatMul", "q", List.of("x", "wq"))
+                .node("Transpose", "kt", List.of("q"), attrs("perm", 0, 2, 1))
+                .node("MatMul", "scores", List.of("q", "kt"))
+                .node("Softmax", "attn", List.of("scores"), attr("axis", -1L))
+                .node("MatMul", "mixed", List.of("attn", "q"))
+                .node("Shape", "shape", List.of("x"))
+                .ints("zero", 0).ints("one", 1).ints("rest", 1, 6)
+                .node("Slice", "n", List.of("shape", "zero", "one"))
+                .node("Concat", "target", List.of("n", "rest"), attr("axis", 0L))
+                .weight("cls", 0.7, 1, 1, 6)
+                .node("Expand", "tokens0", List.of("cls", "target"))
+                .node("Concat", "tokens", List.of("tokens0", "mixed"), attr("axis", 1L))
+                .weight("pos", 0.3, 1, 4, 6)
+                .node("Add", "embedded", List.of("tokens", "pos"))
+                .node("Gather", "first", List.of("embedded", "one"), attr("axis", 1L))
+                .node("Flatten", "features", List.of("first"))
+                .weight("head", 0.5, 3, 6)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        Graph g = checkAgainstOnnxRuntime("attention_ops", b, 3);
+        assertThat(g.node("scores").orElseThrow().layer()).isInstanceOf(io.github.dtd4j.graph.MatMul.class);
+        assertThat(g.node("attn").orElseThrow().layer()).isInstanceOf(io.github.dtd4j.graph.Softmax.class);
+        assertThat(g.nodes()).extracting(Node::kind).contains("ConstantConcat", "ConstantAdd", "Slice");
+    }
+
+    @Test
     void padConvBiasChainGemmScalarBiasAgainstOnnxRuntime() throws Exception {
         OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 7L, 6L).output("y")
                 .ints("pads", 0, 0, 2, 0, 0, 0, 1, 3)

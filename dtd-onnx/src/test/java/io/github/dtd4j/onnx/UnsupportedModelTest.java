@@ -77,7 +77,7 @@ class UnsupportedModelTest {
 
     static Stream<Arguments> unsupportedUses() {
         return Stream.of(
-                use("Softmax", "not the model's final", b -> b.input("x", FLOAT, "N", 4L)
+                use("Softmax", "only over the last axis", b -> b.input("x", FLOAT, "N", 4L, 3L)
                         .node("Softmax", "s", List.of("x"), attr("axis", 1L)).node("Relu", "y", List.of("s"))),
                 use("LRN", "even size", b -> b.input("x", FLOAT, "N", 4L, 3L, 3L)
                         .node("LRN", "y", List.of("x"), attr("size", 4L))),
@@ -95,8 +95,14 @@ class UnsupportedModelTest {
                 use("Add", "different shapes", b -> b.input("x", FLOAT, "N", 4L, 3L).node("Relu", "r", List.of("x"))
                         .node("ReduceSum", "s", List.of("r", "ax"), attr("keepdims", 1L)).ints("ax", -1)
                         .node("Add", "y", List.of("r", "s"))),
-                use("Add", "bias of the Conv, Gemm or MatMul", b -> b.input("x", FLOAT, "N", 4L).weight("c", 1, 4)
+                use("Add", "differs per sample", b -> b.input("x", FLOAT, "N", 4L).weight("c", 1, 3, 4)
                         .node("Add", "y", List.of("x", "c"))),
+                use("Gather", "a run with one positive step", b -> b.input("x", FLOAT, "N", 4L).ints("i", 2, 0)
+                        .node("Gather", "y", List.of("x", "i"), attr("axis", 1L))),
+                use("Expand", "Expand of an activation", b -> b.input("x", FLOAT, "N", 1L).ints("s", 1, 4)
+                        .node("Expand", "y", List.of("x", "s"))),
+                use("MatMul", "one rank", b -> b.input("x", FLOAT, "N", 2L, 4L).node("Relu", "r", List.of("x"))
+                        .node("Flatten", "f", List.of("x")).node("MatMul", "y", List.of("r", "f"))),
                 use("Concat", "batch axis", b -> b.input("x", FLOAT, "N", 4L).node("Relu", "r", List.of("x"))
                         .node("Concat", "y", List.of("x", "r"), attr("axis", 0L))),
                 use("MatMul", "rank-3 constant", b -> b.input("x", FLOAT, "N", 2L, 4L).weight("w", 1, 2, 4, 3)

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.dtd4j.BiasPolicy;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
+import io.github.dtd4j.Selector;
 import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Node;
@@ -12,12 +13,14 @@ import io.github.dtd4j.graph.Precision;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.rules.Presets;
 import io.github.dtd4j.rules.ReferenceGraph;
+import io.github.dtd4j.rules.ReferenceLrp;
 import io.github.dtd4j.rules.Rules;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -30,7 +33,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 class ZooOnnxTest {
     static final String[] MODELS = {"mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y",
-        "shufflenet_v2", "squeezenet1_1", "googlenet", "mnasnet", "convnext"};
+        "shufflenet_v2", "squeezenet1_1", "googlenet", "mnasnet", "convnext", "vit"};
 
     static Path resource(String name) {
         return Path.of("src/test/resources/zoo", name).toAbsolutePath();
@@ -38,6 +41,11 @@ class ZooOnnxTest {
 
     static Stream<Arguments> exports() {
         return Stream.of(MODELS).flatMap(m -> Stream.of(Arguments.of(m, m + ".onnx"), Arguments.of(m, m + ".nofold.onnx")));
+    }
+
+    /** The convolutional ones: no constant terms or softmax that absorb relevance whatever the bias policy. */
+    static Stream<Arguments> convolutional() {
+        return exports().filter(a -> !a.get()[0].equals("vit"));
     }
 
     @ParameterizedTest(name = "{1}")
@@ -72,7 +80,7 @@ class ZooOnnxTest {
     }
 
     @ParameterizedTest(name = "{1}")
-    @MethodSource("exports")
+    @MethodSource("convolutional")
     void withBiasesIgnoredThePixelsReceiveTheLogitLessWhatTheLedgerBooks(String model, String file) throws Exception {
         Graph net = OnnxModels.load(resource(file));
         INDArray x = Npy.read(resource(model + ".input.npy")).castTo(DataType.DOUBLE);
@@ -114,5 +122,48 @@ class ZooOnnxTest {
                 default -> { }
             }
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"vit.onnx", "vit.nofold.onnx"})
+    void attentionIsImportedBatchFirstAndExplainedWithItsDefaults(String file) throws Exception {
+        Graph net = OnnxModels.load(resource(file));
+        assertThat(net.provenance().toString()).contains("multi-head attention");
+        INDArray x = Npy.read(resource("vit.input.npy")).castTo(DataType.DOUBLE);
+        // ε on the dense layers (the usual choice for transformers): the heatmap equals the loop reference
+        Explainer ex = Explainer.of(net).preset(Presets.dtd(Rules.zBox(0, 1)))
+                .rule(Selector.kind(io.github.dtd4j.graph.Dense.class), Rules.epsilon(0.01))
+                .precision(Precision.FLOAT64);
+        Graph run = ex.compiledGraph();
+        ReferenceGraph.Setup s = ReferenceGraph.Setup.dtd(run, 0, 1);
+        for (Node n : run.nodes()) {
+            if (n.layer() instanceof io.github.dtd4j.graph.Dense) {
+                s = s.withRule(n.name(), new ReferenceLrp.Epsilon(0.01));
+            }
+        }
+        try (Explanation e = ex.explain(x)) {
+            ReferenceGraph.assertAgrees(file + ", ε on Dense", e.inputRelevance(),
+                    ReferenceGraph.inputRelevance(run, x, e.targets(), s), 1e-9, true);
+            double[] imbalance = e.ledger().imbalance();
+            for (int b = 0; b < imbalance.length; b++) {
+                assertThat(Math.abs(imbalance[b])).as("%s element %d: the ledger balances", file, b)
+                        .isLessThan(1e-9 * Math.max(1, Math.abs(e.ledger().start()[b])));
+            }
+        }
+        java.util.Map<String, Long> kinds = new java.util.TreeMap<>();
+        for (Node n : run.nodes()) {
+            kinds.merge(n.kind(), 1L, Long::sum);
+            String rule = ex.coverage().propagationOf(n.name());
+            switch (n.kind()) {
+                case "MatMul" -> assertThat(rule).as(n.name()).isEqualTo("uniform (half each)");
+                case "Softmax" -> assertThat(rule).as(n.name()).isEqualTo("softmax (Taylor at x)");
+                case "ConstantAdd", "ConstantConcat" -> assertThat(rule).as(n.name())
+                        .isEqualTo("constant (absorbs its share)");
+                default -> { }
+            }
+        }
+        // two blocks: two softmaxes, four matrix products of activations, one class token, one position embedding
+        assertThat(kinds).containsEntry("Softmax", 2L).containsEntry("MatMul", 4L).containsEntry("ConstantConcat", 1L)
+                .containsEntry("ConstantAdd", 1L);
     }
 }

@@ -211,10 +211,16 @@ class GradientCheckTest {
         return new Net("convnext", g, ModernLayersReferenceTest.input(3, g), BatchNormMode.BYPASS);
     }
 
+    /** Attention: class token, position embedding, MatMul of activations, Softmax (a ViT-like net). */
+    static Net vit() {
+        Graph g = ModernLayersReferenceTest.vitNet(2);
+        return new Net("vit", g, ModernLayersReferenceTest.input(2, g), BatchNormMode.BYPASS);
+    }
+
     static Stream<Arguments> nets() {
         return Stream.of(convolutions(BatchNormMode.BYPASS), convolutions(BatchNormMode.AFFINE),
                 convolutions(BatchNormMode.FOLD), pools(), adaptive(), vectors(BatchNormMode.BYPASS),
-                vectors(BatchNormMode.AFFINE), joins(), activations(), modern(), convNext()).map(Arguments::of);
+                vectors(BatchNormMode.AFFINE), joins(), activations(), modern(), convNext(), vit()).map(Arguments::of);
     }
 
     /**
@@ -317,7 +323,8 @@ class GradientCheckTest {
         assertThat(kinds).contains("Dense", "Conv2d", "Relu", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
                 "GlobalAvgPool", "SumPool", "BatchNorm", "Add", "Concat", "Flatten", "Reshape", "Dropout", "Identity",
                 "Scale", "ReLU6", "Clip", "LeakyRelu", "Elu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Gelu",
-                "SiLU", "Mul", "Div", "Permute", "Slice", "LayerNorm", "ConstantMul");
+                "SiLU", "Mul", "Div", "Permute", "Slice", "LayerNorm", "ConstantMul", "ConstantAdd", "ConstantConcat",
+                "MatMul", "Softmax");
     }
 
     @Test

@@ -118,6 +118,110 @@ class ModernLayersReferenceTest {
                 .build();
     }
 
+    /**
+     * A vision-transformer-like network: patches from a strided convolution, tokens {@code [T,D]}, a class token put
+     * before them (ConstantConcat) and a position embedding added (ConstantAdd), one encoder block — LayerNorm,
+     * multi-head self-attention written out as a packed projection, slices, head split (Reshape, Permute), a scale,
+     * Q·Kᵀ and A·V (MatMul), Softmax, heads merged, out-projection; a residual; LayerNorm, MLP with GELU; a residual
+     * — then the class token's features (Slice, Reshape) into a linear head.
+     */
+    static Graph vitNet(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int heads = 1 + rnd.nextInt(2);
+        int width = 2 + rnd.nextInt(2);
+        int d = heads * width;
+        int patch = 2;
+        int side = 4 + 2 * rnd.nextInt(2);
+        int t = (side / patch) * (side / patch);
+        return Graph.builder(Shape.of(3, side, side))
+                .add("patches", Conv2d.of(gaussian(rnd, 0.5, d, 3, patch, patch), gaussian(rnd, 0.1, d))
+                        .withStride(patch), "input")
+                .add("flat", new Reshape(Shape.of(d, t)), "patches")
+                .add("tokens", new Permute(new int[]{1, 0}), "flat")
+                .add("cls", new io.github.dtd4j.graph.ConstantConcat(0, gaussian(rnd, 0.5, 1, d), true), "tokens")
+                .add("pos", new io.github.dtd4j.graph.ConstantAdd(gaussian(rnd, 0.3, t + 1, d)), "cls")
+                .add("ln1", new io.github.dtd4j.graph.LayerNorm(gaussian(rnd, 0.3, d).addi(1), gaussian(rnd, 0.1, d),
+                        1e-6), "pos")
+                .add("qkv", Dense.of(gaussian(rnd, 0.5, d, 3L * d), gaussian(rnd, 0.1, 3L * d)), "ln1")
+                .add("q", Slice.of(1, 0, d), "qkv")
+                .add("k", Slice.of(1, d, 2L * d), "qkv")
+                .add("v", Slice.of(1, 2L * d, 3L * d), "qkv")
+                .add("q.h", new Reshape(Shape.of(t + 1, heads, width)), "q")
+                .add("q.p", new Permute(new int[]{1, 0, 2}), "q.h")
+                .add("q.s", new io.github.dtd4j.graph.ConstantMul(Nd4j.scalar(1 / Math.sqrt(width))), "q.p")
+                .add("k.h", new Reshape(Shape.of(t + 1, heads, width)), "k")
+                .add("k.p", new Permute(new int[]{1, 2, 0}), "k.h")
+                .add("v.h", new Reshape(Shape.of(t + 1, heads, width)), "v")
+                .add("v.p", new Permute(new int[]{1, 0, 2}), "v.h")
+                .add("scores", new io.github.dtd4j.graph.MatMul(), "q.s", "k.p")
+                .add("softmax", new io.github.dtd4j.graph.Softmax(), "scores")
+                .add("mixed", new io.github.dtd4j.graph.MatMul(), "softmax", "v.p")
+                .add("merged.p", new Permute(new int[]{1, 0, 2}), "mixed")
+                .add("merged", new Reshape(Shape.of(t + 1, d)), "merged.p")
+                .add("out", Dense.of(gaussian(rnd, 0.5, d, d), gaussian(rnd, 0.1, d)), "merged")
+                .add("res1", new io.github.dtd4j.graph.Add(), "pos", "out")
+                .add("ln2", new io.github.dtd4j.graph.LayerNorm(gaussian(rnd, 0.3, d).addi(1), gaussian(rnd, 0.1, d),
+                        1e-6), "res1")
+                .add("mlp1", Dense.of(gaussian(rnd, 0.5, d, 2L * d), gaussian(rnd, 0.1, 2L * d)), "ln2")
+                .add("gelu", Activation.gelu(), "mlp1")
+                .add("mlp2", Dense.of(gaussian(rnd, 0.5, 2L * d, d), gaussian(rnd, 0.1, d)), "gelu")
+                .add("res2", new io.github.dtd4j.graph.Add(), "res1", "mlp2")
+                .add("token0", Slice.of(0, 0, 1), "res2")
+                .add("features", new Reshape(Shape.of(d)), "token0")
+                .add("head", Dense.of(gaussian(rnd, 0.5, d, 3), gaussian(rnd, 0.1, 3)), "features")
+                .build();
+    }
+
+    @Test
+    void attentionBlocksEqualTheLoopReference() {
+        for (long seed = 1; seed <= 8; seed++) {
+            Graph g = vitNet(seed);
+            INDArray x = input(seed, g);
+            for (SumSplit split : SumSplit.values()) {
+                // ε on every dense layer (the usual choice for transformers), z^B on the patches
+                Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).sumSplit(split)
+                        .rule(Selector.kind(Dense.class), Rules.epsilon(0.01)).precision(Precision.FLOAT64);
+                ReferenceGraph.Setup s = ReferenceGraph.Setup.dtd(g, 0, 1).withPositiveSplit(split == SumSplit.POSITIVE);
+                for (String n : List.of("qkv", "out", "mlp1", "mlp2", "head")) {
+                    s = s.withRule(n, new ReferenceLrp.Epsilon(0.01));
+                }
+                try (Explanation e = ex.explain(x)) {
+                    // (the positive split can leave nothing to split at a residual sum of negative tokens)
+                    ReferenceGraph.assertAgrees("vit seed " + seed + ", " + split, e.inputRelevance(),
+                            ReferenceGraph.inputRelevance(g, x, e.targets(), s), 1e-9, split != SumSplit.POSITIVE);
+                    // the ledger books what the constants, the softmax's zero-order term and the stabilizer took
+                    for (double imbalance : e.ledger().imbalance()) {
+                        assertThat(Math.abs(imbalance)).as("vit seed %d: ledger imbalance", seed)
+                                .isLessThan(1e-9 * Math.max(1, Math.abs(e.ledger().start()[0])));
+                    }
+                }
+            }
+            Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1)));
+            assertThat(ex.coverage().propagationOf("scores")).isEqualTo("uniform (half each)");
+            assertThat(ex.coverage().propagationOf("mixed")).isEqualTo("uniform (half each)");
+            assertThat(ex.coverage().propagationOf("softmax")).isEqualTo("softmax (Taylor at x)");
+            assertThat(ex.coverage().propagationOf("cls")).isEqualTo("constant (absorbs its share)");
+            assertThat(ex.coverage().propagationOf("pos")).isEqualTo("constant (absorbs its share)");
+        }
+    }
+
+    @Test
+    void attentionLayersCheckTheirShapes() {
+        assertThatThrownBy(() -> Graph.builder(Shape.of(2, 3)).add("t", new Permute(new int[]{1, 0}), "input")
+                .add("mm", new io.github.dtd4j.graph.MatMul(), "input", "input").build())
+                .isInstanceOf(InvalidGraphException.class).hasMessageContaining("mm").hasMessageContaining("MatMul")
+                .hasMessageContaining("[N,2,3]");
+        assertThatThrownBy(() -> Graph.builder(Shape.of(2, 3))
+                .add("cls", new io.github.dtd4j.graph.ConstantConcat(0, Nd4j.zeros(DataType.FLOAT, 1, 4), true),
+                        "input").build())
+                .isInstanceOf(InvalidGraphException.class).hasMessageContaining("cls")
+                .hasMessageContaining("ConstantConcat").hasMessageContaining("[1,4]");
+        assertThatThrownBy(() -> Graph.builder(Shape.of(2, 3))
+                .add("pos", new io.github.dtd4j.graph.ConstantAdd(Nd4j.zeros(DataType.FLOAT, 3, 3)), "input").build())
+                .isInstanceOf(InvalidGraphException.class).hasMessageContaining("pos")
+                .hasMessageContaining("ConstantAdd").hasMessageContaining("[N,2,3]");
+    }
+
     @Test
     void channelsLastBlocksEqualTheLoopReference() {
         for (long seed = 1; seed <= 8; seed++) {

@@ -436,6 +436,19 @@ public final class ReferenceGraph {
             int[] out = perSample(acts.get(node.name()));
             return m.gate() >= 0 && !s.uniformAt(node) ? ReferenceModern.gate(a, b, out, m.gate(), r)
                     : ReferenceModern.uniform(a, b, out, r);
+        } else if (l instanceof io.github.dtd4j.graph.MatMul) {
+            INDArray in1 = acts.get(node.inputs().get(1));
+            return ReferenceModern.matMul(perSample(in0), perSample(in1), x, ReferenceLrp.readBatch(in1),
+                    ReferenceLrp.readBatch(acts.get(node.name())), r, eps);
+        } else if (l instanceof io.github.dtd4j.graph.Softmax) {
+            int[] sh = perSample(in0);
+            return one(ReferenceModern.softmax(sh[sh.length - 1], x, ReferenceLrp.readBatch(acts.get(node.name())),
+                    r));
+        } else if (l instanceof io.github.dtd4j.graph.ConstantAdd) {
+            return one(ReferenceModern.constantAdd(x, ReferenceLrp.readBatch(acts.get(node.name())), r, eps));
+        } else if (l instanceof io.github.dtd4j.graph.ConstantConcat c) {
+            return one(ReferenceModern.constantConcat(perSample(in0), c.axis(), (int) c.constant().size(c.axis()),
+                    c.before(), r));
         }
         throw new IllegalStateException("no reference for " + l.kind());
     }

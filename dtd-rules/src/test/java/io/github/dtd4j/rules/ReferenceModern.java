@@ -122,4 +122,93 @@ final class ReferenceModern {
     static List<double[][]> uniform(int[] aShape, int[] bShape, int[] outShape, double[][] r) {
         return List.of(sumOntoBroadcast(aShape, outShape, r, 0.5), sumOntoBroadcast(bShape, outShape, r, 0.5));
     }
+
+    private static double stab(double d, double eps) {
+        return d + (d >= 0 ? eps : -eps);
+    }
+
+    /**
+     * AttnLRP's uniform rule with ε at a matrix product {@code y = a·b} over the last two axes (leading axes
+     * batched): {@code s = R/(2y + ε·sign(2y))}, {@code R_a[il] = a_il·Σ_j b_lj·s_ij}, {@code R_b[lj] = b_lj·Σ_i a_il·s_ij}.
+     */
+    static List<double[][]> matMul(int[] aShape, int[] bShape, double[][] a, double[][] b, double[][] y, double[][] r,
+                                   double eps) {
+        int rank = aShape.length;
+        int m = aShape[rank - 2];
+        int k = aShape[rank - 1];
+        int n = bShape[rank - 1];
+        int batches = size(aShape) / (m * k);
+        double[][] ra = new double[r.length][a[0].length];
+        double[][] rb = new double[r.length][b[0].length];
+        for (int s = 0; s < r.length; s++) {
+            for (int h = 0; h < batches; h++) {
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        int o = (h * m + i) * n + j;
+                        double q = r[s][o] / stab(2 * y[s][o], eps);
+                        for (int l = 0; l < k; l++) {
+                            int ai = (h * m + i) * k + l;
+                            int bi = (h * k + l) * n + j;
+                            ra[s][ai] += a[s][ai] * b[s][bi] * q;
+                            rb[s][bi] += a[s][ai] * b[s][bi] * q;
+                        }
+                    }
+                }
+            }
+        }
+        return List.of(ra, rb);
+    }
+
+    /** AttnLRP's softmax rule over rows of length {@code last}: {@code R_i = x_i·(R_i − y_i·Σ_j R_j)}. */
+    static double[][] softmax(int last, double[][] x, double[][] y, double[][] r) {
+        double[][] out = new double[r.length][r[0].length];
+        for (int s = 0; s < r.length; s++) {
+            for (int row = 0; row < r[s].length / last; row++) {
+                double total = 0;
+                for (int j = 0; j < last; j++) {
+                    total += r[s][row * last + j];
+                }
+                for (int j = 0; j < last; j++) {
+                    int f = row * last + j;
+                    out[s][f] = x[s][f] * (r[s][f] - y[s][f] * total);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A constant term {@code y = x + c}: {@code R_x = x·R/(y + ε·sign(y))}. */
+    static double[][] constantAdd(double[][] x, double[][] y, double[][] r, double eps) {
+        double[][] out = new double[r.length][r[0].length];
+        for (int s = 0; s < r.length; s++) {
+            for (int f = 0; f < r[s].length; f++) {
+                out[s][f] = x[s][f] * r[s][f] / stab(y[s][f], eps);
+            }
+        }
+        return out;
+    }
+
+    /** A constant block joined along {@code axis}: the input's elements get their relevance back, the block none. */
+    static double[][] constantConcat(int[] inShape, int axis, int blockLength, boolean before, double[][] r) {
+        int[] outShape = inShape.clone();
+        outShape[axis] += blockLength;
+        int[] inStrides = strides(inShape);
+        int offset = before ? blockLength : 0;
+        double[][] out = new double[r.length][size(inShape)];
+        for (int s = 0; s < r.length; s++) {
+            for (int f = 0; f < r[s].length; f++) {
+                int[] o = index(f, outShape);
+                int at = o[axis] - offset;
+                if (at < 0 || at >= inShape[axis]) {
+                    continue;
+                }
+                int flat = 0;
+                for (int d = 0; d < o.length; d++) {
+                    flat += (d == axis ? at : o[d]) * inStrides[d];
+                }
+                out[s][flat] += r[s][f];
+            }
+        }
+        return out;
+    }
 }

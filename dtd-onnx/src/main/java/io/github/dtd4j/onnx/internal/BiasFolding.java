@@ -1,10 +1,12 @@
 package io.github.dtd4j.onnx.internal;
 
+import io.github.dtd4j.graph.ConstantAdd;
 import io.github.dtd4j.graph.Conv2d;
 import io.github.dtd4j.graph.Dense;
 import io.github.dtd4j.graph.Layer;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.onnx.internal.Value.Act;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -43,8 +45,7 @@ final class BiasFolding implements Rewrite {
                 && add.reads().equals(input.onnxOutput()) && ctx.readers(add.reads()) == 1
                 && !ctx.isGraphOutput(add.reads());
         if (!fusable) {
-            throw new NotSupported("adding a constant is supported only as the bias of the Conv, Gemm or MatMul "
-                    + "whose output it reads (and that nothing else reads)");
+            return constantAdd(ctx, add, input);
         }
         Layer folded;
         if (input.layer() instanceof Dense d) {
@@ -65,5 +66,41 @@ final class BiasFolding implements Rewrite {
         ctx.note("fused", add.operator() + " '" + add.node() + "' into the bias of " + folded.kind() + " '"
                 + input.name() + "'");
         return new Act(input);
+    }
+
+    /**
+     * {@return a {@link ConstantAdd} layer for a constant no layer before it can take as its bias} (a position
+     * embedding): the constant must broadcast over the sample, with 1 on the batch axis if it has one
+     */
+    private static Act constantAdd(ConversionContext ctx, AddConstant add, IrNode input) {
+        Shape in = input.shape();
+        Const c = add.constant();
+        int r = in.rank();
+        long[] dims;
+        if (c.rank() == r + 1) {
+            if (c.dims[0] != 1) {
+                throw new NotSupported("adding a constant " + c + " that differs per sample");
+            }
+            dims = java.util.Arrays.copyOfRange(c.dims, 1, c.dims.length);
+        } else if (c.rank() <= r) {
+            dims = new long[r];
+            java.util.Arrays.fill(dims, 1);
+            System.arraycopy(c.dims, 0, dims, r - c.rank(), c.rank());
+        } else {
+            throw new NotSupported("adding a constant " + c + " of a higher rank than " + in.toBatchString());
+        }
+        for (int d = 0; d < r; d++) {
+            if (dims[d] != 1 && dims[d] != in.dim(d)) {
+                throw new NotSupported("adding a constant " + c + " that does not broadcast over "
+                        + in.toBatchString());
+            }
+        }
+        INDArray v = c.toArray(ctx.dtype(), dims);
+        if (add.subtract()) {
+            v = v.neg();
+        }
+        ctx.note("constant", add.operator() + " '" + add.node() + "' of a constant no layer before it takes as a "
+                + "bias: a ConstantAdd layer");
+        return new Act(ctx.append(ctx.graph().layerName(ctx.name(), c), new ConstantAdd(v), List.of(input)));
     }
 }

@@ -11,7 +11,8 @@ import onnx.OnnxMl.NodeProto;
 /**
  * Evaluates at import time what does not depend on the model's input: {@code Constant} nodes, and the shape
  * arithmetic exporters write around reshapes ({@code Shape}, {@code Gather}, {@code Unsqueeze}, {@code Concat},
- * {@code Add}/{@code Sub}/{@code Mul}/{@code Div} of integers, {@code Slice} of a constant vector, {@code Cast}, and {@code Identity}/{@code Flatten}/{@code Reshape}/{@code Transpose} of
+ * {@code Add}/{@code Sub}/{@code Mul}/{@code Div} of integers, {@code Slice} of a constant vector, {@code Cast}, {@code ConstantOfShape}, {@code Equal}, {@code Where},
+ * {@code Expand} of constants, and {@code Identity}/{@code Flatten}/{@code Reshape}/{@code Transpose} of
  * constants). The result is a {@link Const} that later nodes read like an initializer.
  *
  * <p>It runs before the {@link ConverterRegistry}: a node whose rule applies is folded and never reaches a converter.
@@ -53,8 +54,7 @@ final class ConstantFolder {
         return new ConstantFolder()
                 .add("Constant", ALWAYS, TensorFolds::constant, null)
                 .add("Shape", ALWAYS, ShapeFolds::shape, null)
-                .add("Gather", constant(0), ShapeFolds::gather,
-                        "Gather from an activation (only shape arithmetic on constants is supported)")
+                .add("Gather", constant(0), ShapeFolds::gather, null)
                 .add("Unsqueeze", constant(0), ShapeFolds::unsqueeze, null)
                 .add("Concat", ConstantFolder::allConstant, ShapeFolds::concat, null)
                 .add("Add", constant(0, 1), ShapeFolds::arithmetic, null)
@@ -66,7 +66,15 @@ final class ConstantFolder {
                 .add("Identity", constant(0), TensorFolds::identity, null)
                 .add("Flatten", constant(0), TensorFolds::flatten, null)
                 .add("Reshape", constant(0), TensorFolds::reshape, null)
-                .add("Transpose", constant(0), TensorFolds::transpose, null);
+                .add("Transpose", constant(0), TensorFolds::transpose, null)
+                .add("ConstantOfShape", constant(0), BroadcastFolds::constantOfShape,
+                        "ConstantOfShape of a shape computed from an activation's values")
+                .add("Equal", constant(0, 1), BroadcastFolds::equal,
+                        "Equal on activations (comparisons are supported in shape arithmetic only)")
+                .add("Where", constant(0, 1, 2), BroadcastFolds::where,
+                        "Where on activations (selections are supported in shape arithmetic only)")
+                .add("Expand", constant(0, 1), BroadcastFolds::expand,
+                        "Expand of an activation (only constants are expanded, such as a class token)");
     }
 
     private ConstantFolder add(String op, Predicate<ConversionContext> when, Fold fold, String otherwise) {

@@ -108,8 +108,9 @@ final class Conversion {
 
     /**
      * {@return the nodes with the operator patterns that exporters write for one layer fused into that layer's
-     * operator}: the exact GELU ({@link GeluFusion}) and the layer normalisation of opsets before 17
-     * ({@link LayerNormFusion}); each fusion is noted in the provenance
+     * operator}: the exact GELU ({@link GeluFusion}), the layer normalisation of opsets before 17
+     * ({@link LayerNormFusion}) and PyTorch's multi-head attention ({@link AttentionFusion}, noted by its converter);
+     * the other fusions are noted in the provenance
      */
     private List<NodeProto> fusePatterns(List<NodeProto> nodes) {
         Map<String, NodeProto> constants = new HashMap<>();
@@ -118,7 +119,7 @@ final class Conversion {
                 constants.put(n.getOutput(0), n);
             }
         }
-        java.util.function.Function<String, Double> scalar = name -> {
+        java.util.function.Function<String, TensorProto> tensor = name -> {
             TensorProto t = model.initializers().get(name);
             if (t == null && constants.containsKey(name)) {
                 for (onnx.OnnxMl.AttributeProto a : constants.get(name).getAttributeList()) {
@@ -127,6 +128,10 @@ final class Conversion {
                     }
                 }
             }
+            return t;
+        };
+        java.util.function.Function<String, Double> scalar = name -> {
+            TensorProto t = tensor.apply(name);
             return t == null ? null : GeluFusion.single(t);
         };
         List<NodeProto> gelu = GeluFusion.fuse(nodes, scalar, model.graphOutputs());
@@ -140,7 +145,11 @@ final class Conversion {
             provenance.note("fused", ((gelu.size() - ln.size()) / 8) + " layer normalisations written as ReduceMean, "
                     + "Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add into LayerNorm layers");
         }
-        return ln;
+        return AttentionFusion.fuse(ln, scalar, name -> {
+            TensorProto t = tensor.apply(name);
+            return t == null ? null : GeluFusion.ints(t);
+        }, name -> model.initializers().containsKey(name) || name.equals(model.input().name()),
+                model.graphOutputs());
     }
 
     /**

@@ -319,6 +319,21 @@ final class ConversionContext {
 
     // ------------------------------------------------------------------------------------------------ problems
 
+    /**
+     * {@return an ONNX axis (negative counts from the end) as an index in {@code [0, rank)}}
+     *
+     * @param axis the attribute's value
+     * @param rank the tensor's rank, batch axis included
+     * @throws ModelFormatException if it is out of range
+     */
+    long axis(long axis, int rank) {
+        long ax = axis < 0 ? axis + rank : axis;
+        if (ax < 0 || ax >= rank) {
+            throw invalid("axis " + axis + " is out of range for rank " + rank);
+        }
+        return ax;
+    }
+
     /** {@return a malformed-model exception naming the file and this node} @param message what is wrong */
     ModelFormatException invalid(String message) {
         return conversion.problems().invalid(Nodes.where(node) + message);

@@ -69,6 +69,8 @@ final class ConverterRegistry {
                 .add(new SliceConverter(), "Slice", "Split")
                 .add(new SqueezeConverter(), "Squeeze", "Unsqueeze")
                 .add(new ReduceMeanConverter(), "ReduceMean")
+                .add(new GatherConverter(), "Gather")
+                .add(new AttentionConverter(), AttentionFusion.OPERATOR)
                 .build();
     }
 

@@ -210,4 +210,31 @@ final class GeluFusion {
         }
         return null;
     }
+
+    /** {@return the values of an integer tensor (int64 or int32), or null for any other type} @param t a tensor */
+    static long[] ints(TensorProto t) {
+        if (t.getDataType() == TensorProto.DataType.INT64_VALUE) {
+            if (t.getInt64DataCount() > 0) {
+                return t.getInt64DataList().stream().mapToLong(Long::longValue).toArray();
+            }
+            java.nio.LongBuffer b = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .asLongBuffer();
+            long[] v = new long[b.remaining()];
+            b.get(v);
+            return v;
+        }
+        if (t.getDataType() == TensorProto.DataType.INT32_VALUE) {
+            if (t.getInt32DataCount() > 0) {
+                return t.getInt32DataList().stream().mapToLong(Integer::longValue).toArray();
+            }
+            java.nio.IntBuffer b = t.getRawData().asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                    .asIntBuffer();
+            long[] v = new long[b.remaining()];
+            for (int k = 0; k < v.length; k++) {
+                v[k] = b.get(k);
+            }
+            return v;
+        }
+        return null;
+    }
 }

@@ -7,13 +7,24 @@ import onnx.OnnxMl.NodeProto;
 /**
  * {@code MatMul} of an activation {@code [N,K]} (or {@code [N,...,K]}: tokens, channels-last maps) by a constant
  * {@code [K,M]} → {@link Dense} with weight {@code [K,M]}, along the last axis. An added constant after it becomes
- * its bias ({@link BiasFolding}).
+ * its bias ({@link BiasFolding}). Two activations {@code [N,...,m,k]·[N,...,k,n]} (attention) →
+ * {@link io.github.dtd4j.graph.MatMul}.
  */
 final class MatMulConverter implements OpConverter {
     @Override
     public void convert(ConversionContext ctx, NodeProto node) {
         if (ctx.input(0) instanceof Const && ctx.input(1) instanceof Act) {
             throw new NotSupported("a constant times an activation (only activation × constant maps to Dense)");
+        }
+        if (ctx.input(0) instanceof Act && ctx.input(1) instanceof Act) {
+            Act a = ctx.activation(0);
+            Act b = ctx.activation(1);
+            if (a.shape().rank() < 2 || a.shape().rank() != b.shape().rank()) {
+                throw new NotSupported("MatMul of activations " + a.shape().toBatchString() + " and "
+                        + b.shape().toBatchString() + " (only matrices of one rank, batched over equal leading axes)");
+            }
+            ctx.emit(new io.github.dtd4j.graph.MatMul(), a, b);
+            return;
         }
         Act x = ctx.activation(0);
         Const w = ctx.constant(1, "the second operand");

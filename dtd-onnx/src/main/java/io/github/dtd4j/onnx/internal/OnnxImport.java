@@ -33,6 +33,7 @@ public final class OnnxImport {
     private static Set<String> operators() {
         Set<String> all = new TreeSet<>(CONVERTERS.operators());
         all.addAll(FOLDER.operators());
+        all.remove(AttentionFusion.OPERATOR); // made by a fusion, never in a model file
         return Collections.unmodifiableSet(all);
     }
 

@@ -73,10 +73,7 @@ final class SliceConverter implements OpConverter {
         Act x = ctx.activation(0);
         int rank = x.shape().rank() + 1;
         long axis = ctx.attrs().i("axis", 0);
-        long a = axis < 0 ? axis + rank : axis;
-        if (a < 0 || a >= rank) {
-            throw ctx.invalid("axis " + axis + " is out of range for rank " + rank);
-        }
+        long a = ctx.axis(axis, rank);
         if (a == 0) {
             throw new NotSupported("Split of the batch axis");
         }

@@ -38,10 +38,7 @@ final class SqueezeConverter implements OpConverter {
                 }
             } else {
                 for (long a : axes) {
-                    long ax = a < 0 ? a + rank : a;
-                    if (ax < 0 || ax >= rank) {
-                        throw ctx.invalid("axis " + a + " is out of range for rank " + rank);
-                    }
+                    long ax = ctx.axis(a, rank);
                     if (ax == 0) {
                         throw new NotSupported("Squeeze of the batch axis");
                     }

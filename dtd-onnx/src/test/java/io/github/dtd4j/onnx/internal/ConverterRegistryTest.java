@@ -24,10 +24,13 @@ class ConverterRegistryTest {
     @Test
     void theStandardTablesCoverTheDocumentedOperators() {
         assertThat(OnnxImport.supportedOperators()).containsExactly("Add", "AveragePool", "BatchNormalization",
-                "Cast", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout", "Elu", "Flatten", "Gather", "Gelu",
-                "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity", "LRN", "LayerNormalization",
-                "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape",
-                "Sigmoid", "Slice", "Softmax", "Split", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze");
+                "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Elu", "Equal",
+                "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
+                "Identity", "LRN", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean",
+                "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze", "Sub",
+                "Tanh", "Transpose", "Unsqueeze", "Where");
+        // the fused attention's operator is the importer's own, never in a model file, and not listed
+        assertThat(ConverterRegistry.standard().find(AttentionFusion.OPERATOR, 17)).isNotNull();
         ConverterRegistry standard = ConverterRegistry.standard();
         for (long opset = OnnxImport.MIN_OPSET; opset <= OnnxImport.MAX_OPSET; opset++) {
             assertThat(standard.find("Conv", opset)).as("opset %d", opset).isNotNull();
