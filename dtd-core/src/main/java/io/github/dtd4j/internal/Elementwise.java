@@ -259,13 +259,18 @@ public final class Elementwise {
         return constantMul(m, s);
     }
 
-    /** {@return the layer's constant broadcast to {@code shape} (batch first), in {@code x}'s type} */
+    /**
+     * {@return the layer's constant broadcast to {@code x}'s shape (batch first), in {@code x}'s type: always a new
+     * array, which callers may write to} (at batch 1 the broadcast alone would be a view of the layer's constant)
+     */
     public static INDArray constantTerm(io.github.dtd4j.graph.ConstantAdd a, INDArray x) {
         INDArray c = a.constant().castTo(x.dataType());
         if (c.length() == 1) {
             return Nd4j.valueArrayOf(x.shape(), c.getDouble(0), x.dataType());
         }
-        return broadcast(c.reshape(withBatchOne(c.shape())), x.shape());
+        INDArray view = c.reshape(withBatchOne(c.shape()));
+        INDArray out = broadcast(view, x.shape());
+        return out == view ? view.dup('c') : out;
     }
 
     /** {@return {@code x} plus the layer's constant, broadcast} @param a the layer @param x input, untouched */

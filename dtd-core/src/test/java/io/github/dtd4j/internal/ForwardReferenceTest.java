@@ -1047,6 +1047,13 @@ class ForwardReferenceTest {
             y.v[i] = x.v[i] + c.at(idx[1], idx[2]);
         }
         check(t -> new io.github.dtd4j.graph.ConstantAdd(c.nd(t)), List.of(x), y);
+        // one sample: the broadcast constant has the output's shape, and must still be a copy, not the layer's array
+        Arr x1 = Arr.random(rng, 1, 3, 4);
+        Arr y1 = Arr.zeros(1, 3, 4);
+        for (int i = 0; i < x1.v.length; i++) {
+            y1.v[i] = x1.v[i] + c.v[i];
+        }
+        check(t -> new io.github.dtd4j.graph.ConstantAdd(c.nd(t)), List.of(x1), y1);
         Arr token = Arr.random(rng, 1, 4);
         Arr before = Arr.zeros(2, 4, 4);
         Arr after = Arr.zeros(2, 4, 4);

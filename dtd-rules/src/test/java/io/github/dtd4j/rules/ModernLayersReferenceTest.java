@@ -206,6 +206,38 @@ class ModernLayersReferenceTest {
     }
 
     @Test
+    void oneSampleAtATimeLeavesTheConstantsAsTheyWere() {
+        // at batch 1 a broadcast constant has the shape of the activation: a rule or forward pass that wrote into
+        // it would change the model (the position embedding of the next explanation)
+        Graph g = vitNet(5);
+        INDArray x = input(5, g).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)).dup();
+        List<INDArray> before = g.nodes().stream().flatMap(n -> Graph.parameters(n.layer()).stream())
+                .map(INDArray::dup).toList();
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1)))
+                .rule(Selector.kind(Dense.class), Rules.epsilon(0.01)).precision(Precision.FLOAT64);
+        INDArray first;
+        try (Explanation e = ex.explain(x)) {
+            first = e.inputRelevance().dup();
+            assertThat(Math.abs(e.ledger().imbalance()[0])).isLessThan(1e-9 * Math.max(1, Math.abs(e.ledger().start()[0])));
+        }
+        try (Explanation e = ex.explain(x)) {
+            assertThat(e.inputRelevance()).isEqualTo(first);
+        }
+        List<INDArray> after = g.nodes().stream().flatMap(n -> Graph.parameters(n.layer()).stream()).toList();
+        for (int k = 0; k < before.size(); k++) {
+            assertThat(after.get(k)).isEqualTo(before.get(k));
+        }
+        ReferenceGraph.Setup s = ReferenceGraph.Setup.dtd(g, 0, 1);
+        for (String n : List.of("qkv", "out", "mlp1", "mlp2", "head")) {
+            s = s.withRule(n, new ReferenceLrp.Epsilon(0.01));
+        }
+        try (Explanation e = ex.explain(x)) {
+            ReferenceGraph.assertAgrees("vit, one sample", e.inputRelevance(),
+                    ReferenceGraph.inputRelevance(ex.compiledGraph(), x, e.targets(), s), 1e-9, true);
+        }
+    }
+
+    @Test
     void attentionLayersCheckTheirShapes() {
         assertThatThrownBy(() -> Graph.builder(Shape.of(2, 3)).add("t", new Permute(new int[]{1, 0}), "input")
                 .add("mm", new io.github.dtd4j.graph.MatMul(), "input", "input").build())
