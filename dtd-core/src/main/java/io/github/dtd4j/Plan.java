@@ -120,7 +120,7 @@ final class Plan {
                 rule = a.rule();
                 reason = "selected by " + a.selector();
             } else {
-                rule = info.isLinear() ? null : Propagations.defaultFor(n.layer(), s.sumSplit(), s.maxPool());
+                rule = info.isLinear() ? null : Propagations.defaultFor(n.layer(), s.sumSplit(), s.maxPool(), s.biasPolicy());
                 reason = rule == null ? "no selector matches" : "default";
             }
             if (n.layer() instanceof BatchNorm && !bnReason.isEmpty()) {

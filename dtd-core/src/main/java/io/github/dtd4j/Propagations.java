@@ -72,7 +72,8 @@ public final class Propagations {
     private static final Rule GATE = new Product(true);
     private static final Rule UNIFORM = new Product(false);
     private static final Rule SOFTMAX = new SoftmaxTaylor();
-    private static final Rule CONSTANT = new ConstantTerm();
+    private static final Rule CONSTANT = new ConstantTerm(false);
+    private static final Rule CONSTANT_IGNORED = new ConstantTerm(true);
 
     /**
      * {@return relevance passes unchanged (reshaped to the input's shape)}: ReLU, Dropout, Identity, Flatten,
@@ -178,8 +179,17 @@ public final class Propagations {
         return CONSTANT;
     }
 
+    /**
+     * {@return {@link #constant()} under {@code BiasPolicy.IGNORE}: an added constant is left out of the denominator,
+     * {@code R_x = x·R/(x + ε·sign(x))}, so that the input keeps the relevance (less the stabilizer's share)}; a
+     * ConstantConcat's block, which has no input to give it to, still absorbs its part
+     */
+    public static Rule constantIgnored() {
+        return CONSTANT_IGNORED;
+    }
+
     /** {@return the default rule of a node kind that has no weights, or null for kinds that need an assignment} */
-    static Rule defaultFor(Layer layer, SumSplit split, MaxPoolMode maxPool) {
+    static Rule defaultFor(Layer layer, SumSplit split, MaxPoolMode maxPool, BiasPolicy biasPolicy) {
         boolean positive = split == SumSplit.POSITIVE;
         if (layer instanceof Relu || layer instanceof Dropout || layer instanceof Identity || layer instanceof Flatten
                 || layer instanceof Reshape) {
@@ -210,7 +220,7 @@ public final class Propagations {
             return SOFTMAX;
         } else if (layer instanceof io.github.dtd4j.graph.ConstantAdd
                 || layer instanceof io.github.dtd4j.graph.ConstantConcat) {
-            return CONSTANT;
+            return biasPolicy == BiasPolicy.IGNORE ? CONSTANT_IGNORED : CONSTANT;
         }
         return null;
     }
@@ -430,11 +440,14 @@ public final class Propagations {
         }
     }
 
-    /** A constant term's share: the proportional split at a ConstantAdd, the exact split at a ConstantConcat. */
-    private record ConstantTerm() implements Rule {
+    /**
+     * A constant term's share: the proportional split at a ConstantAdd (the constant left out of the denominator when
+     * {@code ignored}), the exact split at a ConstantConcat.
+     */
+    private record ConstantTerm(boolean ignored) implements Rule {
         @Override
         public String name() {
-            return "constant (absorbs its share)";
+            return ignored ? "constant (ignored: bias policy)" : "constant (absorbs its share)";
         }
 
         @Override
@@ -450,6 +463,9 @@ public final class Propagations {
             if (ctx.layer() instanceof io.github.dtd4j.graph.ConstantConcat c) {
                 ctx.absorb(io.github.dtd4j.internal.Elementwise.constantConcatPart(c, x.shape(), r));
                 return ctx.vjp(r);
+            }
+            if (ignored) {
+                return List.of(ctx.divide(r, x).muli(x));
             }
             io.github.dtd4j.graph.ConstantAdd a = (io.github.dtd4j.graph.ConstantAdd) ctx.layer();
             INDArray s = ctx.divide(r, ctx.output());

@@ -52,7 +52,8 @@ final class Single {
         boolean linear = node.isLinear() || (layer instanceof BatchNorm && rule instanceof LinearRule);
         LinearLayer view = linear ? LinearLayers.of(node, shapes.get(0)) : null;
         Context.Info info = new Context.Info("layer", layer, names, shapes, outShape, 0, view);
-        Rule r = rule != null ? rule : linear ? null : Propagations.defaultFor(layer, sumSplit, maxPool);
+        Rule r = rule != null ? rule : linear ? null : Propagations.defaultFor(layer, sumSplit, maxPool,
+                ignoreBias ? BiasPolicy.IGNORE : BiasPolicy.RULE_DEFAULT);
         if (r == null) {
             throw new ConfigurationException("layer 'layer' (" + layer.kind() + ") needs a rule");
         }

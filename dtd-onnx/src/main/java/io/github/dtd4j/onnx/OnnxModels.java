@@ -51,8 +51,18 @@ import java.util.Set;
  *     {@code x.view(N, D/k, k).sum(2)}: both become a {@link io.github.dtd4j.graph.SumPool}.</li>
  * <li>Shape arithmetic is evaluated at import time: {@code Constant}, {@code Shape}, {@code Gather},
  *     {@code Unsqueeze}, {@code Concat}, {@code Cast}, {@code Slice}, {@code Add}/{@code Sub}/{@code Mul}/{@code Div}
- *     on integer constants (what PyTorch writes for {@code x.view(x.size(0), -1)} or a channel shuffle), and a
- *     {@code Transpose} of a constant (a MatMul weight exported without constant folding).</li>
+ *     on integer constants (what PyTorch writes for {@code x.view(x.size(0), -1)} or a channel shuffle),
+ *     {@code ConstantOfShape}, {@code Equal}, {@code Where} and {@code Expand} (PyTorch's {@code t.expand(n, -1, -1)}),
+ *     with the batch size kept symbolic, and a {@code Transpose} of a constant (a MatMul weight exported without
+ *     constant folding).</li>
+ * <li>Attention: {@code MatMul} of two activations {@code [N,...,m,k]·[N,...,k,n]} →
+ *     {@link io.github.dtd4j.graph.MatMul}; {@code Softmax} inside the network over the last axis →
+ *     {@link io.github.dtd4j.graph.Softmax}; PyTorch's exported {@code nn.MultiheadAttention} (the batch moved off
+ *     axis 0 and merged with the heads) → the same function as batch-first layers (docs/conventions.md, "Attention
+ *     as exported by PyTorch"). A class token ({@code Concat} with a constant block, after {@code Expand} to the
+ *     batch size) → {@link io.github.dtd4j.graph.ConstantConcat}; an {@code Add} of a constant that no layer before
+ *     it takes as a bias (a position embedding) → {@link io.github.dtd4j.graph.ConstantAdd}; {@code Gather} from an
+ *     activation with constant indices in a run → {@link io.github.dtd4j.graph.Slice}.</li>
  * <li>A final {@code Softmax} is removed (DTD explains the logits) and the removal is recorded in the graph's
  *     {@link Graph#provenance() provenance}, with the source, the producer, the opset and every rewrite.</li>
  * </ul>

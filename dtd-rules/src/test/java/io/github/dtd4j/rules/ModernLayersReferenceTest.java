@@ -196,6 +196,19 @@ class ModernLayersReferenceTest {
                     }
                 }
             }
+            // biases ignored: the position embedding is left out of its denominator too (the class token, which has
+            // no input to give its relevance to, still absorbs it)
+            Explainer ignored = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1))).biasPolicy(BiasPolicy.IGNORE)
+                    .rule(Selector.kind(Dense.class), Rules.epsilon(0.01)).precision(Precision.FLOAT64);
+            ReferenceGraph.Setup si = ReferenceGraph.Setup.dtd(g, 0, 1).withIgnoreBias(true);
+            for (String n : List.of("qkv", "out", "mlp1", "mlp2", "head")) {
+                si = si.withRule(n, new ReferenceLrp.Epsilon(0.01));
+            }
+            try (Explanation e = ignored.explain(x)) {
+                ReferenceGraph.assertAgrees("vit seed " + seed + ", biases ignored", e.inputRelevance(),
+                        ReferenceGraph.inputRelevance(g, x, e.targets(), si), 1e-9, true);
+            }
+            assertThat(ignored.coverage().propagationOf("pos")).isEqualTo("constant (ignored: bias policy)");
             Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1)));
             assertThat(ex.coverage().propagationOf("scores")).isEqualTo("uniform (half each)");
             assertThat(ex.coverage().propagationOf("mixed")).isEqualTo("uniform (half each)");

@@ -445,7 +445,9 @@ public final class ReferenceGraph {
             return one(ReferenceModern.softmax(sh[sh.length - 1], x, ReferenceLrp.readBatch(acts.get(node.name())),
                     r));
         } else if (l instanceof io.github.dtd4j.graph.ConstantAdd) {
-            return one(ReferenceModern.constantAdd(x, ReferenceLrp.readBatch(acts.get(node.name())), r, eps));
+            // biases ignored: the constant is left out of the denominator, y replaced by x
+            return one(ReferenceModern.constantAdd(x, s.ignoreBias() ? x : ReferenceLrp.readBatch(acts.get(node.name())),
+                    r, eps));
         } else if (l instanceof io.github.dtd4j.graph.ConstantConcat c) {
             return one(ReferenceModern.constantConcat(perSample(in0), c.axis(), (int) c.constant().size(c.axis()),
                     c.before(), r));
