@@ -12,6 +12,13 @@ Datasets (nothing is downloaded here):
 
 Inputs are float32 [N, 1, 28, 28], pixel / 255 in [0, 1], with no normalisation; outputs are logits (no softmax).
 Architectures:
+  mobilenet  MobileNetV3's blocks: stem conv3x3(16)-BN-hardswish; inverted residuals (1x1 expansion, depthwise 3x3,
+          squeeze-and-excitation with a hard-sigmoid gate, 1x1 projection, the input added back where the shape
+          allows) 16->16, 16->24 (stride 2), 24->24, 24->40 (stride 2), 40->40; conv1x1(128)-BN-hardswish, global
+          average pooling, dense(10)
+  vit     torchvision's VisionTransformer on 28x28x1: 7x7 patches (16 tokens), class token, position embedding,
+          4 blocks of multi-head self-attention (4 heads of 16) and a GELU MLP (128), the class token into dense(10);
+          exported at opset 17
   vgg     conv3x3(32)-BN-ReLU-conv3x3(32)-BN-ReLU-maxpool2 - conv3x3(64)-BN-ReLU-conv3x3(64)-BN-ReLU-maxpool2
           - flatten - dense(64)-ReLU - dense(10)
   resnet  stem conv3x3(16)-BN-ReLU; three basic residual blocks 16->32 (stride 2), 32->64 (stride 2), 64->64
@@ -49,7 +56,9 @@ SUPPORTED_OPS = {  # dtd-onnx OnnxModels.supportedOperators() (ConverterRegistry
     "Conv", "Gemm", "MatMul", "Add", "Sub", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool",
     "BatchNormalization", "Concat", "Flatten", "Reshape", "ReduceSum", "Identity", "Dropout", "LRN", "Softmax",
     "Pad", "Cast", "Clip", "LeakyRelu", "Elu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Mul", "Div",
-    "Transpose", "Slice", "Split", "Squeeze", "Unsqueeze", "ReduceMean", "LayerNormalization"}
+    "Transpose", "Slice", "Split", "Squeeze", "Unsqueeze", "ReduceMean", "LayerNormalization", "Gather", "Shape",
+    "Constant", "ConstantOfShape", "Equal", "Where", "Expand",
+    "Erf"}  # Erf only inside the exact GELU x·0.5·(1 + erf(x/√2)), which the importer fuses into one activation
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
 
@@ -143,6 +152,48 @@ def resnet():
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
 
 
+class InvertedResidual(nn.Module):
+    """MobileNetV3's block: 1x1 expansion, depthwise 3x3, squeeze-and-excitation with a hard-sigmoid gate, 1x1
+    projection; hard swish; the input added back when the shape allows."""
+
+    def __init__(self, cin, cexp, cout, stride):
+        super().__init__()
+        from torchvision.ops.misc import SqueezeExcitation
+        self.body = nn.Sequential(
+            *conv_bn(cin, cexp, k=1), nn.Hardswish(),
+            nn.Conv2d(cexp, cexp, 3, stride=stride, padding=1, groups=cexp, bias=False), nn.BatchNorm2d(cexp),
+            nn.Hardswish(),
+            SqueezeExcitation(cexp, max(8, cexp // 4), scale_activation=nn.Hardsigmoid),
+            *conv_bn(cexp, cout, k=1))
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+def mobilenet():
+    return nn.Sequential(
+        *conv_bn(1, 16), nn.Hardswish(),
+        InvertedResidual(16, 32, 16, 1), InvertedResidual(16, 64, 24, 2), InvertedResidual(24, 72, 24, 1),
+        InvertedResidual(24, 96, 40, 2), InvertedResidual(40, 120, 40, 1),
+        *conv_bn(40, 128, k=1), nn.Hardswish(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+
+
+def vit():
+    """torchvision's VisionTransformer (class token, position embedding, pre-norm blocks of nn.MultiheadAttention
+    and a GELU MLP) on 28x28x1: patches 7x7 (16 tokens), 4 blocks, 4 heads of width 16, MLP 128."""
+    from torchvision.models.vision_transformer import VisionTransformer
+    model = VisionTransformer(image_size=28, patch_size=7, num_layers=4, num_heads=4, hidden_dim=64, mlp_dim=128,
+                              num_classes=10)
+    model.conv_proj = nn.Conv2d(1, 64, kernel_size=7, stride=7)
+    return model
+
+
+ARCHS = {"vgg": vgg, "resnet": resnet, "mobilenet": mobilenet, "vit": vit}
+
+
 def logits_of(model, x, batch=1000):
     model.eval()
     with torch.no_grad():
@@ -152,7 +203,7 @@ def logits_of(model, x, batch=1000):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", choices=["fashion-mnist", "mnist"], required=True)
-    p.add_argument("--arch", choices=["vgg", "resnet"], required=True)
+    p.add_argument("--arch", choices=list(ARCHS), required=True)
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--epochs", type=int, default=None, help="default: 6 (fashion-mnist), 12 (mnist)")
@@ -176,7 +227,7 @@ def main():
     train_x, train_y = to_input(train_x8), torch.from_numpy(train_y8.astype(np.int64))
     test_x, test_y = to_input(test_x8), torch.from_numpy(test_y8.astype(np.int64))
 
-    model = vgg() if args.arch == "vgg" else resnet()
+    model = ARCHS[args.arch]()
     params = sum(p.numel() for p in model.parameters())
     steps_per_epoch = (len(train_x) + args.batch_size - 1) // args.batch_size
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -216,9 +267,11 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, f"{args.arch}.onnx")
+    # the transformer at 17, where LayerNormalization is one operator; the others at 13 as before
+    opset = 17 if args.arch == "vit" else OPSET
     # eval mode; TrainingMode.PRESERVE keeps each BatchNormalization as a node in inference form (EVAL would fuse
     # it into the convolution before it); constant folding leaves no Shape/Gather chains
-    torch.onnx.export(model, sample_x[:1], onnx_path, opset_version=OPSET, input_names=["input"],
+    torch.onnx.export(model, sample_x[:1], onnx_path, opset_version=opset, input_names=["input"],
                       output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
                       do_constant_folding=True, training=torch.onnx.TrainingMode.PRESERVE)
     import onnx
@@ -261,7 +314,7 @@ def main():
     model_json.update({
         "model": args.arch,
         "file": f"{args.arch}.onnx", "sha256": sha256(onnx_path), "bytes": os.path.getsize(onnx_path),
-        "opset": OPSET, "operators": ops, "exported": "torch.onnx.export, eval mode, TrainingMode.PRESERVE "
+        "opset": opset, "operators": ops, "exported": "torch.onnx.export, eval mode, TrainingMode.PRESERVE "
                                                       "(BatchNormalization kept, inference form), "
                                                       "do_constant_folding=True",
         "input": {"name": "input", "shape": ["batch", 1, 28, 28], "dtype": "float32", "layout": "NCHW",

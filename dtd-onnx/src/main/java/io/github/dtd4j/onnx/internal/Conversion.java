@@ -140,7 +140,7 @@ final class Conversion {
                     + "x·0.5·(1 + erf(x/√2)) into Gelu activations");
         }
         List<NodeProto> ln = LayerNormFusion.fuse(gelu, scalar,
-                name -> model.initializers().containsKey(name) || constants.containsKey(name), model.graphOutputs());
+                constantValues(nodes, constants)::contains, model.graphOutputs());
         if (ln.size() != gelu.size()) {
             provenance.note("fused", ((gelu.size() - ln.size()) / 8) + " layer normalisations written as ReduceMean, "
                     + "Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add into LayerNorm layers");
@@ -150,6 +150,22 @@ final class Conversion {
             return t == null ? null : GeluFusion.ints(t);
         }, name -> model.initializers().containsKey(name) || name.equals(model.input().name()),
                 model.graphOutputs());
+    }
+
+    /**
+     * {@return the values known before any input arrives: initializers, Constant nodes' outputs, and Identity nodes'
+     * outputs of those (PyTorch de-duplicates equal parameters into Identity nodes, a LayerNorm's β among them)}
+     */
+    private java.util.Set<String> constantValues(List<NodeProto> nodes, Map<String, NodeProto> constants) {
+        java.util.Set<String> known = new java.util.HashSet<>(model.initializers().keySet());
+        known.addAll(constants.keySet());
+        for (NodeProto n : nodes) {
+            if (n.getOpType().equals("Identity") && n.getInputCount() == 1 && n.getOutputCount() == 1
+                    && known.contains(n.getInput(0))) {
+                known.add(n.getOutput(0));
+            }
+        }
+        return known;
     }
 
     /**
