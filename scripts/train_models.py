@@ -339,7 +339,18 @@ def main():
                                   "resnet": "stem conv3x3(16)-BN-ReLU; basic residual blocks 16->32 stride 2, "
                                             "32->64 stride 2, 64->64 (conv-BN-ReLU-conv-BN + identity or "
                                             "1x1-conv-BN shortcut, Add, ReLU); GlobalAveragePool, flatten, "
-                                            "dense(10)"}[args.arch]
+                                            "dense(10)",
+                                  "mobilenet": "stem conv3x3(16)-BN-hardswish; MobileNetV3 inverted residuals (1x1 "
+                                               "expansion-BN-hardswish, depthwise 3x3-BN-hardswish, "
+                                               "squeeze-and-excitation with a hard-sigmoid gate, 1x1 projection-BN, "
+                                               "input added where the shape allows) 16->16 (exp 32), 16->24 stride 2 "
+                                               "(exp 64), 24->24 (exp 72), 24->40 stride 2 (exp 96), 40->40 "
+                                               "(exp 120); conv1x1(128)-BN-hardswish, global average pooling, "
+                                               "flatten, dense(10)",
+                                  "vit": "torchvision VisionTransformer: conv7x7/7 patches (16 tokens of 64), class "
+                                         "token, position embedding, 4 pre-norm blocks of multi-head "
+                                         "self-attention (4 heads of 16) and a GELU MLP (128), LayerNorm, the class "
+                                         "token into dense(10)"}[args.arch]
     with open(os.path.join(args.out, f"{args.arch}.json"), "w") as f:
         json.dump(model_json, f, indent=2)
         f.write("\n")

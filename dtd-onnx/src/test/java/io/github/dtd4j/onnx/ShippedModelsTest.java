@@ -73,6 +73,7 @@ class ShippedModelsTest {
 
     @ParameterizedTest(name = "{0}/{1}")
     @CsvSource({"fashion-mnist, vgg, 10000, 0.90", "fashion-mnist, resnet, 10000, 0.90",
+            "fashion-mnist, mobilenet, 10000, 0.90", "fashion-mnist, vit, 10000, 0.85",
             "mnist, vgg, 2000, 0.97", "mnist, resnet, 2000, 0.97"})
     void modelComputesTorchsLogitsAndTheRecordedAccuracy(String dataset, String arch, int testImages,
                                                          double target) throws Exception {
@@ -123,7 +124,8 @@ class ShippedModelsTest {
     }
 
     @ParameterizedTest(name = "{0}/{1}")
-    @CsvSource({"fashion-mnist, vgg", "fashion-mnist, resnet", "mnist, vgg", "mnist, resnet"})
+    @CsvSource({"fashion-mnist, vgg", "fashion-mnist, resnet", "fashion-mnist, mobilenet", "fashion-mnist, vit",
+            "mnist, vgg", "mnist, resnet"})
     void dtdExplainsTheModel(String dataset, String arch) throws Exception {
         Graph graph = OnnxModels.load(dir(dataset).resolve(arch + ".onnx"));
         INDArray x = sample(dataset).get(NDArrayIndex.interval(0, 16)).dup();
