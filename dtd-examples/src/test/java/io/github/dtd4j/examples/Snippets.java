@@ -114,6 +114,19 @@ final class Snippets {
             .sumSplit(SumSplit.POSITIVE);                 // CLI: --sum-split positive
     }
 
+    // ------------------------------------------------------------------ docs/howto-modern-architectures.md
+
+    static void howtoVit(INDArray images) {
+        Graph vit = OnnxModels.load(Path.of("models/fashion-mnist/vit.onnx"));
+        Explainer ex = Explainer.of(vit)
+                .preset(Presets.dtd(Rules.zBox(0, 1)))                       // z^B on the first layer, z⁺ above
+                .rule(Selector.kind(Dense.class), Rules.gamma(0.25));       // γ on every dense layer
+        try (Explanation e = ex.explain(images)) {                          // [N,1,28,28], pixels in [0,1]
+            INDArray heatmaps = e.inputRelevance();                         // same shape
+            System.out.println(e.ledger());                                  // where the logit went, layer by layer
+        }
+    }
+
     // ------------------------------------------------------------------ docs/tutorial.md
 
     static void tutorialNetwork(INDArray w1, INDArray b1, INDArray w2, INDArray b2, INDArray x) {
