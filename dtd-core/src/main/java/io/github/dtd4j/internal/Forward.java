@@ -70,7 +70,7 @@ public final class Forward {
     public static INDArray apply(Layer layer, List<INDArray> in) {
         INDArray x = in.get(0);
         if (layer instanceof Dense d) {
-            INDArray z = lastAxis(x).mmul(d.weight());
+            INDArray z = Ops.matmul(lastAxis(x), d.weight(), false, false);
             if (d.bias() != null) {
                 z.addiRowVector(d.bias());
             }

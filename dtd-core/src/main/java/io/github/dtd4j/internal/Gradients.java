@@ -45,7 +45,7 @@ public final class Gradients {
     public static List<INDArray> vjp(Layer layer, List<INDArray> inputs, INDArray s) {
         INDArray x = inputs.get(0);
         if (layer instanceof Dense d) {
-            INDArray g = Forward.lastAxis(s).mmul(d.weight().transpose());
+            INDArray g = Ops.matmul(Forward.lastAxis(s), d.weight(), false, true);
             return List.of(s.rank() == 2 ? g : g.reshape('c', x.shape()));
         } else if (layer instanceof Conv2d c) {
             return List.of(Ops.conv2dTranspose(s, c.weight(), c, x.shape()));

