@@ -188,7 +188,7 @@ class ModernLayersReferenceTest {
                 try (Explanation e = ex.explain(x)) {
                     // (the positive split can leave nothing to split at a residual sum of negative tokens)
                     ReferenceGraph.assertAgrees("vit seed " + seed + ", " + split, e.inputRelevance(),
-                            ReferenceGraph.inputRelevance(g, x, e.targets(), s), 1e-9, split != SumSplit.POSITIVE);
+                            ReferenceGraph.inputRelevance(g, x, e.targets(), s), 1e-10, split != SumSplit.POSITIVE);
                     // the ledger books what the constants, the softmax's zero-order term and the stabilizer took
                     for (double imbalance : e.ledger().imbalance()) {
                         assertThat(Math.abs(imbalance)).as("vit seed %d: ledger imbalance", seed)
@@ -206,7 +206,7 @@ class ModernLayersReferenceTest {
             }
             try (Explanation e = ignored.explain(x)) {
                 ReferenceGraph.assertAgrees("vit seed " + seed + ", biases ignored", e.inputRelevance(),
-                        ReferenceGraph.inputRelevance(g, x, e.targets(), si), 1e-9, true);
+                        ReferenceGraph.inputRelevance(g, x, e.targets(), si), 1e-10, true);
             }
             assertThat(ignored.coverage().propagationOf("pos")).isEqualTo("constant (ignored: bias policy)");
             Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBox(0, 1)));
