@@ -287,24 +287,23 @@ public final class Elementwise {
 
     /** {@return the part of {@code s} that came from the input (the constant's part left out)} */
     public static INDArray constantConcatVjp(io.github.dtd4j.graph.ConstantConcat c, long[] inputShape, INDArray s) {
-        INDArrayIndex[] idx = new INDArrayIndex[s.rank()];
-        for (int d = 0; d < idx.length; d++) {
-            idx[d] = NDArrayIndex.all();
-        }
         long from = c.before() ? c.constant().size(c.axis()) : 0;
-        idx[c.axis() + 1] = NDArrayIndex.interval(from, from + inputShape[c.axis() + 1]);
-        return s.get(idx).dup('c');
+        return along(s, c.axis() + 1, from, inputShape[c.axis() + 1]);
     }
 
     /** {@return the constant block's part of {@code s}} (what a rule books as absorbed by the constant) */
     public static INDArray constantConcatPart(io.github.dtd4j.graph.ConstantConcat c, long[] inputShape, INDArray s) {
+        long from = c.before() ? 0 : inputShape[c.axis() + 1];
+        return along(s, c.axis() + 1, from, c.constant().size(c.axis()));
+    }
+
+    /** {@return {@code length} entries of {@code s} from {@code from} along {@code axis}, a new array} */
+    private static INDArray along(INDArray s, int axis, long from, long length) {
         INDArrayIndex[] idx = new INDArrayIndex[s.rank()];
         for (int d = 0; d < idx.length; d++) {
             idx[d] = NDArrayIndex.all();
         }
-        long len = c.constant().size(c.axis());
-        long from = c.before() ? 0 : inputShape[c.axis() + 1];
-        idx[c.axis() + 1] = NDArrayIndex.interval(from, from + len);
+        idx[axis] = NDArrayIndex.interval(from, from + length);
         return s.get(idx).dup('c');
     }
 
