@@ -139,6 +139,116 @@ class OnnxImportTest {
     }
 
     @Test
+    void windowedAttentionWithTheBatchMergedIntoWindowsAgainstOnnxRuntime() throws Exception {
+        // a Swin transformer's block as exported, small: channels-last tokens [N,4,4,6] padded to whole windows
+        // [N,4,6,6], partitioned into 6 windows of 2x2 tokens with the batch merged in ([6N,4,6], the factor from
+        // Shape arithmetic: Mul), q and k of 2 heads ([6N,4,2,2,3] with 0s copying 6N, Transpose moving the batch to
+        // axis 1, Gather of the scalar index taking it back to 0), scaled scores plus a relative position bias, the
+        // batch taken out ([N,6,2,4,4], Div of 6N by 6) for a per-window mask and merged again (-1), Softmax, the
+        // mixing, heads merged, windows reversed and the padding cut off
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 4L, 4L, 6L).output("y")
+                .ints("pads", 0, 0, 0, 0, 0, 0, 2, 0)
+                .node("Pad", "xp", List.of("x", "pads"))
+                .node("Shape", "shape", List.of("xp"))
+                .ints("zero", 0).ints("one", 1).ints("six", 6)
+                .node("Slice", "n", List.of("shape", "zero", "one"))
+                .node("Mul", "n6", List.of("n", "six"))
+                .ints("grid", 2, 2, 3, 2, 6).node("Concat", "t_grid", List.of("n", "grid"), attr("axis", 0L))
+                .node("Reshape", "grid_x", List.of("xp", "t_grid"))
+                .node("Transpose", "windows_x", List.of("grid_x"), attrs("perm", 0, 1, 3, 2, 4, 5))
+                .ints("tokens", 4, 6).node("Concat", "t_tokens", List.of("n6", "tokens"), attr("axis", 0L))
+                .node("Reshape", "w", List.of("windows_x", "t_tokens"))
+                .weight("wqk", 0.4, 6, 12).weight("bqk", 0.1, 12)
+                .node("MatMul", "qk0", List.of("w", "wqk"))
+                .node("Add", "qk1", List.of("qk0", "bqk"))
+                .ints("heads", 0, 0, 2, 2, 3)
+                .node("Reshape", "qk2", List.of("qk1", "heads"))
+                .node("Transpose", "qk", List.of("qk2"), attrs("perm", 2, 0, 3, 1, 4))
+                .initializer(OnnxBuilder.tensor("i0", OnnxBuilder.INT64).addInt64Data(0).build())
+                .initializer(OnnxBuilder.tensor("i1", OnnxBuilder.INT64).addInt64Data(1).build())
+                .node("Gather", "q0", List.of("qk", "i0"), attr("axis", 0L))
+                .node("Gather", "k", List.of("qk", "i1"), attr("axis", 0L))
+                .floats("half", new long[0], new float[]{0.5f})
+                .node("Mul", "q", List.of("q0", "half"))
+                .node("Transpose", "kt", List.of("k"), attrs("perm", 0, 1, 3, 2))
+                .node("MatMul", "s0", List.of("q", "kt"))
+                .weight("relbias", 0.3, 2, 4, 4)
+                .node("Add", "s1", List.of("s0", "relbias"))
+                .node("Shape", "s_shape", List.of("s1"))
+                .node("Slice", "n6_again", List.of("s_shape", "zero", "one"))
+                .node("Div", "n_again", List.of("n6_again", "six"))
+                .ints("per_window", 6, 2, 4, 4)
+                .node("Concat", "t_split", List.of("n_again", "per_window"), attr("axis", 0L))
+                .node("Reshape", "s2", List.of("s1", "t_split"))
+                .weight("mask", -2.0, 1, 6, 1, 4, 4)
+                .node("Add", "s3", List.of("s2", "mask"))
+                .ints("merged", -1, 2, 4, 4)
+                .node("Reshape", "s4", List.of("s3", "merged"))
+                .node("Softmax", "attn", List.of("s4"), attr("axis", -1L))
+                .node("MatMul", "mixed", List.of("attn", "k"))
+                .node("Transpose", "mixed_t", List.of("mixed"), attrs("perm", 0, 2, 1, 3))
+                .node("Reshape", "heads_merged", List.of("mixed_t", "t_tokens"))
+                .ints("grid_back", 2, 3, 2, 2, 6)
+                .node("Concat", "t_back", List.of("n", "grid_back"), attr("axis", 0L))
+                .node("Reshape", "back0", List.of("heads_merged", "t_back"))
+                .node("Transpose", "back1", List.of("back0"), attrs("perm", 0, 1, 3, 2, 4, 5))
+                .ints("image", 4, 6, 6).node("Concat", "t_image", List.of("n", "image"), attr("axis", 0L))
+                .node("Reshape", "back", List.of("back1", "t_image"))
+                .ints("w0", 0).ints("w4", 4).ints("ax2", 2)
+                .node("Slice", "cropped", List.of("back", "w0", "w4", "ax2"))
+                .node("Flatten", "features", List.of("cropped"))
+                .weight("head", 0.2, 3, 96)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        Graph g = checkAgainstOnnxRuntime("windowed_attention", b, 3);
+        assertThat(g.node("s0").orElseThrow().layer()).isInstanceOf(io.github.dtd4j.graph.MatMul.class);
+        assertThat(g.nodes()).extracting(Node::kind).contains("ConstantConcat", "ConstantAdd", "Softmax");
+    }
+
+    @Test
+    void constantTensorArithmeticAgainstOnnxRuntime() throws Exception {
+        // how exporters compute a mask from shapes alone (Swin's shifted windows), folded at import and compared with
+        // ONNX Runtime's evaluation of the same nodes: Range from a negative start, Reshape, Mod with fmod 0 (the
+        // divisor's sign) and 1 (the dividend's), Cast, ScatterND, Gather with 2-D indices, Slice running backwards
+        // (ends = INT64_MIN + 1, as torch writes), Equal, Not, Where, Pow, Concat along axis 1; added after a dense layer
+        // (a ConstantAdd: the constant is no bias)
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 10L).output("y")
+                .initializer(OnnxBuilder.tensor("start", OnnxBuilder.INT64).addInt64Data(-3).build())
+                .initializer(OnnxBuilder.tensor("limit", OnnxBuilder.INT64).addInt64Data(3).build())
+                .initializer(OnnxBuilder.tensor("delta", OnnxBuilder.INT64).addInt64Data(1).build())
+                .node("Range", "r", List.of("start", "limit", "delta"))
+                .ints("s23", 2, 3).node("Reshape", "r2", List.of("r", "s23"))
+                .ints("two", 2).node("Mod", "m", List.of("r2", "two"))
+                .node("Cast", "rf", List.of("r2"), attr("to", 1L))
+                .floats("twof", new long[]{1}, new float[]{2f})
+                .node("Mod", "mf", List.of("rf", "twof"), attr("fmod", 1L))
+                .initializer(OnnxBuilder.tensor("where", OnnxBuilder.INT64, 2, 2).addInt64Data(1).addInt64Data(2)
+                        .addInt64Data(0).addInt64Data(0).build())
+                .floats("updates", new long[]{2}, new float[]{5f, 7f})
+                .node("ScatterND", "sc", List.of("rf", "where", "updates"))
+                .initializer(OnnxBuilder.tensor("pick", OnnxBuilder.INT64, 2, 2).addInt64Data(2).addInt64Data(0)
+                        .addInt64Data(1).addInt64Data(-2).build())
+                .node("Gather", "g", List.of("sc", "pick"), attr("axis", 1L))
+                .ints("from", -1).ints("to", Long.MIN_VALUE + 1).ints("ax2", 2).ints("back", -1)
+                .node("Slice", "sl", List.of("g", "from", "to", "ax2", "back"))
+                .ints("s24", 2, 4).node("Reshape", "sl2", List.of("sl", "s24"))
+                .initializer(OnnxBuilder.tensor("one", OnnxBuilder.INT64, 1, 1).addInt64Data(1).build())
+                .node("Equal", "eq", List.of("m", "one"))
+                .node("Not", "ne", List.of("eq"))
+                .node("Cast", "mff", List.of("m"), attr("to", 1L))
+                .node("Where", "w", List.of("ne", "mf", "mff"))
+                .floats("three", new long[0], new float[]{3f})
+                .node("Pow", "p", List.of("w", "three"))
+                .node("Concat", "c", List.of("p", "mf", "sl2"), attr("axis", 1L))
+                .weight("wx", 0.3, 10, 10)
+                .node("MatMul", "dense", List.of("x", "wx"))
+                .node("Add", "shifted", List.of("dense", "c"))
+                .node("Flatten", "features", List.of("shifted"))
+                .weight("head", 0.2, 3, 20)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        checkAgainstOnnxRuntime("constant_arithmetic", b, 2);
+    }
+
+    @Test
     void padConvBiasChainGemmScalarBiasAgainstOnnxRuntime() throws Exception {
         OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 7L, 6L).output("y")
                 .ints("pads", 0, 0, 2, 0, 0, 0, 1, 3)

@@ -33,7 +33,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 class ZooOnnxTest {
     static final String[] MODELS = {"mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y",
-        "shufflenet_v2", "squeezenet1_1", "googlenet", "mnasnet", "convnext", "vit"};
+        "shufflenet_v2", "squeezenet1_1", "googlenet", "mnasnet", "convnext", "vit", "swin"};
 
     static Path resource(String name) {
         return Path.of("src/test/resources/zoo", name).toAbsolutePath();
@@ -45,7 +45,7 @@ class ZooOnnxTest {
 
     /** The convolutional ones: no constant terms or softmax that absorb relevance whatever the bias policy. */
     static Stream<Arguments> convolutional() {
-        return exports().filter(a -> !a.get()[0].equals("vit"));
+        return exports().filter(a -> !a.get()[0].equals("vit") && !a.get()[0].equals("swin"));
     }
 
     @ParameterizedTest(name = "{1}")
@@ -125,11 +125,14 @@ class ZooOnnxTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"vit.onnx", "vit.nofold.onnx"})
+    @ValueSource(strings = {"vit.onnx", "vit.nofold.onnx", "swin.onnx", "swin.nofold.onnx"})
     void attentionIsImportedBatchFirstAndExplainedWithItsDefaults(String file) throws Exception {
         Graph net = OnnxModels.load(resource(file));
-        assertThat(net.provenance().toString()).contains("multi-head attention");
-        INDArray x = Npy.read(resource("vit.input.npy")).castTo(DataType.DOUBLE);
+        boolean vit = file.startsWith("vit");
+        if (vit) {
+            assertThat(net.provenance().toString()).contains("multi-head attention");
+        }
+        INDArray x = Npy.read(resource((vit ? "vit" : "swin") + ".input.npy")).castTo(DataType.DOUBLE);
         // ε on the dense layers (the usual choice for transformers): the heatmap equals the loop reference
         Explainer ex = Explainer.of(net).preset(Presets.dtd(Rules.zBox(0, 1)))
                 .rule(Selector.kind(io.github.dtd4j.graph.Dense.class), Rules.epsilon(0.01))
@@ -162,8 +165,17 @@ class ZooOnnxTest {
                 default -> { }
             }
         }
-        // two blocks: two softmaxes, four matrix products of activations, one class token, one position embedding
-        assertThat(kinds).containsEntry("Softmax", 2L).containsEntry("MatMul", 4L).containsEntry("ConstantConcat", 1L)
-                .containsEntry("ConstantAdd", 1L);
+        if (vit) {
+            // two blocks: two softmaxes, four matrix products of activations, one class token, one position embedding
+            assertThat(kinds).containsEntry("Softmax", 2L).containsEntry("MatMul", 4L)
+                    .containsEntry("ConstantConcat", 1L).containsEntry("ConstantAdd", 1L);
+        } else {
+            // four blocks: four softmaxes and eight matrix products of activations over windows that merge the batch;
+            // a relative position bias per block and a shifted windows' mask per second block (ConstantAdd); the
+            // zeros that pad 10x10 and 5x5 tokens to whole windows, one block per padded side of each block
+            // (ConstantConcat: 2 per block), and the patch merging's odd rows (none: 10 is even)
+            assertThat(kinds).containsEntry("Softmax", 4L).containsEntry("MatMul", 8L)
+                    .containsEntry("ConstantAdd", 6L).containsEntry("ConstantConcat", 8L);
+        }
     }
 }

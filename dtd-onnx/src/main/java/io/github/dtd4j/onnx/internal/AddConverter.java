@@ -32,11 +32,17 @@ final class AddConverter implements OpConverter {
             return;
         }
         int at = x instanceof Act ? 0 : 1;
-        Act act = ctx.activation(at);
+        Act act = ctx.laid(at);
         if (sub && at == 1) {
             throw new NotSupported("a constant minus an activation");
         }
         Const c = (Const) (at == 0 ? y : x);
-        ctx.emitPending(new BiasFolding.AddConstant(c, sub, node.getInput(at), ctx.name()), act);
+        Layout l = act.layout();
+        if (!l.standard()) {
+            // the constant as one that broadcasts over the sample: a bias, a relative position bias, a mask
+            c = l.sampleConstant(c, act.shape(), "adding a constant");
+        }
+        Act out = ctx.emitPending(new BiasFolding.AddConstant(c, sub, node.getInput(at), ctx.name()), act);
+        ctx.output(out.laid(l));
     }
 }

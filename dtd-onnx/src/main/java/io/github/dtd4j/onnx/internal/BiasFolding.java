@@ -41,7 +41,8 @@ final class BiasFolding implements Rewrite {
         if (!(op instanceof AddConstant add)) {
             return null;
         }
-        boolean fusable = (input.layer() instanceof Dense || input.layer() instanceof Conv2d)
+        boolean fusable = (input.layer() instanceof Dense d ? isRow(add.constant(), d.outFeatures())
+                : input.layer() instanceof Conv2d)
                 && add.reads().equals(input.onnxOutput()) && ctx.readers(add.reads()) == 1
                 && !ctx.isGraphOutput(add.reads());
         if (!fusable) {
@@ -49,7 +50,8 @@ final class BiasFolding implements Rewrite {
         }
         Layer folded;
         if (input.layer() instanceof Dense d) {
-            INDArray v = Biases.row(ctx, add.constant(), d.outFeatures(), "the constant");
+            INDArray v = Biases.row(ctx, add.constant(), d.outFeatures(), input.shape().rank() + 1,
+                    "the constant");
             if (add.subtract()) {
                 v = v.neg();
             }
@@ -66,6 +68,16 @@ final class BiasFolding implements Rewrite {
         ctx.note("fused", add.operator() + " '" + add.node() + "' into the bias of " + folded.kind() + " '"
                 + input.name() + "'");
         return new Act(input);
+    }
+
+    /** Whether a constant is one value per output of a dense layer, or one for all, with leading 1s. */
+    private static boolean isRow(Const c, long m) {
+        for (int k = 0; k < c.rank() - 1; k++) {
+            if (c.dims[k] != 1) {
+                return false;
+            }
+        }
+        return c.rank() == 0 || c.dims[c.rank() - 1] == m || c.dims[c.rank() - 1] == 1;
     }
 
     /**

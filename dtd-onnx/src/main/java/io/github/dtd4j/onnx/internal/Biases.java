@@ -10,16 +10,18 @@ final class Biases {
     }
 
     /**
-     * {@return a bias of {@code m} values for a dense layer: {@code [m]}, {@code [1,m]} or a single value}
+     * {@return a bias of {@code m} values for a dense layer: {@code [m]}, {@code [1,m]} (or more leading 1s, up to the
+     * output's rank) or a single value}
      *
-     * @param ctx  the node, for the element type
-     * @param c    the constant
-     * @param m    the layer's outputs
-     * @param what what the constant is, for messages ("C")
+     * @param ctx     the node, for the element type
+     * @param c       the constant
+     * @param m       the layer's outputs
+     * @param maxRank the rank of the layer's output, batch included: a constant of a higher rank would broadcast it
+     * @param what    what the constant is, for messages ("C")
      * @throws NotSupported for any other shape
      */
-    static INDArray row(ConversionContext ctx, Const c, long m, String what) {
-        boolean ok = c.rank() <= 2;
+    static INDArray row(ConversionContext ctx, Const c, long m, int maxRank, String what) {
+        boolean ok = c.rank() <= maxRank;
         for (int k = 0; k < c.rank(); k++) {
             long want = k == c.rank() - 1 ? m : 1;
             ok &= c.dims[k] == want || c.dims[k] == 1;

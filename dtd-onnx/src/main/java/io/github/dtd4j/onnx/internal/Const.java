@@ -11,8 +11,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * Integer tensors may hold {@link #BATCH}, the symbolic batch size that {@code Shape} of an activation yields.
  */
 final class Const implements Value {
-    /** The batch size, unknown at import time: what {@code Shape(x)[0]} is for an activation {@code x}. */
-    static final long BATCH = Long.MIN_VALUE;
+    /**
+     * The batch size, unknown at import time: what {@code Shape(x)[0]} is for an activation {@code x}. A huge negative
+     * number far from {@link Long#MIN_VALUE}, which exporters write as the end of a slice that runs backwards.
+     */
+    static final long BATCH = Long.MIN_VALUE / 2;
+    /** The largest factor k of a symbolic {@code k·N} ({@link #batchTimes}). */
+    private static final long MAX_FACTOR = 1L << 40;
 
     final long[] dims;
     final float[] f;
@@ -47,6 +52,61 @@ final class Const implements Value {
 
     static Const scalar(long value) {
         return ints(new long[0], new long[]{value}, null);
+    }
+
+    /**
+     * {@return the symbolic value {@code k·N}: the batch size times a known factor, what {@code Shape(x)[0]} is for
+     * a tensor whose first axis merges the batch with k windows or heads} {@link #BATCH} is {@code 1·N}.
+     *
+     * @param k the factor, at least 1
+     * @throws NotSupported if it is too large to encode
+     */
+    static long batchTimes(long k) {
+        if (k < 1 || k >= MAX_FACTOR) {
+            throw new NotSupported("the batch size times " + k);
+        }
+        return BATCH + (k - 1);
+    }
+
+    /** {@return whether a value is symbolic, {@code k·N}} @param v an integer value */
+    static boolean isBatch(long v) {
+        return v >= BATCH && v < BATCH + MAX_FACTOR;
+    }
+
+    /** {@return k of a symbolic value {@code k·N}} @param v a value for which {@link #isBatch} holds */
+    static long batchFactor(long v) {
+        return v - BATCH + 1;
+    }
+
+    /**
+     * {@return a constant of the given dimensions whose element k is this one's element {@code from[k]}}: what
+     * transposing, slicing, gathering and broadcasting make of a constant, symbolic values carried along
+     *
+     * @param outDims   the result's dimensions
+     * @param from      for each element of the result, the index of its source element in C order
+     * @param newOrigin the result's origin
+     */
+    Const pick(long[] outDims, int[] from, String newOrigin) {
+        int n = from.length;
+        if (i != null) {
+            long[] v = new long[n];
+            for (int k = 0; k < n; k++) {
+                v[k] = i[from[k]];
+            }
+            return ints(outDims, v, newOrigin);
+        }
+        if (f != null) {
+            float[] v = new float[n];
+            for (int k = 0; k < n; k++) {
+                v[k] = f[from[k]];
+            }
+            return floats(outDims, v, newOrigin);
+        }
+        double[] v = new double[n];
+        for (int k = 0; k < n; k++) {
+            v[k] = d[from[k]];
+        }
+        return doubles(outDims, v, newOrigin);
     }
 
     boolean isInt() {

@@ -11,9 +11,10 @@ import onnx.OnnxMl.NodeProto;
 /**
  * Evaluates at import time what does not depend on the model's input: {@code Constant} nodes, and the shape
  * arithmetic exporters write around reshapes ({@code Shape}, {@code Gather}, {@code Unsqueeze}, {@code Concat},
- * {@code Add}/{@code Sub}/{@code Mul}/{@code Div} of integers, {@code Slice} of a constant vector, {@code Cast}, {@code ConstantOfShape}, {@code Equal}, {@code Where},
- * {@code Expand} of constants, and {@code Identity}/{@code Flatten}/{@code Reshape}/{@code Transpose} of
- * constants). The result is a {@link Const} that later nodes read like an initializer.
+ * {@code Add}/{@code Sub}/{@code Mul}/{@code Div}/{@code Mod}/{@code Pow}, {@code Slice}, {@code Cast},
+ * {@code ConstantOfShape}, {@code Range}, {@code ScatterND}, {@code Equal}, {@code Not}, {@code Where},
+ * {@code Expand}, {@code Identity}/{@code Flatten}/{@code Reshape}/{@code Transpose} of constants; see
+ * {@link ConstMath}). The result is a {@link Const} that later nodes read like an initializer.
  *
  * <p>It runs before the {@link ConverterRegistry}: a node whose rule applies is folded and never reaches a converter.
  * A rule applies always (the operator only ever makes constants), or when given inputs are constants; then the
@@ -54,14 +55,18 @@ final class ConstantFolder {
         return new ConstantFolder()
                 .add("Constant", ALWAYS, TensorFolds::constant, null)
                 .add("Shape", ALWAYS, ShapeFolds::shape, null)
-                .add("Gather", constant(0), ShapeFolds::gather, null)
+                .add("Gather", constant(0), ConstMath::gather, null)
                 .add("Unsqueeze", constant(0), ShapeFolds::unsqueeze, null)
-                .add("Concat", ConstantFolder::allConstant, ShapeFolds::concat, null)
-                .add("Add", constant(0, 1), ShapeFolds::arithmetic, null)
-                .add("Sub", constant(0, 1), ShapeFolds::arithmetic, null)
-                .add("Mul", constant(0, 1), ShapeFolds::arithmetic, null)
-                .add("Div", constant(0, 1), ShapeFolds::arithmetic, null)
-                .add("Slice", constant(0), ShapeFolds::slice, null)
+                .add("Concat", ConstantFolder::allConstant, ConstMath::concat, null)
+                .add("Add", constant(0, 1), ConstMath::binary, null)
+                .add("Sub", constant(0, 1), ConstMath::binary, null)
+                .add("Mul", constant(0, 1), ConstMath::binary, null)
+                .add("Div", constant(0, 1), ConstMath::binary, null)
+                .add("Mod", constant(0, 1), ConstMath::binary,
+                        "Mod of activations (remainders are supported in shape arithmetic only)")
+                .add("Pow", constant(0, 1), ConstMath::binary,
+                        "Pow of activations (powers are supported on constants only)")
+                .add("Slice", constant(0), ConstMath::slice, null)
                 .add("Cast", constant(0), TensorFolds::cast, null)
                 .add("Identity", constant(0), TensorFolds::identity, null)
                 .add("Flatten", constant(0), TensorFolds::flatten, null)
@@ -69,9 +74,15 @@ final class ConstantFolder {
                 .add("Transpose", constant(0), TensorFolds::transpose, null)
                 .add("ConstantOfShape", constant(0), BroadcastFolds::constantOfShape,
                         "ConstantOfShape of a shape computed from an activation's values")
-                .add("Equal", constant(0, 1), BroadcastFolds::equal,
+                .add("Range", constant(0, 1, 2), ConstMath::range,
+                        "Range bounded by an activation's values")
+                .add("ScatterND", constant(0, 1, 2), ConstMath::scatterNd,
+                        "ScatterND into or from activations (it is supported on constants only, such as a mask)")
+                .add("Not", constant(0), ConstMath::not,
+                        "Not of an activation (logic is supported on constants only, such as a mask)")
+                .add("Equal", constant(0, 1), ConstMath::binary,
                         "Equal on activations (comparisons are supported in shape arithmetic only)")
-                .add("Where", constant(0, 1, 2), BroadcastFolds::where,
+                .add("Where", constant(0, 1, 2), ConstMath::where,
                         "Where on activations (selections are supported in shape arithmetic only)")
                 .add("Expand", constant(0, 1), BroadcastFolds::expand,
                         "Expand of an activation (only constants are expanded, such as a class token)");

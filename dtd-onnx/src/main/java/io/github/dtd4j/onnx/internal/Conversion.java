@@ -227,6 +227,15 @@ final class Conversion {
         }
         if (v instanceof Act a) {
             PendingOp p = a.node().pending();
+            if (p == null && !a.layout().standard()) {
+                String why = "the model's output " + Dims.format(a.layout().onnxDims(a.shape())) + " "
+                        + a.layout().describe() + "; dtd4j explains outputs with the batch alone on axis 0";
+                NodeProto producer = model.nodes().stream().filter(n -> n.getOutputList().contains(out))
+                        .findFirst().orElse(null);
+                problems.add(producer != null ? part(producer, why)
+                        : Nodes.part(out, "", Nodes.DEFAULT_DOMAIN, model.opset(), why));
+                return null;
+            }
             if (p == null) {
                 return a.node();
             }

@@ -95,6 +95,23 @@ final class ConversionContext {
      * @throws ModelFormatException if the input is missing
      */
     Act activation(int k) {
+        Act a = laid(k);
+        if (!a.layout().standard()) {
+            throw new NotSupported(operator() + " of a tensor that " + a.layout().describe() + ", "
+                    + Dims.format(a.layout().onnxDims(a.shape())) + " (only Reshape, Transpose, Gather, MatMul, Add, Mul, "
+                    + "Softmax, Identity and Dropout follow a batch that is not alone on axis 0)");
+        }
+        return a;
+    }
+
+    /**
+     * {@return input k, an activation this node may read, in whatever {@link Layout} it has}
+     *
+     * @param k the input's index
+     * @throws NotSupported         for a constant, or a pending operation no rewrite folds into this operator
+     * @throws ModelFormatException if the input is missing
+     */
+    Act laid(int k) {
         Value v = input(k);
         if (v == null) {
             throw invalid("input " + k + " is missing");
@@ -177,6 +194,17 @@ final class ConversionContext {
     /** {@return how many node inputs read the value} @param value an ONNX value name */
     int readers(String value) {
         return conversion.model().readersOf(value);
+    }
+
+    /** {@return the operators of the nodes that read the value} @param value an ONNX value name */
+    java.util.Set<String> readerOperators(String value) {
+        java.util.Set<String> ops = new java.util.TreeSet<>();
+        for (NodeProto n : conversion.model().nodes()) {
+            if (n.getInputList().contains(value)) {
+                ops.add(n.getOpType());
+            }
+        }
+        return ops;
     }
 
     /** {@return whether the value is a graph output} @param value an ONNX value name */

@@ -3,6 +3,7 @@ package io.github.dtd4j.onnx.internal;
 import io.github.dtd4j.graph.GlobalAvgPool;
 import io.github.dtd4j.graph.Identity;
 import io.github.dtd4j.graph.Relu;
+import io.github.dtd4j.onnx.internal.Value.Act;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -55,7 +56,10 @@ final class ConverterRegistry {
                 .add(new FlattenConverter(), "Flatten")
                 .add(new ReshapeConverter(), "Reshape")
                 .add(new ReduceSumConverter(), "ReduceSum")
-                .add((ctx, node) -> ctx.emit(new Identity(), ctx.activation(0)), "Identity")
+                .add((ctx, node) -> {
+                    Act x = ctx.laid(0);
+                    ctx.output(ctx.emit(new Identity(), x).laid(x.layout()));
+                }, "Identity")
                 .add(new DropoutConverter(), "Dropout")
                 .add(new LrnConverter(), "LRN")
                 .add(new SoftmaxConverter(), "Softmax")

@@ -26,7 +26,13 @@ final class Dims {
     static String format(long[] dims) {
         StringBuilder sb = new StringBuilder("[");
         for (int k = 0; k < dims.length; k++) {
-            sb.append(k == 0 ? "" : ",").append(dims[k] == Const.BATCH ? "N" : Long.toString(dims[k]));
+            sb.append(k == 0 ? "" : ",");
+            if (Const.isBatch(dims[k])) {
+                long f = Const.batchFactor(dims[k]);
+                sb.append(f == 1 ? "N" : f + "·N");
+            } else {
+                sb.append(dims[k]);
+            }
         }
         return sb.append(']').toString();
     }

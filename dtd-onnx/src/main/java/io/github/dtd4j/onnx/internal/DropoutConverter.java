@@ -8,14 +8,15 @@ import onnx.OnnxMl.NodeProto;
 final class DropoutConverter implements OpConverter {
     @Override
     public void convert(ConversionContext ctx, NodeProto node) {
-        Act x = ctx.activation(0);
+        Act x = ctx.laid(0);
         double ratio;
         // opset 12 moved ratio and training_mode from attributes to inputs
         if (ctx.opset() >= 12) {
             Const r = ctx.optionalConstant(1, "ratio");
             ratio = r == null ? 0.5 : r.at(0);
             Const training = ctx.optionalConstant(2, "training_mode");
-            if (training != null && training.length() > 0 && training.at(0) != 0) {
+            // torch's functional dropout exports training_mode=true; with ratio 0 it is still the identity
+            if (training != null && training.length() > 0 && training.at(0) != 0 && ratio != 0) {
                 throw new NotSupported("training_mode=true (random dropout)");
             }
         } else {
@@ -27,6 +28,6 @@ final class DropoutConverter implements OpConverter {
         if (!(ratio >= 0 && ratio < 1)) {
             throw ctx.invalid("ratio " + ratio + " is outside [0, 1)");
         }
-        ctx.emit(new Dropout(ratio), x);
+        ctx.output(ctx.emit(new Dropout(ratio), x).laid(x.layout()));
     }
 }

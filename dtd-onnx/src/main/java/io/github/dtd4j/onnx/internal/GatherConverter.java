@@ -16,14 +16,17 @@ import onnx.OnnxMl.NodeProto;
 final class GatherConverter implements OpConverter {
     @Override
     public void convert(ConversionContext ctx, NodeProto node) {
-        Act x = ctx.activation(0);
+        Act x = ctx.laid(0);
+        Layout layout = x.layout();
         Const idx = ctx.constant(1, "indices");
-        int rank = x.shape().rank() + 1;
+        int rank = layout.onnxRank(x.shape());
         long axis = ctx.attrs().i("axis", 0);
-        long ax = ctx.axis(axis, rank);
-        if (ax == 0) {
+        int onnxAxis = (int) ctx.axis(axis, rank);
+        if (onnxAxis == layout.axis()) {
             throw new NotSupported("Gather along the batch axis");
         }
+        // the sample's axis, counted as the batch-first ONNX axis was before layouts (1 = the sample's first)
+        long ax = layout.sampleAxis(onnxAxis) + 1;
         if (!idx.isInt() || idx.rank() > 1 || idx.length() == 0) {
             throw new NotSupported("Gather with indices " + idx + " (only a scalar or a vector of integers)");
         }
@@ -45,7 +48,7 @@ final class GatherConverter implements OpConverter {
         Slice slice = new Slice(new int[]{(int) ax - 1}, new long[]{at[0]}, new long[]{at[at.length - 1] + 1},
                 new long[]{step});
         if (idx.rank() == 1) {
-            ctx.emit(slice, x);
+            ctx.output(ctx.emit(slice, x).laid(layout));
             return;
         }
         Act picked = new Act(ctx.append(ctx.graph().unique(ctx.name() + "/slice"), slice, List.of(x.node())));
@@ -56,6 +59,8 @@ final class GatherConverter implements OpConverter {
                 out[j++] = dims[d];
             }
         }
-        ctx.emit(new Reshape(Shape.of(out)), picked);
+        // a scalar index drops the axis: the batch axis moves up if it came after it
+        Layout dropped = new Layout(onnxAxis < layout.axis() ? layout.axis() - 1 : layout.axis(), layout.merged());
+        ctx.output(ctx.emit(new Reshape(Shape.of(out)), picked).laid(dropped));
     }
 }

@@ -38,7 +38,7 @@ final class GemmConverter implements OpConverter {
         long m = w.size(1);
         INDArray bias = null;
         if (c != null && beta != 0.0) {
-            bias = Biases.row(ctx, c, m, "C");
+            bias = Biases.row(ctx, c, m, 2, "C");
             if (beta != 1.0) {
                 bias = bias.mul(beta);
             }

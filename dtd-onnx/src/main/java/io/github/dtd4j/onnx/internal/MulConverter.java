@@ -79,9 +79,12 @@ final class MulConverter implements OpConverter {
         if (div && at == 1) {
             throw new NotSupported("a constant divided by an activation");
         }
-        Act a = ctx.activation(at);
+        Act a = ctx.laid(at);
         Const c = ctx.constant(1 - at, "the constant factor");
         Shape s = a.shape();
+        if (!a.layout().standard()) {
+            c = a.layout().sampleConstant(c, s, "multiplying by a constant");
+        }
         long[] dims = c.dims;
         long[] per;
         if (c.length() == 1) {
@@ -106,6 +109,6 @@ final class MulConverter implements OpConverter {
         if (div) {
             f = f.rdiv(1.0);
         }
-        ctx.emit(c, new ConstantMul(f), a);
+        ctx.output(ctx.emit(c, new ConstantMul(f), a).laid(a.layout()));
     }
 }

@@ -1,12 +1,18 @@
 package io.github.dtd4j.onnx.internal;
 
+import io.github.dtd4j.graph.ConstantConcat;
+import io.github.dtd4j.graph.Layer;
 import io.github.dtd4j.onnx.internal.Value.Act;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import onnx.OnnxMl.NodeProto;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * {@code Pad} with zeros on the rows and columns of {@code [N,C,H,W]} → a {@link PadFolding.ZeroPad} that
- * {@link PadFolding} folds into the Conv or AveragePool reading it; a Pad of nothing is dropped.
+ * {@code Pad} with zeros on the rows and columns of {@code [N,C,H,W]} read only by Conv and AveragePool → a
+ * {@link PadFolding.ZeroPad} that {@link PadFolding} folds into them; any other zero padding → {@link ConstantConcat}s
+ * of zeros; a Pad of nothing is dropped.
  */
 final class PadConverter implements OpConverter {
     @Override
@@ -30,23 +36,59 @@ final class PadConverter implements OpConverter {
             throw ctx.invalid("pads " + Arrays.toString(p) + " must have " + 2 * rank + " values for rank " + rank);
         }
         boolean zero = true;
+        boolean spatialOnly = true;
         for (int k = 0; k < p.length; k++) {
             if (p[k] < 0) {
                 throw new NotSupported("negative padding (cropping) " + Arrays.toString(p));
             }
             zero &= p[k] == 0;
-            boolean spatial = rank == 4 && (k % rank) >= 2;
-            if (p[k] != 0 && !spatial) {
-                throw new NotSupported("padding other than the rows and columns of [N,C,H,W] " + Arrays.toString(p));
+            if (p[k] != 0 && (k % rank) == 0) {
+                throw new NotSupported("padding the batch axis " + Arrays.toString(p));
             }
+            spatialOnly &= p[k] == 0 || (rank == 4 && (k % rank) >= 2);
         }
         if (zero) {
             ctx.output(x);
             ctx.note("removed", "Pad '" + ctx.name() + "' (pads nothing)");
             return;
         }
+        String out = ctx.onnxOutput();
+        boolean folds = out != null && !ctx.isGraphOutput(out)
+                && java.util.Set.of("Conv", "AveragePool").containsAll(ctx.readerOperators(out));
+        if (!spatialOnly || !folds) {
+            padWithConstants(ctx, x, p, rank);
+            return;
+        }
         int[] pads = {Geometry.bounded(ctx, "padding", p[2], 0), Geometry.bounded(ctx, "padding", p[3], 0),
             Geometry.bounded(ctx, "padding", p[6], 0), Geometry.bounded(ctx, "padding", p[7], 0)};
         ctx.emitPending(new PadFolding.ZeroPad(pads, ctx.name()), x);
+    }
+
+    /**
+     * Zero padding of other axes (a Swin transformer pads its channels-last tokens {@code [N,H,W,C]} to whole
+     * windows) → one {@link ConstantConcat} of zeros per padded side: the zeros are constants, which receive no
+     * relevance from the input (docs/conventions.md#constant-terms).
+     */
+    private static void padWithConstants(ConversionContext ctx, Act x, long[] p, int rank) {
+        Act at = x;
+        long[] dims = x.shape().dims().clone();
+        List<Layer> layers = new ArrayList<>();
+        for (int a = 1; a < rank; a++) {
+            for (boolean before : new boolean[]{true, false}) {
+                long n = p[before ? a : a + rank];
+                if (n == 0) {
+                    continue;
+                }
+                long[] block = dims.clone();
+                block[a - 1] = Geometry.bounded(ctx, "padding", n, 0);
+                layers.add(new ConstantConcat(a - 1, Nd4j.zeros(ctx.dtype(), block), before));
+                dims[a - 1] += n;
+            }
+        }
+        for (int k = 0; k < layers.size() - 1; k++) {
+            at = new Act(ctx.append(ctx.graph().unique(ctx.name() + "/" + k), layers.get(k), List.of(at.node())));
+        }
+        ctx.emit(layers.get(layers.size() - 1), at);
+        ctx.note("constant", "Pad '" + ctx.name() + "' of " + Arrays.toString(p) + ": zeros joined as ConstantConcat");
     }
 }

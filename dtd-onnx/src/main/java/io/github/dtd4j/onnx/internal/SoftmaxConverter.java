@@ -11,26 +11,28 @@ import onnx.OnnxMl.NodeProto;
 final class SoftmaxConverter implements OpConverter {
     @Override
     public void convert(ConversionContext ctx, NodeProto node) {
-        Act x = ctx.activation(0);
+        Act x = ctx.laid(0);
         String out = ctx.onnxOutput();
         if (out == null) {
             throw ctx.invalid("has no output");
         }
-        int rank = x.shape().rank() + 1;
+        Layout l = x.layout();
+        int rank = l.onnxRank(x.shape());
         // opset 13 changed the default axis from 1 to the last one
         long axis = ctx.attrs().i("axis", ctx.opset() >= 13 ? -1 : 1);
         long ax = ctx.axis(axis, rank);
-        if (ax == 0) {
+        if (ax == l.axis()) {
             throw new NotSupported("a Softmax over the batch axis");
         }
         if (!ctx.isGraphOutput(out) || ctx.readers(out) > 0) {
             if (ax != rank - 1) {
                 throw new NotSupported("a Softmax inside the network over axis " + axis + " of "
-                        + x.shape().toBatchString() + " (only over the last axis)");
+                        + Dims.format(l.onnxDims(x.shape())) + " (only over the last axis)");
             }
-            ctx.emit(new Softmax(), x);
+            ctx.output(ctx.emit(new Softmax(), x).laid(l));
             return;
         }
+        x = ctx.activation(0);
         ctx.note("removed", "final Softmax '" + ctx.name() + "' (axis " + axis + "): the graph outputs the logits, "
                 + "which are what DTD explains");
         ctx.output(x);

@@ -155,24 +155,6 @@ final class TensorFolds {
                 idx[k] = 0;
             }
         }
-        if (c.isInt()) {
-            long[] v = new long[n];
-            for (int f = 0; f < n; f++) {
-                v[f] = c.i[from[f]];
-            }
-            return Const.ints(outDims, v, c.origin);
-        }
-        if (c.f != null) {
-            float[] v = new float[n];
-            for (int f = 0; f < n; f++) {
-                v[f] = c.f[from[f]];
-            }
-            return Const.floats(outDims, v, c.origin);
-        }
-        double[] v = new double[n];
-        for (int f = 0; f < n; f++) {
-            v[f] = c.d[from[f]];
-        }
-        return Const.doubles(outDims, v, c.origin);
+        return c.pick(outDims, from, c.origin);
     }
 }

@@ -6,15 +6,17 @@ import java.util.Arrays;
 import onnx.OnnxMl.NodeProto;
 
 /**
- * {@code Transpose} of an activation with the batch axis in place → {@link Permute} (channel shuffles, channels-last
- * blocks, attention heads); the identity permutation passes through. (A transposed constant is evaluated by the
+ * {@code Transpose} of an activation → {@link Permute} of the sample's axes (channel shuffles, channels-last blocks,
+ * attention heads); the identity permutation passes through. A transpose that moves the batch axis keeps the batch
+ * on axis 0 of the layers and records where the ONNX tensor has it ({@link Layout}). (A transposed constant is evaluated by the
  * {@link ConstantFolder}.)
  */
 final class TransposeConverter implements OpConverter {
     @Override
     public void convert(ConversionContext ctx, NodeProto node) {
-        Act x = ctx.activation(0);
-        int rank = x.shape().rank() + 1;
+        Act x = ctx.laid(0);
+        Layout in = x.layout();
+        int rank = in.onnxRank(x.shape());
         long[] perm = ctx.attrs().ints("perm");
         if (perm == null) {
             perm = new long[rank];
@@ -32,19 +34,26 @@ final class TransposeConverter implements OpConverter {
             }
             seen[(int) p] = true;
         }
-        if (perm[0] != 0) {
-            throw new NotSupported("Transpose with perm " + Arrays.toString(perm) + " moves the batch axis");
-        }
-        int[] axes = new int[rank - 1];
+        // the batch stays with its ONNX axis; the sample's axes are permuted as the other ONNX axes are
+        int batchAt = -1;
+        int[] axes = new int[x.shape().rank()];
         boolean identity = true;
-        for (int i = 1; i < rank; i++) {
-            axes[i - 1] = (int) perm[i] - 1;
-            identity &= perm[i] == i;
+        for (int i = 0, j = 0; i < rank; i++) {
+            int from = (int) perm[i];
+            if (from == in.axis()) {
+                batchAt = i;
+            }
+            int k = in.sampleAxis(from);
+            if (k >= 0) {
+                identity &= k == j;
+                axes[j++] = k;
+            }
         }
+        Layout out = new Layout(batchAt, in.merged());
         if (identity) {
-            ctx.output(x);
+            ctx.output(x.laid(out));
             return;
         }
-        ctx.emit(new Permute(axes), x);
+        ctx.output(ctx.emit(new Permute(axes), x).laid(out));
     }
 }

@@ -10,12 +10,23 @@ sealed interface Value permits Const, Value.Act, Value.Poisoned {
      * graph input). When that node is {@linkplain IrNode#pending() pending}, only a consumer a rewrite can fold it
      * into may read it.
      *
-     * @param node the node of the graph under construction
+     * @param node   the node of the graph under construction
+     * @param layout where the batch sits in the ONNX tensor
      */
-    record Act(IrNode node) implements Value {
+    record Act(IrNode node, Layout layout) implements Value {
+        /** An activation with the batch alone on axis 0. @param node the node */
+        Act(IrNode node) {
+            this(node, Layout.STANDARD);
+        }
+
         /** {@return its per-sample shape} */
         Shape shape() {
             return node.shape();
+        }
+
+        /** {@return the same node in another layout} @param l the layout */
+        Act laid(Layout l) {
+            return new Act(node, l);
         }
     }
 

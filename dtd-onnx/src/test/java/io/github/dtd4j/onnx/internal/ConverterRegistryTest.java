@@ -26,9 +26,9 @@ class ConverterRegistryTest {
         assertThat(OnnxImport.supportedOperators()).containsExactly("Add", "AveragePool", "BatchNormalization",
                 "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Elu", "Equal",
                 "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
-                "Identity", "LRN", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean",
-                "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Squeeze", "Sub",
-                "Tanh", "Transpose", "Unsqueeze", "Where");
+                "Identity", "LRN", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mod", "Mul", "Not", "Pad",
+                "Pow", "Range", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice",
+                "Softmax", "Split", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where");
         // the fused attention's operator is the importer's own, never in a model file, and not listed
         assertThat(ConverterRegistry.standard().find(AttentionFusion.OPERATOR, 17)).isNotNull();
         ConverterRegistry standard = ConverterRegistry.standard();
