@@ -66,8 +66,8 @@ public sealed interface Selector {
     }
 
     /**
-     * {@return the first linear nodes met from the input: Dense/Conv2d nodes (and affine BatchNorms) with no other
-     * linear node between them and the input}
+     * {@return the first linear nodes met from the input: Dense/Conv2d nodes (and affine BatchNorms) that some path
+     * from the input reaches without passing another linear node}
      */
     static Selector first() {
         return new First();

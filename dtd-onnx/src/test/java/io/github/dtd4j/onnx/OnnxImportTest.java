@@ -249,6 +249,25 @@ class OnnxImportTest {
     }
 
     @Test
+    void einsumProductsAgainstOnnxRuntime() throws Exception {
+        // MaxViT's two equations (scores with k's axes swapped, mixing as it stands), spaces and capitals as torch
+        // writes them, and one whose operands and output need permuting: tokens k [N,2,3,4] (B G I D) from a dense
+        // layer, the first layer (z^B), so that everything above it is z⁺ in the engine and in the reference
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 3L, 4L).output("y")
+                .weight("wk", 0.5, 4, 4).node("MatMul", "k", List.of("x", "wk"))
+                .node("Einsum", "scores", List.of("k", "k"), attr("equation", "B G I D, B G J D -> B G I J"))
+                .node("Softmax", "attn", List.of("scores"), attr("axis", -1L))
+                .node("Einsum", "mixed", List.of("attn", "k"), attr("equation", "B G I J, B G J D -> B G I D"))
+                .node("Einsum", "odd", List.of("mixed", "k"), attr("equation", "bgid,bgjd->bjgi"))
+                .node("Flatten", "features", List.of("odd"))
+                .weight("head", 0.2, 3, 18)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        Graph g = checkAgainstOnnxRuntime("einsum", b, 2);
+        assertThat(g.node("scores").orElseThrow().layer()).isInstanceOf(io.github.dtd4j.graph.MatMul.class);
+        assertThat(g.node("odd").orElseThrow().layer()).isInstanceOf(io.github.dtd4j.graph.Permute.class);
+    }
+
+    @Test
     void padConvBiasChainGemmScalarBiasAgainstOnnxRuntime() throws Exception {
         OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 7L, 6L).output("y")
                 .ints("pads", 0, 0, 2, 0, 0, 0, 1, 3)

@@ -125,6 +125,11 @@ class UnsupportedModelTest {
                         .weight("s", 1, 2).weight("b", 1, 2).weight("m", 1, 2).floats("v", new long[]{2},
                                 new float[]{1, 1})
                         .node("BatchNormalization", "y", List.of("x", "s", "b", "m", "v"), attr("training_mode", 1L))),
+                use("Einsum", "sums over an axis of one operand", b -> b.input("x", FLOAT, "N", 2L, 3L)
+                        .node("Relu", "r", List.of("x"))
+                        .node("Einsum", "y", List.of("x", "r"), attr("equation", "nij,nkj->ni"))),
+                use("Einsum", "ellipsis", b -> b.input("x", FLOAT, "N", 2L, 3L).node("Relu", "r", List.of("x"))
+                        .node("Einsum", "y", List.of("x", "r"), attr("equation", "...ij,...kj->...ik"))),
                 use("Conv", "computed from the input", b -> b.input("x", FLOAT, "N", 1L, 3L, 3L)
                         .node("Relu", "w", List.of("x")).node("Conv", "y", List.of("x", "w"))));
     }

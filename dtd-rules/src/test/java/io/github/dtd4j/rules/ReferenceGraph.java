@@ -211,17 +211,17 @@ public final class ReferenceGraph {
      * @param g graph
      */
     public static List<String> firstLinear(Graph g) {
-        Map<String, Boolean> linearAbove = new HashMap<>();
-        linearAbove.put(g.inputName(), false);
+        // a linear node that some path from the input reaches without passing another linear node (docs/conventions.md)
+        Map<String, Boolean> plainPath = new HashMap<>();
+        plainPath.put(g.inputName(), true);
         List<String> first = new ArrayList<>();
         for (Node n : g.nodes()) {
-            boolean above = false;
+            boolean reached = false;
             for (String in : n.inputs()) {
-                Node src = g.node(in).orElse(null);
-                above |= linearAbove.get(in) || (src != null && src.isLinear());
+                reached |= plainPath.getOrDefault(in, false);
             }
-            linearAbove.put(n.name(), above);
-            if (n.isLinear() && !above) {
+            plainPath.put(n.name(), reached && !n.isLinear());
+            if (n.isLinear() && reached) {
                 first.add(n.name());
             }
         }

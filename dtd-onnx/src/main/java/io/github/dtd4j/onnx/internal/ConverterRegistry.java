@@ -74,6 +74,7 @@ final class ConverterRegistry {
                 .add(new SqueezeConverter(), "Squeeze", "Unsqueeze")
                 .add(new ReduceMeanConverter(), "ReduceMean")
                 .add(new GatherConverter(), "Gather")
+                .add(new EinsumConverter(), "Einsum")
                 .add(new AttentionConverter(), AttentionFusion.OPERATOR)
                 .build();
     }

@@ -24,7 +24,7 @@ class ConverterRegistryTest {
     @Test
     void theStandardTablesCoverTheDocumentedOperators() {
         assertThat(OnnxImport.supportedOperators()).containsExactly("Add", "AveragePool", "BatchNormalization",
-                "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Elu", "Equal",
+                "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Einsum", "Elu", "Equal",
                 "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
                 "Identity", "LRN", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mod", "Mul", "Not", "Pad",
                 "Pow", "Range", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice",
