@@ -268,6 +268,24 @@ class OnnxImportTest {
     }
 
     @Test
+    void reductionsOverAnyAxesAgainstOnnxRuntime() throws Exception {
+        // means and sums over per-sample axes other than an image's H and W: the channel mean kept as an axis, a sum
+        // over C and W dropped, a mean over the last axis of the result, each then read by a dense layer
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 3L, 4L, 5L).output("y")
+                .weight("w", 0.3, 5, 5).node("MatMul", "h", List.of("x", "w"))
+                .node("ReduceMean", "channel_mean", List.of("h"), attrs("axes", 1), attr("keepdims", 1L))
+                .ints("cw", 1, -1)
+                .node("ReduceSum", "sum_cw", List.of("h", "cw"), attr("keepdims", 0L))
+                .node("ReduceMean", "last_mean", List.of("channel_mean"), attrs("axes", -1), attr("keepdims", 0L))
+                .node("Flatten", "f1", List.of("sum_cw")).node("Flatten", "f2", List.of("last_mean"))
+                .node("Concat", "features", List.of("f1", "f2"), attr("axis", 1L))
+                .weight("head", 0.2, 3, 8)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        Graph g = checkAgainstOnnxRuntime("reductions", b, 2);
+        assertThat(g.nodes()).extracting(Node::kind).contains("SumPool", "Permute", "ConstantMul");
+    }
+
+    @Test
     void padConvBiasChainGemmScalarBiasAgainstOnnxRuntime() throws Exception {
         OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 7L, 6L).output("y")
                 .ints("pads", 0, 0, 2, 0, 0, 0, 1, 3)

@@ -90,7 +90,7 @@ class UnsupportedModelTest {
                         .node("Reshape", "y", List.of("x", "shape"))),
                 use("Gemm", "transA", b -> b.input("x", FLOAT, "N", 4L).weight("w", 1, 4, 2)
                         .node("Gemm", "y", List.of("x", "w"), attr("transA", 1L))),
-                use("ReduceSum", "only the last axis", b -> b.input("x", FLOAT, "N", 4L, 3L).ints("axes", 1)
+                use("ReduceSum", "over the batch axis", b -> b.input("x", FLOAT, "N", 4L, 3L).ints("axes", 0, 1)
                         .node("ReduceSum", "y", List.of("x", "axes"), attr("keepdims", 0L))),
                 use("Add", "different shapes", b -> b.input("x", FLOAT, "N", 4L, 3L).node("Relu", "r", List.of("x"))
                         .node("ReduceSum", "s", List.of("r", "ax"), attr("keepdims", 1L)).ints("ax", -1)
@@ -111,8 +111,8 @@ class UnsupportedModelTest {
                         .node("Transpose", "y", List.of("x"), attrs("perm", 1, 0, 2))),
                 use("Slice", "negative step", b -> b.input("x", FLOAT, "N", 4L).ints("s", 3).ints("e", 0)
                         .ints("a", 1).ints("st", -1).node("Slice", "y", List.of("x", "s", "e", "a", "st"))),
-                use("ReduceMean", "spatial axes", b -> b.input("x", FLOAT, "N", 2L, 3L, 3L)
-                        .node("ReduceMean", "y", List.of("x"), attrs("axes", 1), attr("keepdims", 1L))),
+                use("ReduceMean", "no per-sample axis", b -> b.input("x", FLOAT, "N", 2L, 3L, 3L)
+                        .node("ReduceMean", "y", List.of("x"), attrs("axes", 1, 2, 3), attr("keepdims", 0L))),
                 use("Mul", "spans the batch axis", b -> b.input("x", FLOAT, "N", 4L).weight("c", 1, 2, 4)
                         .node("Mul", "y", List.of("x", "c"))),
                 use("LayerNormalization", "the last axis only", b -> b.input("x", FLOAT, "N", 2L, 4L)

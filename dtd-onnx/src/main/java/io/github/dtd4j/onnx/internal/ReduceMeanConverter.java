@@ -10,7 +10,8 @@ import onnx.OnnxMl.NodeProto;
 
 /**
  * {@code ReduceMean} over the two spatial axes of an image ({@code x.mean([2, 3])}, ShuffleNet's and MNASNet's
- * global pooling) → {@link GlobalAvgPool}, followed by a {@link Reshape} to {@code [N,C]} when {@code keepdims=0}.
+ * global pooling) → {@link GlobalAvgPool}, followed by a {@link Reshape} to {@code [N,C]} when {@code keepdims=0}; over
+ * other per-sample axes, a sum scaled by one over the count ({@link ReduceSumConverter#reduce}).
  */
 final class ReduceMeanConverter implements OpConverter {
     @Override
@@ -20,9 +21,12 @@ final class ReduceMeanConverter implements OpConverter {
         boolean keep = ctx.attrs().i("keepdims", 1) != 0;
         int rank = x.shape().rank() + 1;
         long[] norm = axes == null ? null : Arrays.stream(axes).map(a -> a < 0 ? a + rank : a).sorted().toArray();
-        if (rank != 4 || norm == null || !Arrays.equals(norm, new long[]{2, 3})) {
-            throw new NotSupported("ReduceMean over axes " + (axes == null ? "all" : Arrays.toString(axes))
-                    + " of " + x.shape().toBatchString() + " (only over the spatial axes of an image [N,C,H,W])");
+        if (norm == null) {
+            throw new NotSupported("ReduceMean over every axis, the batch included");
+        }
+        if (rank != 4 || !Arrays.equals(norm, new long[]{2, 3})) {
+            ReduceSumConverter.reduce(ctx, x, axes, keep, true);
+            return;
         }
         if (keep) {
             ctx.emit(new GlobalAvgPool(), x);
