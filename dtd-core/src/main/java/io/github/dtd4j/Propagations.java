@@ -36,7 +36,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <tr><td>Relu, Dropout, Identity, Flatten, Reshape</td><td>{@link #pass()}</td></tr>
  * <tr><td>BatchNorm (not folded), LocalResponseNorm, LayerNorm</td><td>{@link #bypass()}</td></tr>
  * <tr><td>ConstantMul (a layer scale)</td><td>{@link #pass()}</td></tr>
- * <tr><td>Add, SumPool, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool</td><td>{@link #proportional()}, or
+ * <tr><td>Add, SumPool, AvgPool2d, AdaptiveAvgPool2d, GlobalAvgPool, Resize</td><td>{@link #proportional()}, or
  * {@link #proportionalPositive()} with {@code sumSplit(POSITIVE)}</td></tr>
  * <tr><td>MaxPool2d</td><td>{@link #winnerTakesAll()}, or {@link #maxPoolAsSum()} with
  * {@code maxPool(PROPORTIONAL)}</td></tr>
@@ -264,7 +264,7 @@ public final class Propagations {
     private record Proportional(boolean positive) implements Rule {
         static boolean isSum(Layer l) {
             return l instanceof Add || l instanceof SumPool || l instanceof AvgPool2d || l instanceof AdaptiveAvgPool2d
-                    || l instanceof GlobalAvgPool;
+                    || l instanceof GlobalAvgPool || l instanceof io.github.dtd4j.graph.Resize;
         }
 
         @Override

@@ -225,6 +225,8 @@ public final class Graph {
             out.add(a.constant());
         } else if (layer instanceof ConstantConcat c) {
             out.add(c.constant());
+        } else if (layer instanceof Resize r) {
+            out.addAll(r.matrices());
         } else if (layer instanceof CustomLayer c) {
             out.addAll(c.parameters());
         }

@@ -14,7 +14,7 @@ import java.util.List;
 public sealed interface Layer
         permits Dense, Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool, AdaptiveAvgPool2d, SumPool, Relu, BatchNorm,
                 Add, Concat, Flatten, Reshape, Dropout, Identity, LocalResponseNorm, Activation, Mul, Permute, Slice,
-                LayerNorm, ConstantMul, ConstantAdd, ConstantConcat, MatMul, Softmax, CustomLayer {
+                LayerNorm, ConstantMul, ConstantAdd, ConstantConcat, MatMul, Softmax, Resize, CustomLayer {
 
     /** {@return the kind's short name, used in messages: "Conv2d", "Relu", ...} */
     default String kind() {

@@ -64,6 +64,8 @@ public final class Rewrites {
             return new ConstantAdd(f.apply(a.constant()));
         } else if (layer instanceof ConstantConcat c) {
             return new ConstantConcat(c.axis(), f.apply(c.constant()), c.before());
+        } else if (layer instanceof Resize r) {
+            return new Resize(r.axes(), r.matrices().stream().map(f).toList());
         } else if (layer instanceof CustomLayer c) {
             return c.mapParameters(f);
         }

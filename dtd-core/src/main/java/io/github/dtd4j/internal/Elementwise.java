@@ -175,6 +175,40 @@ public final class Elementwise {
         return s.permute(withBatch(p.inverse())).dup('c');
     }
 
+    /**
+     * {@return a {@link io.github.dtd4j.graph.Resize}: along each of its axes, the matrix times the input (or, with
+     * {@code transpose}, the transposed matrix times {@code x}: the vector-Jacobian product for an output-sized
+     * {@code x}), a new c-ordered array}
+     */
+    public static INDArray resize(io.github.dtd4j.graph.Resize r, INDArray x, boolean transpose) {
+        INDArray out = x;
+        int[] axes = r.axes();
+        for (int k = 0; k < axes.length; k++) {
+            INDArray m = r.matrices().get(k).castTo(x.dataType());
+            INDArray mt = transpose ? m : m.transpose();
+            int rank = out.rank();
+            int ax = axes[k] + 1;
+            int[] perm = new int[rank];
+            int[] inv = new int[rank];
+            for (int i = 0, j = 0; i < rank; i++) {
+                if (i != ax) {
+                    perm[j++] = i;
+                }
+            }
+            perm[rank - 1] = ax;
+            for (int i = 0; i < rank; i++) {
+                inv[perm[i]] = i;
+            }
+            INDArray p = out.permute(perm).dup('c');
+            long[] sh = p.shape();
+            long in = sh[rank - 1];
+            INDArray y = p.reshape('c', p.length() / in, in).mmul(mt);
+            sh[rank - 1] = mt.size(1);
+            out = y.reshape('c', sh).permute(inv).dup('c');
+        }
+        return out == x ? x.dup() : out;
+    }
+
     private static int[] withBatch(int[] axes) {
         int[] full = new int[axes.length + 1];
         for (int i = 0; i < axes.length; i++) {

@@ -124,6 +124,8 @@ public final class Forward {
             return Elementwise.constantAdd(a, x);
         } else if (layer instanceof io.github.dtd4j.graph.ConstantConcat c) {
             return Elementwise.constantConcat(c, x);
+        } else if (layer instanceof io.github.dtd4j.graph.Resize r) {
+            return Elementwise.resize(r, x, false);
         } else if (layer instanceof io.github.dtd4j.graph.MatMul) {
             return Elementwise.matMul(x, in.get(1));
         } else if (layer instanceof io.github.dtd4j.graph.Softmax) {

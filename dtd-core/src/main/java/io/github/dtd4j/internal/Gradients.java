@@ -95,6 +95,8 @@ public final class Gradients {
             return List.of(s.dup());
         } else if (layer instanceof io.github.dtd4j.graph.ConstantConcat c) {
             return List.of(Elementwise.constantConcatVjp(c, x.shape(), s));
+        } else if (layer instanceof io.github.dtd4j.graph.Resize r) {
+            return List.of(Elementwise.resize(r, s, true));
         } else if (layer instanceof io.github.dtd4j.graph.MatMul) {
             return Elementwise.matMulVjp(x, inputs.get(1), s);
         } else if (layer instanceof io.github.dtd4j.graph.Softmax) {

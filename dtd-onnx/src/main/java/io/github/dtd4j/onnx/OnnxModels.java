@@ -41,20 +41,33 @@ import java.util.Set;
  * <li>{@code Transpose} keeping the batch first → {@link io.github.dtd4j.graph.Permute}; {@code Slice} (constant
  *     starts, ends, axes, positive steps) and each output of {@code Split} → {@link io.github.dtd4j.graph.Slice};
  *     {@code Squeeze}/{@code Unsqueeze} → {@link io.github.dtd4j.graph.Reshape}; {@code ReduceMean} over the two
- *     spatial axes → {@link io.github.dtd4j.graph.GlobalAvgPool}.</li>
+ *     spatial axes → {@link io.github.dtd4j.graph.GlobalAvgPool}, over other per-sample axes (and {@code ReduceSum}
+ *     likewise) → Permute, Reshape, {@link io.github.dtd4j.graph.SumPool} and for a mean a ConstantMul.</li>
+ * <li>{@code Resize} in nearest or linear mode (the coordinate transformations PyTorch and the specification
+ *     write) → {@link io.github.dtd4j.graph.Resize}, one sampling matrix per resampled axis.</li>
+ * <li>{@code Pad} with zeros that no Conv or AveragePool takes → {@link io.github.dtd4j.graph.ConstantConcat}s of
+ *     zeros; in reflect or edge mode → a {@link io.github.dtd4j.graph.Resize} that copies.</li>
+ * <li>A batch that an exporter moves ({@code Transpose}) or merges with windows or heads ({@code Reshape} to
+ *     {@code [N·k, ...]}, a Swin transformer's windows) is followed through Reshape, Transpose, Gather, MatMul,
+ *     constant Add and Mul, Softmax, Identity and Dropout; the layers keep it on axis 0
+ *     (docs/architectures.md, "Where the batch goes"). {@code Einsum} of two activations that is a batched matrix
+ *     product (MaxViT) → Permutes and a {@link io.github.dtd4j.graph.MatMul}.</li>
  * <li>{@code Relu}, {@code MaxPool} (no dilation; {@code ceil_mode=1} as extra padding at the bottom and right),
- *     {@code AveragePool} ({@code count_include_pad}), {@code GlobalAveragePool}, {@code BatchNormalization}
+ *     {@code AveragePool} ({@code count_include_pad}; {@code ceil_mode=1} likewise, the extra padding not counted),
+ *     {@code GlobalAveragePool}, {@code BatchNormalization}
  *     (inference), {@code LRN} (odd sizes), {@code Concat} (not along the batch), {@code Flatten} (axis 1),
  *     {@code Add} of two activations, {@code Identity}, {@code Dropout}.</li>
  * <li>{@code Reshape} to a constant shape ({@code 0} and {@code -1} resolved; the first dimension must stay the
  *     batch), and {@code ReduceSum} over the last axis, which is how PyTorch exports the sum-pooling
  *     {@code x.view(N, D/k, k).sum(2)}: both become a {@link io.github.dtd4j.graph.SumPool}.</li>
- * <li>Shape arithmetic is evaluated at import time: {@code Constant}, {@code Shape}, {@code Gather},
- *     {@code Unsqueeze}, {@code Concat}, {@code Cast}, {@code Slice}, {@code Add}/{@code Sub}/{@code Mul}/{@code Div}
- *     on integer constants (what PyTorch writes for {@code x.view(x.size(0), -1)} or a channel shuffle),
- *     {@code ConstantOfShape}, {@code Equal}, {@code Where} and {@code Expand} (PyTorch's {@code t.expand(n, -1, -1)}),
- *     with the batch size kept symbolic, and a {@code Transpose} of a constant (a MatMul weight exported without
- *     constant folding).</li>
+ * <li>Shape arithmetic and tensors computed from shapes alone are evaluated at import time: {@code Constant},
+ *     {@code Shape}, {@code Gather}, {@code Unsqueeze}, {@code Concat}, {@code Cast}, {@code Slice},
+ *     {@code Add}/{@code Sub}/{@code Mul}/{@code Div}/{@code Mod}/{@code Pow} (what PyTorch writes for
+ *     {@code x.view(x.size(0), -1)}, a channel shuffle or a Swin transformer's window arithmetic),
+ *     {@code ConstantOfShape}, {@code Range}, {@code ScatterND}, {@code Equal}, {@code Not}, {@code Where} and
+ *     {@code Expand} (PyTorch's {@code t.expand(n, -1, -1)}, a shifted windows' mask), on constants of any rank with
+ *     ONNX's broadcasting, with the batch size kept symbolic, and a {@code Transpose} of a constant (a MatMul weight
+ *     exported without constant folding).</li>
  * <li>Attention: {@code MatMul} of two activations {@code [N,...,m,k]·[N,...,k,n]} →
  *     {@link io.github.dtd4j.graph.MatMul}; {@code Softmax} inside the network over the last axis →
  *     {@link io.github.dtd4j.graph.Softmax}; PyTorch's exported {@code nn.MultiheadAttention} (the batch moved off

@@ -286,6 +286,74 @@ class OnnxImportTest {
     }
 
     @Test
+    void resizeInEveryModeTorchWritesAgainstOnnxRuntime() throws Exception {
+        // bilinear as F.interpolate(align_corners=False) exports it (pytorch_half_pixel) to a size that is no
+        // multiple (border coordinates below 0, clamped), nearest upsampling as scale_factor=2 exports it
+        // (asymmetric, floor), bilinear downsampling with align_corners, and nearest with the operator's defaults
+        // (half_pixel, round_prefer_floor) by 1.5
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, 2L, 2L, 5L, 5L).output("y")
+                .weight("w1", 0.4, 3, 2, 3, 3).node("Conv", "c1", List.of("x", "w1"), attrs("pads", 1, 1, 1, 1))
+                .node("Relu", "r1", List.of("c1"))
+                .ints("to8", 2, 3, 8, 8)
+                .node("Resize", "bilinear8", List.of("r1", "", "", "to8"), attr("mode", "linear"),
+                        attr("coordinate_transformation_mode", "pytorch_half_pixel"))
+                .floats("up2", new long[]{4}, new float[]{1, 1, 2, 2})
+                .node("Resize", "nearest16", List.of("bilinear8", "", "up2"), attr("mode", "nearest"),
+                        attr("coordinate_transformation_mode", "asymmetric"), attr("nearest_mode", "floor"))
+                .weight("w2", 0.3, 2, 3, 3, 3).node("Conv", "c2", List.of("nearest16", "w2"))
+                .node("Relu", "r2", List.of("c2"))
+                .ints("to4", 2, 2, 4, 4)
+                .node("Resize", "corners4", List.of("r2", "", "", "to4"), attr("mode", "linear"),
+                        attr("coordinate_transformation_mode", "align_corners"))
+                .floats("up15", new long[]{4}, new float[]{1, 1, 1.5f, 1.5f})
+                .node("Resize", "nearest6", List.of("corners4", "", "up15"))
+                .node("Flatten", "features", List.of("nearest6"))
+                .weight("head", 0.2, 3, 72)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        Graph g = checkAgainstOnnxRuntime("resize", b, 2);
+        assertThat(g.nodes()).extracting(Node::kind).containsSubsequence("Resize", "Resize", "Resize", "Resize");
+    }
+
+    @Test
+    void averagePoolingWithCeilModeAgainstOnnxRuntime() throws Exception {
+        // ceil_mode=1 where it adds a last window that runs past the input: 3x3 windows, stride 2, on 8x8 (4 outputs
+        // where floor gives 3), counting the padding (none here), and on 4x4 with padding 1, not counting it (3 where
+        // floor gives 2; the last window starts inside the input, where PyTorch's and ONNX's output sizes agree)
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 8L, 8L).output("y")
+                .weight("w1", 0.4, 3, 2, 3, 3).node("Conv", "c1", List.of("x", "w1"), attrs("pads", 1, 1, 1, 1))
+                .node("Relu", "r1", List.of("c1"))
+                .node("AveragePool", "p1", List.of("r1"), attrs("kernel_shape", 3, 3), attrs("strides", 2, 2),
+                        attr("ceil_mode", 1L), attr("count_include_pad", 1L))
+                .weight("w2", 0.3, 3, 3, 1, 1).node("Conv", "c2", List.of("p1", "w2"))
+                .node("Relu", "r2", List.of("c2"))
+                .node("AveragePool", "p2", List.of("r2"), attrs("kernel_shape", 3, 3), attrs("strides", 2, 2),
+                        attrs("pads", 1, 1, 1, 1), attr("ceil_mode", 1L))
+                .node("Flatten", "features", List.of("p2"))
+                .weight("head", 0.2, 3, 27)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        checkAgainstOnnxRuntime("avgpool_ceil", b, 2);
+    }
+
+    @Test
+    void reflectAndEdgePaddingAgainstOnnxRuntime() throws Exception {
+        // reflect padding (2 rows above, 1 below, 1 column left, 3 right) before a convolution, edge padding of the
+        // channels (1 before) and columns (2 after) before another
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 5L, 5L).output("y")
+                .ints("p1", 0, 0, 2, 1, 0, 0, 1, 3)
+                .node("Pad", "reflected", List.of("x", "p1"), attr("mode", "reflect"))
+                .weight("w1", 0.4, 3, 2, 3, 3).node("Conv", "c1", List.of("reflected", "w1"))
+                .node("Relu", "r1", List.of("c1"))
+                .ints("p2", 0, 1, 0, 0, 0, 0, 0, 2)
+                .node("Pad", "edged", List.of("r1", "p2"), attr("mode", "edge"))
+                .weight("w2", 0.3, 2, 4, 3, 3).node("Conv", "c2", List.of("edged", "w2"))
+                .node("Flatten", "features", List.of("c2"))
+                .weight("head", 0.2, 3, 56)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        Graph g = checkAgainstOnnxRuntime("pad_modes", b, 2);
+        assertThat(g.nodes()).extracting(Node::kind).containsSubsequence("Resize", "Conv2d", "Resize");
+    }
+
+    @Test
     void padConvBiasChainGemmScalarBiasAgainstOnnxRuntime() throws Exception {
         OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 7L, 6L).output("y")
                 .ints("pads", 0, 0, 2, 0, 0, 0, 1, 3)

@@ -81,9 +81,9 @@ class UnsupportedModelTest {
                         .node("Softmax", "s", List.of("x"), attr("axis", 1L)).node("Relu", "y", List.of("s"))),
                 use("LRN", "even size", b -> b.input("x", FLOAT, "N", 4L, 3L, 3L)
                         .node("LRN", "y", List.of("x"), attr("size", 4L))),
-                use("AveragePool", "ceil_mode=1 changes", b -> b.input("x", FLOAT, "N", 1L, 5L, 5L)
-                        .node("AveragePool", "y", List.of("x"), attrs("kernel_shape", 2, 2), attrs("strides", 2, 2),
-                                attr("ceil_mode", 1L))),
+                use("AveragePool", "count_include_pad=1 and padding", b -> b.input("x", FLOAT, "N", 1L, 6L, 6L)
+                        .node("AveragePool", "y", List.of("x"), attrs("kernel_shape", 3, 3), attrs("strides", 2, 2),
+                                attrs("pads", 1, 1, 1, 1), attr("count_include_pad", 1L), attr("ceil_mode", 1L))),
                 use("Flatten", "axis 2", b -> b.input("x", FLOAT, "N", 2L, 3L, 3L)
                         .node("Flatten", "y", List.of("x"), attr("axis", 2L))),
                 use("Reshape", "mix the batch", b -> b.input("x", FLOAT, "N", 2L, 3L, 3L).ints("shape", 2, -1)
@@ -119,8 +119,8 @@ class UnsupportedModelTest {
                         .weight("g", 1, 2, 4).node("LayerNormalization", "y", List.of("x", "g"), attr("axis", 1L))),
                 use("Conv", "1-D convolutions", b -> b.input("x", FLOAT, "N", 2L, 8L).weight("w", 1, 3, 2, 3)
                         .node("Conv", "y", List.of("x", "w"))),
-                use("Pad", "reflect", b -> b.input("x", FLOAT, "N", 1L, 4L, 4L).ints("p", 0, 0, 1, 1, 0, 0, 1, 1)
-                        .node("Pad", "y", List.of("x", "p"), attr("mode", "reflect"))),
+                use("Pad", "mode 'wrap'", b -> b.input("x", FLOAT, "N", 1L, 4L, 4L).ints("p", 0, 0, 1, 1, 0, 0, 1, 1)
+                        .node("Pad", "y", List.of("x", "p"), attr("mode", "wrap"))),
                 use("BatchNormalization", "training_mode", b -> b.input("x", FLOAT, "N", 2L)
                         .weight("s", 1, 2).weight("b", 1, 2).weight("m", 1, 2).floats("v", new long[]{2},
                                 new float[]{1, 1})
@@ -130,6 +130,12 @@ class UnsupportedModelTest {
                         .node("Einsum", "y", List.of("x", "r"), attr("equation", "nij,nkj->ni"))),
                 use("Einsum", "ellipsis", b -> b.input("x", FLOAT, "N", 2L, 3L).node("Relu", "r", List.of("x"))
                         .node("Einsum", "y", List.of("x", "r"), attr("equation", "...ij,...kj->...ik"))),
+                use("Resize", "mode 'cubic'", b -> b.input("x", FLOAT, "N", 1L, 3L, 3L)
+                        .floats("s", new long[]{4}, new float[]{1, 1, 2, 2})
+                        .node("Resize", "y", List.of("x", "", "s"), attr("mode", "cubic"))),
+                use("Resize", "batch axis", b -> b.input("x", FLOAT, "N", 1L, 3L, 3L)
+                        .floats("s", new long[]{4}, new float[]{2, 1, 1, 1})
+                        .node("Resize", "y", List.of("x", "", "s"))),
                 use("Conv", "computed from the input", b -> b.input("x", FLOAT, "N", 1L, 3L, 3L)
                         .node("Relu", "w", List.of("x")).node("Conv", "y", List.of("x", "w"))));
     }

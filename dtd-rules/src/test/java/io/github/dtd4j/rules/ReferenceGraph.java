@@ -451,6 +451,13 @@ public final class ReferenceGraph {
         } else if (l instanceof io.github.dtd4j.graph.ConstantConcat c) {
             return one(ReferenceModern.constantConcat(perSample(in0), c.axis(), (int) c.constant().size(c.axis()),
                     c.before(), r));
+        } else if (l instanceof io.github.dtd4j.graph.Resize rs) {
+            double[][][] m = new double[rs.axes().length][][];
+            for (int k = 0; k < m.length; k++) {
+                m[k] = rs.matrices().get(k).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+            }
+            return ReferenceLrp.proportional(ReferenceLrp.separable(perSample(in0), rs.axes(), m), x, r, eps, positive)
+                    .relevance();
         }
         throw new IllegalStateException("no reference for " + l.kind());
     }

@@ -544,6 +544,49 @@ public final class ReferenceLrp {
         return taps(C * H * W, C, pairs, as);
     }
 
+    /**
+     * {@return the taps of a separable resampling: along each listed axis of a sample of shape {@code in}, output
+     * index o takes input index i with weight {@code m[k][o][i]}; the weight of a tap is the product over the axes}
+     */
+    static Taps separable(int[] in, int[] axes, double[][][] m) {
+        int rank = in.length;
+        int[] out = in.clone();
+        int[] which = new int[rank];
+        java.util.Arrays.fill(which, -1);
+        for (int k = 0; k < axes.length; k++) {
+            out[axes[k]] = m[k].length;
+            which[axes[k]] = k;
+        }
+        int nIn = java.util.Arrays.stream(in).reduce(1, (a, b) -> a * b);
+        int nOut = java.util.Arrays.stream(out).reduce(1, (a, b) -> a * b);
+        List<int[]> pairs = new ArrayList<>();
+        List<Double> as = new ArrayList<>();
+        int[] oi = new int[rank];
+        int[] ii = new int[rank];
+        for (int o = 0; o < nOut; o++) {
+            unflatten(o, out, oi);
+            for (int i = 0; i < nIn; i++) {
+                unflatten(i, in, ii);
+                double w = 1;
+                for (int d = 0; d < rank && w != 0; d++) {
+                    w = which[d] < 0 ? (oi[d] == ii[d] ? w : 0) : w * m[which[d]][oi[d]][ii[d]];
+                }
+                if (w != 0) {
+                    pairs.add(new int[]{i, o});
+                    as.add(w);
+                }
+            }
+        }
+        return taps(nIn, nOut, pairs, as);
+    }
+
+    private static void unflatten(int flat, int[] shape, int[] into) {
+        for (int d = shape.length - 1; d >= 0; d--) {
+            into[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+    }
+
     /** {@return the taps of a sum over consecutive groups of k units {@code [D] → [D/k]}} */
     static Taps sumGroups(int d, int k) {
         List<int[]> pairs = new ArrayList<>();

@@ -75,6 +75,7 @@ final class ConverterRegistry {
                 .add(new ReduceMeanConverter(), "ReduceMean")
                 .add(new GatherConverter(), "Gather")
                 .add(new EinsumConverter(), "Einsum")
+                .add(new ResizeConverter(), "Resize")
                 .add(new AttentionConverter(), AttentionFusion.OPERATOR)
                 .build();
     }

@@ -135,27 +135,4 @@ final class Geometry {
         }
         return out;
     }
-
-    /**
-     * Accepts {@code ceil_mode=1} only where it gives the same output size as floor.
-     *
-     * @param ctx    the node
-     * @param x      the pooled input's per-sample shape {@code [C,H,W]}
-     * @param k      the kernel
-     * @param stride the strides
-     * @param pads   top, left, bottom, right
-     * @throws NotSupported where ceil_mode changes the output size
-     */
-    static void checkCeil(ConversionContext ctx, Shape x, int[] k, int[] stride, int[] pads) {
-        if (ctx.attrs().i("ceil_mode", 0) == 0 || ctx.attrs().s("auto_pad", "NOTSET").startsWith("SAME")) {
-            return;
-        }
-        long[] in = {x.dim(1) + pads[0] + pads[2], x.dim(2) + pads[1] + pads[3]};
-        for (int i = 0; i < 2; i++) {
-            if (in[i] >= k[i] && (in[i] - k[i]) % stride[i] != 0) {
-                throw new NotSupported("ceil_mode=1 changes the output size here (input " + x.toBatchString()
-                        + ", kernel " + k[0] + "x" + k[1] + ", stride " + stride[0] + "x" + stride[1] + ")");
-            }
-        }
-    }
 }
