@@ -390,10 +390,7 @@ final class Engine {
                 }
             }
             out.put(n.name(), y);
-            if (!(n.layer() instanceof io.github.dtd4j.graph.Relu)) {
-                // a ReLU's output is finite when its input is, and its input was checked
-                checkFinite(n, y);
-            }
+            checkFinite(n, y);
         }
         return out;
     }
@@ -475,13 +472,32 @@ final class Engine {
         // every node, not only the logits: max pooling skips NaN and a ReLU maps -Inf to 0, so finite logits can
         // sit on top of non-finite values that would turn the relevance into garbage (0/NaN, x/Inf).
         // One reduction per node: a NaN or infinity makes the sum non-finite; only then (or when finite values
-        // overflow the sum) look element by element
-        if (!Double.isFinite(a.sumNumber().doubleValue())
+        // overflow the sum) look element by element. A node whose output is finite whenever its inputs are (which
+        // were checked) needs no look
+        if (!preservesFinite(n.layer()) && !Double.isFinite(a.sumNumber().doubleValue())
                 && (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite()))) {
             throw new InvalidInputException("layer '" + n.name() + "' (" + n.kind() + "): the forward pass produced "
                     + firstNonFinite(a) + " (output " + Shape.format(a.shape()) + "); the input or the weights "
                     + "overflow the computation dtype");
         }
+    }
+
+    /**
+     * {@return whether the layer's output is finite whenever its input is}: routing and copying, max pooling, and
+     * activations bounded by a constant or by |x| (a leaky ReLU with |α| ≤ 1)
+     */
+    static boolean preservesFinite(io.github.dtd4j.graph.Layer l) {
+        if (l instanceof io.github.dtd4j.graph.Activation a) {
+            return switch (a.function()) {
+                case CLIP, SIGMOID, HARD_SIGMOID, TANH, HARD_SWISH, GELU, SILU -> true;
+                case ELU -> Double.isFinite(a.alpha());
+                case LEAKY_RELU -> Math.abs(a.alpha()) <= 1;
+            };
+        }
+        return l instanceof io.github.dtd4j.graph.Relu || l instanceof io.github.dtd4j.graph.Reshape
+                || l instanceof io.github.dtd4j.graph.Flatten || l instanceof io.github.dtd4j.graph.Permute
+                || l instanceof io.github.dtd4j.graph.Slice || l instanceof io.github.dtd4j.graph.Identity
+                || l instanceof io.github.dtd4j.graph.Dropout || l instanceof io.github.dtd4j.graph.MaxPool2d;
     }
 
     private static int[] resolveTargets(Graph g, INDArray logits, int[] targets, int n) {
