@@ -7,6 +7,8 @@
 #                                         docs/performance.md and leaves the sections of the last full run)
 #        scripts/benchmark.sh methods    (only the other methods, ~40 minutes, against the forward pass of the last
 #                                         full run on this machine; the machine block records when)
+#        scripts/benchmark.sh modern     (only MobileNetV2 and ViT-B/16 from ONNX against PyTorch, ~10 minutes:
+#                                         replaces that section and leaves the others)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
@@ -34,10 +36,21 @@ evaluation() {
     "$t0" "$t1" target/bench/evaluate.json
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/eval-machine.txt
 }
+modern() {
+  machine > target/bench/modern-machine.txt
+  /usr/bin/python3 scripts/modern_models.py target/bench/modern 2 10 > target/bench/pytorch-modern.json
+  java -Ddtd.bench.modern=target/bench/modern -jar "$JAR" ModernBenchmark -jvmArgsAppend -Ddtd.bench.modern=target/bench/modern \
+    -rf json -rff target/bench/jmh-modern.json ${JMH_ARGS:-}
+  echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/modern-machine.txt
+}
 report() {
   local ev=()
   if [ -f target/bench/jmh-eval.json ] && [ -f target/bench/evaluate.json ] && [ -f target/bench/eval-machine.txt ]; then
     ev=(target/bench/jmh-eval.json target/bench/evaluate.json target/bench/eval-machine.txt)
+  fi
+  if [ -f target/bench/jmh-modern.json ] && [ -f target/bench/pytorch-modern.json ] \
+      && [ -f target/bench/modern-machine.txt ] && [ ${#ev[@]} -eq 3 ]; then
+    ev+=(target/bench/jmh-modern.json target/bench/pytorch-modern.json target/bench/modern-machine.txt)
   fi
   /usr/bin/python3 scripts/performance_report.py target/bench/jmh-models.json target/bench/jmh-rules.json \
     target/bench/jmh-methods.json target/bench/pytorch.json target/bench/memory.json target/bench/machine.txt \
@@ -64,6 +77,15 @@ if [ "${1:-}" = methods ]; then
   grep -v '^methods re-measured\|^load average after the methods' target/bench/machine.txt > target/bench/machine.tmp || true
   cat target/bench/machine.tmp target/bench/methods-machine.txt > target/bench/machine.txt
   report
+  exit 0
+fi
+if [ "${1:-}" = modern ]; then
+  # only the modern architectures' section, spliced into the report the last full run wrote
+  modern
+  /usr/bin/python3 scripts/performance_report.py --modern-section target/bench/jmh-modern.json \
+    target/bench/pytorch-modern.json target/bench/modern-machine.txt < docs/performance.md > target/bench/performance.md
+  mv target/bench/performance.md docs/performance.md
+  echo "wrote the modern architectures' section of docs/performance.md"
   exit 0
 fi
 if [ "${1:-}" = eval ]; then
@@ -96,4 +118,5 @@ java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp "$JAR" io.github.dtd4j.benchmarks.Mem
   target/bench/memory-vgg.json target/bench/memory-soak.json target/bench/memory.json
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/machine.txt
 evaluation
+modern
 report

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Turns the JMH results, the PyTorch baseline and the memory check into docs/performance.md (Markdown on stdout).
 Usage: performance_report.py jmh-models.json jmh-rules.json jmh-methods.json pytorch.json memory.json machine.txt command
-                             [jmh-eval.json evaluate.json eval-machine.txt]
+                             [jmh-eval.json evaluate.json eval-machine.txt [jmh-modern.json pytorch-modern.json
+                              modern-machine.txt]]
        performance_report.py --eval-section jmh-eval.json evaluate.json eval-machine.txt < old.md > new.md
-         (only the evaluation section, spliced into an existing report)"""
+       performance_report.py --modern-section jmh-modern.json pytorch-modern.json modern-machine.txt < old.md > new.md
+         (only that section, spliced into an existing report)"""
 import json
 import sys
 
@@ -44,22 +46,56 @@ def eval_section(jmh_eval, evaluate, eval_machine):
     return out
 
 
-if len(sys.argv) == 5 and sys.argv[1] == "--eval-section":
-    # splice the section into an existing report on stdin: replace the old one, or put it before the notes
-    section = "\n".join(eval_section(*sys.argv[2:5]))
-    report = sys.stdin.read()
-    head = "## Explanation quality metrics (dtd-eval)"
+MODERN_HEAD = "## Modern architectures from ONNX (issue 13)"
+
+
+def modern_section(jmh_modern, pytorch_modern, modern_machine):
+    """MobileNetV2 and ViT-B/16 imported from ONNX: our forward pass and explanation against PyTorch's forward pass."""
+    jm = json.load(open(jmh_modern))
+    pt = json.load(open(pytorch_modern))
+    mach = open(modern_machine).read().strip()
+    t = {}
+    for r in jm:
+        t[(r["params"]["model"], r["benchmark"].rsplit(".", 1)[-1])] = r["primaryMetric"]["score"]
+    out = [MODERN_HEAD, "",
+           "Measured by `scripts/benchmark.sh modern`, which runs only this section:", "", "```", mach, "```", "",
+           f"torchvision {pt['torchvision']}'s MobileNetV2 and ViT-B/16 (random weights, seed 0; ViT-B/16's zero head "
+           "drawn again from N(0, 0.01)) exported to ONNX by `scripts/modern_models.py` (opset 17, constant folding on), "
+           "imported by dtd4j and run at batch 1 in float32 (`ModernBenchmark`, JMH average of 5 one-second "
+           "iterations): MobileNetV2 explained with DTD (z^B first, z⁺ above), ViT-B/16 with z^B on the patchifying "
+           f"convolution and γ = 0.25 on the dense layers. PyTorch {pt['torch']} ({pt['threads']} threads, `no_grad`, "
+           f"median of {pt['repeat']}).", "",
+           "| model | PyTorch forward (ms) | our forward (ms) | our explanation (ms) | explanation / our forward "
+           "| target ≤ 4 | explanation / PyTorch forward |", "|---|---|---|---|---|---|---|"]
+    for model in ("mobilenet_v2", "vit_b_16"):
+        f = t.get((model, "forward"))
+        e = t.get((model, "explain"))
+        p = pt["forward_ms_median"].get(model)
+        ratio = e / f if e and f else None
+        out.append(f"| {model} | {fmt(p, 1)} | {fmt(f, 1)} | {fmt(e, 1)} | {fmt(ratio, 2)} | {ok(ratio, 4)} | "
+                   f"{fmt(e / p if e and p else None, 2)} |")
+    return out
+
+
+def splice(report, head, section):
+    """The report with the section that starts with head replaced, or put before the notes."""
     if head in report:
         start = report.index(head)
         nxt = report.find("\n## ", start + len(head))
-        report = report[:start] + section + ("\n\n" + report[nxt + 1:] if nxt >= 0 else "\n")
-    else:
-        marker = "\n## Where the targets are missed" if "\n## Where the targets are missed" in report else None
-        if marker:
-            i = report.index(marker)
-            report = report[:i] + "\n\n" + section + "\n" + report[i:]
-        else:
-            report = report.rstrip("\n") + "\n\n" + section + "\n"
+        return report[:start] + section + ("\n\n" + report[nxt + 1:] if nxt >= 0 else "\n")
+    marker = "\n## Where the targets are missed" if "\n## Where the targets are missed" in report else None
+    if marker:
+        i = report.index(marker)
+        return report[:i] + "\n\n" + section + "\n" + report[i:]
+    return report.rstrip("\n") + "\n\n" + section + "\n"
+
+
+if len(sys.argv) == 5 and sys.argv[1] in ("--eval-section", "--modern-section"):
+    # splice the section into an existing report on stdin: replace the old one, or put it before the notes
+    modern = sys.argv[1] == "--modern-section"
+    section = "\n".join((modern_section if modern else eval_section)(*sys.argv[2:5]))
+    report = splice(sys.stdin.read(), MODERN_HEAD if modern else "## Explanation quality metrics (dtd-eval)",
+                    section)
     # the hand-kept notes at the end come from docs/performance-notes.md as it is now
     try:
         notes_text = open("docs/performance-notes.md").read().strip()
@@ -73,6 +109,7 @@ if len(sys.argv) == 5 and sys.argv[1] == "--eval-section":
 
 models, rules, methods, torch, memory, machine, command = sys.argv[1:8]
 evaluation = sys.argv[8:11]
+modern_files = sys.argv[11:14]
 jm = json.load(open(models))
 jr = json.load(open(rules))
 jx = json.load(open(methods))
@@ -183,6 +220,8 @@ for rule, score in rows:
     lines.append(f"| {rule} | {score:.1f} | {score / conv:.2f} |" if conv else f"| {rule} | {score:.1f} | – |")
 if len(evaluation) == 3:
     lines += [""] + eval_section(*evaluation)
+if len(modern_files) == 3:
+    lines += [""] + modern_section(*modern_files)
 notes = "docs/performance-notes.md"
 try:
     lines += ["", open(notes).read().strip()]

@@ -1,0 +1,74 @@
+package io.github.dtd4j.benchmarks;
+
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.Selector;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.onnx.OnnxModels;
+import io.github.dtd4j.rules.Presets;
+import io.github.dtd4j.rules.Rules;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Forward pass and explanation of torchvision's MobileNetV2 and ViT-B/16 imported from ONNX (issue 13's targets), at
+ * batch 1 in float32. The files are exported by {@code scripts/modern_models.py} into the directory the system property
+ * {@code dtd.bench.modern} names (default {@code target/bench/modern}); {@code scripts/benchmark.sh modern} does both.
+ * MobileNetV2 is explained with DTD (z^B on the first layer, z⁺ above); ViT-B/16 with z^B on its patchifying
+ * convolution and γ = 0.25 on the dense layers, the how-to's recommendation for transformers.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgs = {"-Xmx4g", "-Xms4g"})
+public class ModernBenchmark {
+    @Param({"mobilenet_v2", "vit_b_16"})
+    public String model;
+
+    private Explainer explainer;
+    private INDArray x;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Path dir = Path.of(System.getProperty("dtd.bench.modern", "target/bench/modern"));
+        Graph g = OnnxModels.load(dir.resolve(model + ".onnx"));
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBoxImageNet()));
+        if (model.startsWith("vit")) {
+            ex = ex.rule(Selector.dense(), Rules.gamma(0.25));
+        }
+        explainer = ex;
+        x = Models.input(1);
+        explainer.explain(x).close();
+    }
+
+    /** Our forward pass on the explainer's graph, as inside an explanation. */
+    @Benchmark
+    public INDArray forward() {
+        INDArray logits = explainer.forward(x);
+        logits.close();
+        return logits;
+    }
+
+    /** A full explanation, forward pass included. */
+    @Benchmark
+    public double explain() {
+        try (Explanation e = explainer.explain(x)) {
+            return e.explainedScores()[0];
+        }
+    }
+}
