@@ -7,12 +7,12 @@ Prints the PyTorch timings as JSON.
 Usage: modern_models.py OUTDIR [THREADS] [REPEAT]"""
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torchvision
+
+from pytorch_baseline import median_forward_ms
 
 out_dir = sys.argv[1]
 torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else 2)
@@ -32,13 +32,5 @@ for name in ("mobilenet_v2", "vit_b_16"):
     torch.onnx.export(model, x, path, opset_version=17, input_names=["input"], output_names=["logits"],
                       do_constant_folding=True)
     result["onnx"][name] = path
-    with torch.no_grad():
-        for _ in range(2):
-            model(x)
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            model(x)
-            times.append((time.perf_counter() - t0) * 1000)
-    result["forward_ms_median"][name] = statistics.median(times)
+    result["forward_ms_median"][name] = median_forward_ms(model, x, repeat)
 print(json.dumps(result))

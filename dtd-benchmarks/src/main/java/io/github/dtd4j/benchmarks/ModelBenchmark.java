@@ -1,10 +1,6 @@
 package io.github.dtd4j.benchmarks;
 
-import io.github.dtd4j.Explainer;
-import io.github.dtd4j.Explanation;
 import java.util.concurrent.TimeUnit;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
@@ -27,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgs = {"-Xmx3g", "-Xms3g"})
-public class ModelBenchmark {
+public class ModelBenchmark extends ExplainerBenchmark {
     @Param({"vgg16", "resnet50"})
     public String model;
 
@@ -37,29 +33,10 @@ public class ModelBenchmark {
     @Param({"dtd", "epsilon-zplus", "epsilon-alphabeta"})
     public String preset;
 
-    private Explainer explainer;
-    private INDArray x;
-
     @Setup(Level.Trial)
     public void setUp() {
         explainer = Models.explainer(Models.graph(model), preset);
         x = Models.input(batch);
         explainer.explain(x).close();
-    }
-
-    /** Our forward pass on the explainer's graph (BatchNorm folded), as inside an explanation. */
-    @Benchmark
-    public INDArray forward() {
-        INDArray logits = explainer.forward(x);
-        logits.close();
-        return logits;
-    }
-
-    /** A full explanation, forward pass included. */
-    @Benchmark
-    public double explain() {
-        try (Explanation e = explainer.explain(x)) {
-            return e.explainedScores()[0];
-        }
     }
 }

@@ -1,7 +1,6 @@
 package io.github.dtd4j.benchmarks;
 
 import io.github.dtd4j.Explainer;
-import io.github.dtd4j.Explanation;
 import io.github.dtd4j.Selector;
 import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.onnx.OnnxModels;
@@ -9,8 +8,6 @@ import io.github.dtd4j.rules.Presets;
 import io.github.dtd4j.rules.Rules;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
@@ -36,12 +33,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgs = {"-Xmx4g", "-Xms4g"})
-public class ModernBenchmark {
+public class ModernBenchmark extends ExplainerBenchmark {
     @Param({"mobilenet_v2", "vit_b_16"})
     public String model;
-
-    private Explainer explainer;
-    private INDArray x;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -54,21 +48,5 @@ public class ModernBenchmark {
         explainer = ex;
         x = Models.input(1);
         explainer.explain(x).close();
-    }
-
-    /** Our forward pass on the explainer's graph, as inside an explanation. */
-    @Benchmark
-    public INDArray forward() {
-        INDArray logits = explainer.forward(x);
-        logits.close();
-        return logits;
-    }
-
-    /** A full explanation, forward pass included. */
-    @Benchmark
-    public double explain() {
-        try (Explanation e = explainer.explain(x)) {
-            return e.explainedScores()[0];
-        }
     }
 }
