@@ -43,6 +43,9 @@ import java.util.Set;
  *     {@code Squeeze}/{@code Unsqueeze} → {@link io.github.dtd4j.graph.Reshape}; {@code ReduceMean} over the two
  *     spatial axes → {@link io.github.dtd4j.graph.GlobalAvgPool}, over other per-sample axes (and {@code ReduceSum}
  *     likewise) → Permute, Reshape, {@link io.github.dtd4j.graph.SumPool} and for a mean a ConstantMul.</li>
+ * <li>{@code ConvTranspose} (2-D) → a {@link io.github.dtd4j.graph.Resize} that spreads the input by the stride and
+ *     a {@link io.github.dtd4j.graph.Conv2d} with the kernel flipped: the same linear map, explained by the
+ *     convolution's rule.</li>
  * <li>{@code Resize} in nearest or linear mode (the coordinate transformations PyTorch and the specification
  *     write) → {@link io.github.dtd4j.graph.Resize}, one sampling matrix per resampled axis.</li>
  * <li>{@code Pad} with zeros that no Conv or AveragePool takes → {@link io.github.dtd4j.graph.ConstantConcat}s of

@@ -354,6 +354,26 @@ class OnnxImportTest {
     }
 
     @Test
+    void transposedConvolutionsAgainstOnnxRuntime() throws Exception {
+        // an upsampling ConvTranspose (stride 2, 3x3, pads 1, output_padding 1, bias) and a grouped one (stride 1,
+        // 2x2, 2 groups, no bias), each imported as its input spread by the stride and a convolution
+        OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 4L, 4L).output("y")
+                .weight("w1", 0.4, 3, 2, 3, 3).node("Conv", "c1", List.of("x", "w1"), attrs("pads", 1, 1, 1, 1))
+                .node("Relu", "r1", List.of("c1"))
+                .weight("wt1", 0.3, 3, 4, 3, 3).weight("bt1", 0.1, 4)
+                .node("ConvTranspose", "up", List.of("r1", "wt1", "bt1"), attrs("strides", 2, 2),
+                        attrs("pads", 1, 1, 1, 1), attrs("output_padding", 1, 1))
+                .node("Relu", "r2", List.of("up"))
+                .weight("wt2", 0.5, 4, 1, 2, 2)
+                .node("ConvTranspose", "grouped", List.of("r2", "wt2"), attr("group", 2L))
+                .node("Flatten", "features", List.of("grouped"))
+                .weight("head", 0.2, 3, 162)
+                .node("Gemm", "y", List.of("features", "head"), attr("transB", 1L));
+        Graph g = checkAgainstOnnxRuntime("conv_transpose", b, 2);
+        assertThat(g.nodes()).extracting(Node::kind).containsSubsequence("Resize", "Conv2d", "Conv2d");
+    }
+
+    @Test
     void padConvBiasChainGemmScalarBiasAgainstOnnxRuntime() throws Exception {
         OnnxBuilder b = new OnnxBuilder(13).input("x", FLOAT, "N", 2L, 7L, 6L).output("y")
                 .ints("pads", 0, 0, 2, 0, 0, 0, 1, 3)

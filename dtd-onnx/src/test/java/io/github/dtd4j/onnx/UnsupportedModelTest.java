@@ -136,6 +136,9 @@ class UnsupportedModelTest {
                 use("Resize", "batch axis", b -> b.input("x", FLOAT, "N", 1L, 3L, 3L)
                         .floats("s", new long[]{4}, new float[]{2, 1, 1, 1})
                         .node("Resize", "y", List.of("x", "", "s"))),
+                use("ConvTranspose", "a cropped result", b -> b.input("x", FLOAT, "N", 1L, 4L, 4L)
+                        .weight("w", 1, 1, 1, 2, 2)
+                        .node("ConvTranspose", "y", List.of("x", "w"), attrs("pads", 2, 2, 2, 2))),
                 use("Conv", "computed from the input", b -> b.input("x", FLOAT, "N", 1L, 3L, 3L)
                         .node("Relu", "w", List.of("x")).node("Conv", "y", List.of("x", "w"))));
     }

@@ -44,6 +44,7 @@ final class ConverterRegistry {
     static ConverterRegistry standard() {
         return builder()
                 .add(new ConvConverter(), "Conv")
+                .add(new ConvTransposeConverter(), "ConvTranspose")
                 .add(new GemmConverter(), "Gemm")
                 .add(new MatMulConverter(), "MatMul")
                 .add(new AddConverter(), "Add", "Sub")

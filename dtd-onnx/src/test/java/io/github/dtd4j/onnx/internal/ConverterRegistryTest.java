@@ -24,8 +24,8 @@ class ConverterRegistryTest {
     @Test
     void theStandardTablesCoverTheDocumentedOperators() {
         assertThat(OnnxImport.supportedOperators()).containsExactly("Add", "AveragePool", "BatchNormalization",
-                "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Einsum", "Elu",
-                "Equal", "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
+                "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Div", "Dropout",
+                "Einsum", "Elu", "Equal", "Expand", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
                 "Identity", "LRN", "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mod", "Mul", "Not", "Pad",
                 "Pow", "Range", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Resize", "ScatterND", "Shape",
                 "Sigmoid", "Slice", "Softmax", "Split", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where");
