@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine;
@@ -100,6 +101,14 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
+    @Option(names = "--recursive", description = "with a directory input: also the images in its subdirectories (the"
+            + " outputs mirror them)")
+    boolean recursive;
+
+    @Option(names = "--fail-fast", description = "with a directory input: stop at the first input that fails (default:"
+            + " explain the others, report every failure at the end and exit with 1)")
+    boolean failFast;
+
     @Mixin
     RuleOptionsMixin rules;
 
@@ -112,6 +121,26 @@ final class ExplainCommand implements Callable<Integer> {
                 spec.commandLine(), "--method: unknown method '" + method + "'; known: "
                 + String.join(", ", MethodRegistry.names())));
         MethodRegistry.check(spec, List.of(entry), methodOptions);
+        // every option is checked before the model is read or anything is written
+        boolean dirInput = Files.isDirectory(input);
+        Heatmaps.Scale heatScale = parseScale(scale);
+        if (overlay != null && !(overlay >= 0 && overlay <= 1)) {
+            throw new CliException("--overlay: ALPHA must be in [0,1], got " + overlay);
+        }
+        String outName = out.getFileName().toString().toLowerCase(Locale.ROOT);
+        boolean outIsFile = outName.endsWith(".npy") || outName.endsWith(".png");
+        if (dirInput && outIsFile) {
+            throw new CliException("--out: the input is a directory, so --out must be a directory, got " + out);
+        }
+        if (!dirInput && !outIsFile && !Files.isDirectory(out) && outName.indexOf('.') >= 0) {
+            throw new CliException("--out: expected a .npy file, a .png file or a directory, got " + out);
+        }
+        if (!dirInput && !Files.exists(input)) {
+            throw new CliException(input + ": no such input file");
+        }
+        if ((recursive || failFast) && !dirInput) {
+            throw new CliException((recursive ? "--recursive" : "--fail-fast") + " needs a directory --input");
+        }
         Images.Preprocess pre = preprocess;
         RuleOptions r = rules.options;
         r.defaultBounds = Inputs.bounds(pre);
@@ -119,15 +148,18 @@ final class ExplainCommand implements Callable<Integer> {
         if (npyInput) {
             r.defaultBounds = null;
         }
-        Start start = start(target);
-        Graph graph = ModelFiles.load(model);
-        Attribution attribution = entry.make(new MethodRegistry.Context(graph, methodOptions, r));
-        List<String> names = Labels.load(labels);
-        List<Path> files = Files.isDirectory(input) ? Inputs.images(input) : List.of(input);
-        boolean dirOut = files.size() > 1 || Files.isDirectory(out) || out.getFileName().toString().indexOf('.') < 0;
-        if (files.size() > 1 && !dirOut) {
-            throw new CliException("--out must be a directory when --input is a directory");
+        if (overlay != null && npyInput) {
+            throw new CliException("--overlay needs an image input (.png/.jpg)");
         }
+        Start start = start(target);
+        List<String> names = Labels.load(labels);
+        PrintWriter stderr = spec.commandLine().getErr();
+        List<Path> files = dirInput ? Inputs.images(input, recursive, stderr) : List.of(input);
+        Graph graph = ModelFiles.load(model);
+        Labels.check(names, graph, labels);
+        Attribution attribution = entry.make(new MethodRegistry.Context(graph, methodOptions, r));
+        boolean dirOut = dirInput || Files.isDirectory(out) || outName.indexOf('.') < 0;
+        Map<Path, Path> outputs = dirOut ? Outputs.names(files, dirInput ? input : null, out) : Map.of();
         try {
             if (dirOut) {
                 Files.createDirectories(out);
@@ -138,37 +170,94 @@ final class ExplainCommand implements Callable<Integer> {
             throw new UncheckedIOException(out + ": cannot create", e);
         }
         PrintWriter stdout = spec.commandLine().getOut();
-        Progress progress = new Progress(spec.commandLine().getErr(), files.size());
+        Progress progress = new Progress(stderr, files.size());
         List<String> ledgers = new ArrayList<>();
+        List<Outputs.Row> rows = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
         for (Path f : files) {
-            Inputs.Input in = Inputs.read(f, pre);
-            try (Attributions a = attribution.attribute(in.tensor(), start)) {
-                int[] t = a.targets();
-                double[] sums = sums(a);
-                double[] delta = a.convergenceDelta().orElse(null);
-                for (int i = 0; i < t.length; i++) {
-                    stdout.printf(Locale.ROOT, "%s%s: class %d (%s), logit %.6g, sum of %s %.6g%s%n", in.name(),
-                            t.length > 1 ? "[" + i + "]" : "", t[i], Labels.name(names, t[i]),
-                            a.logits().getDouble(i, t[i]), a.ledger().isPresent() ? "relevance" : "attribution",
-                            sums[i], delta == null ? "" : String.format(Locale.ROOT, ", convergence delta %.3g", delta[i]));
+            long t0 = System.nanoTime();
+            String shown = dirInput ? input.relativize(f).toString() : f.getFileName().toString();
+            try {
+                Inputs.Input in = Inputs.read(f, pre);
+                try (Attributions a = attribution.attribute(in.tensor(), start)) {
+                    int[] t = a.targets();
+                    double[] sums = sums(a);
+                    double[] delta = a.convergenceDelta().orElse(null);
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    for (int i = 0; i < t.length; i++) {
+                        String label = Labels.name(names, t[i]);
+                        stdout.printf(Locale.ROOT, "%s%s: class %d%s, logit %.6g, sum of %s %.6g%s%n",
+                                dirInput ? shown : in.name(),
+                                t.length > 1 ? "[" + i + "]" : "", t[i], label == null ? "" : " (" + label + ")",
+                                a.logits().getDouble(i, t[i]), a.ledger().isPresent() ? "relevance" : "attribution",
+                                sums[i], delta == null ? "" : String.format(Locale.ROOT, ", convergence delta %.3g",
+                                        delta[i]));
+                        rows.add(new Outputs.Row(shown + (t.length > 1 ? "[" + i + "]" : ""), t[i], label,
+                                a.logits().getDouble(i, t[i]), sums[i], seconds, null));
+                    }
+                    write(a.attribution(), in, dirOut ? outputs.get(f) : null, heatScale);
+                    a.ledger().ifPresent(l -> ledgers.add(l.toJson()));
+                    if (logitsOut != null) {
+                        Path lp = dirOut ? Outputs.sibling(outputs.get(f), ".logits.npy") : logitsOut;
+                        Outputs.atomically(lp, p -> Npy.write(a.logits(), p));
+                    }
                 }
-                write(a.attribution(), in, dirOut);
-                a.ledger().ifPresent(l -> ledgers.add(l.toJson()));
-                if (logitsOut != null) {
-                    Npy.write(a.logits(), dirOut ? out.resolve(in.name() + ".logits.npy") : logitsOut);
+            } catch (RuntimeException e) {
+                if (!dirInput) {
+                    throw e;
+                }
+                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines()
+                        .findFirst().orElse("");
+                failures.add(shown + ": " + why);
+                rows.add(new Outputs.Row(shown, -1, null, Double.NaN, Double.NaN, (System.nanoTime() - t0) / 1e9,
+                        why));
+                stderr.println(shown + ": failed: " + why);
+                if (failFast) {
+                    Outputs.summaries(out, rows);
+                    throw new CliException(shown + ": " + why + " (--fail-fast: stopped; "
+                            + out.resolve("summary.csv") + " lists what was done)");
                 }
             }
-            progress.step(in.name());
+            progress.step(shown);
+        }
+        if (dirOut) {
+            Outputs.summaries(out, rows);
         }
         if (ledger != null) {
-            try {
-                Files.writeString(ledger, Json.pretty(Json.oneOrArray(ledgers)));
-            } catch (IOException e) {
-                throw new UncheckedIOException(ledger + ": cannot write", e);
-            }
+            Outputs.atomically(ledger, p -> {
+                try {
+                    Files.writeString(p, ledgers.isEmpty() ? "[]\n" : Json.pretty(Json.oneOrArray(ledgers)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(ledger + ": cannot write", e);
+                }
+            });
         }
         stdout.flush();
+        if (!failures.isEmpty()) {
+            stderr.println(failures.size() + " of " + files.size() + " inputs failed:");
+            failures.forEach(m -> stderr.println("  " + m));
+            stderr.flush();
+            return 1;
+        }
         return 0;
+    }
+
+    /** {@return the heatmap scaling --scale names} @param scale max or pNN */
+    static Heatmaps.Scale parseScale(String scale) {
+        if (scale.equalsIgnoreCase("max")) {
+            return Heatmaps.Scale.maxAbs();
+        }
+        if (scale.toLowerCase(Locale.ROOT).startsWith("p")) {
+            try {
+                double q = Double.parseDouble(scale.substring(1));
+                if (q > 0 && q <= 100) {
+                    return Heatmaps.Scale.percentile(q);
+                }
+            } catch (NumberFormatException ex) {
+                // reported below
+            }
+        }
+        throw new CliException("--scale: expected max or pNN with 0 < NN <= 100, got '" + scale + "'");
     }
 
     /** {@return the start --target means} @param target top or a class index */
@@ -192,40 +281,31 @@ final class ExplainCommand implements Callable<Integer> {
         return r.reshape('c', r.size(0), r.length() / r.size(0)).sum(1).toDoubleVector();
     }
 
-    private void write(INDArray r, Inputs.Input in, boolean dirOut) {
-        if (dirOut) {
-            Npy.write(r, out.resolve(in.name() + ".npy"));
-            Heatmaps.writePng(picture(r, in), out.resolve(in.name() + ".png"));
+    /** Writes the attribution: to {@code base}.npy and .png in directory mode, else to --out. */
+    private void write(INDArray r, Inputs.Input in, Path base, Heatmaps.Scale heatScale) {
+        if (base != null) {
+            Outputs.atomically(Outputs.sibling(base, ".npy"), p -> Npy.write(r, p));
+            if (r.rank() == 4) {
+                BufferedImage img = picture(r, in, heatScale);
+                Outputs.atomically(Outputs.sibling(base, ".png"), p -> Heatmaps.writePng(img, p));
+            }
             return;
         }
         String n = out.getFileName().toString().toLowerCase(Locale.ROOT);
         if (n.endsWith(".npy")) {
-            Npy.write(r, out);
-        } else if (n.endsWith(".png")) {
-            Heatmaps.writePng(picture(r, in), out);
+            Outputs.atomically(out, p -> Npy.write(r, p));
         } else {
-            throw new CliException("--out: expected a .npy file, a .png file or a directory, got " + out);
+            BufferedImage img = picture(r, in, heatScale);
+            Outputs.atomically(out, p -> Heatmaps.writePng(img, p));
         }
     }
 
-    private BufferedImage picture(INDArray r, Inputs.Input in) {
+    private BufferedImage picture(INDArray r, Inputs.Input in, Heatmaps.Scale s) {
         if (r.rank() != 4) {
             throw new CliException("a .png heatmap needs image inputs [N,C,H,W]; this model's input is "
                     + io.github.dtd4j.graph.Shape.format(r.shape()) + " (write .npy instead)");
         }
         ColorMap map = colormap.map;
-        Heatmaps.Scale s;
-        if (scale.equalsIgnoreCase("max")) {
-            s = Heatmaps.Scale.maxAbs();
-        } else if (scale.toLowerCase(Locale.ROOT).startsWith("p")) {
-            try {
-                s = Heatmaps.Scale.percentile(Double.parseDouble(scale.substring(1)));
-            } catch (NumberFormatException ex) {
-                throw new CliException("--scale: expected max or pNN, got '" + scale + "'");
-            }
-        } else {
-            throw new CliException("--scale: expected max or pNN, got '" + scale + "'");
-        }
         List<BufferedImage> panels = new ArrayList<>();
         long n = r.size(0);
         for (int i = 0; i < n; i++) {
@@ -235,9 +315,6 @@ final class ExplainCommand implements Callable<Integer> {
             }
             panels.add(heat);
             if (overlay != null) {
-                if (!(overlay >= 0 && overlay <= 1)) {
-                    throw new CliException("--overlay: ALPHA must be in [0,1], got " + overlay);
-                }
                 if (in.picture() == null || n != 1) {
                     throw new CliException("--overlay needs an image input (.png/.jpg)");
                 }

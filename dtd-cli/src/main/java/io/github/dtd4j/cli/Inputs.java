@@ -46,16 +46,44 @@ final class Inputs {
         };
     }
 
-    static List<Path> images(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            List<Path> l = new ArrayList<>(s.filter(Files::isRegularFile).filter(Inputs::isImage).sorted().toList());
-            if (l.isEmpty()) {
-                throw new CliException(dir + ": no .png/.jpg images in this directory");
+    /**
+     * {@return the images of a directory (and, with {@code recursive}, of its subdirectories), in name order}, saying
+     * on {@code err} what it skips: other files, and subdirectories when not recursive
+     *
+     * @param dir       the directory
+     * @param recursive whether to descend
+     * @param err       where the skipped entries are named
+     * @throws CliException if there is no image
+     */
+    static List<Path> images(Path dir, boolean recursive, java.io.PrintWriter err) {
+        List<Path> found = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        try (Stream<Path> s = recursive ? Files.walk(dir) : Files.list(dir)) {
+            for (Path p : s.sorted().toList()) {
+                if (p.equals(dir)) {
+                    continue;
+                }
+                if (Files.isDirectory(p)) {
+                    if (!recursive) {
+                        skipped.add(dir.relativize(p) + "/ (a directory; --recursive explains its images)");
+                    }
+                } else if (isImage(p) && Files.isRegularFile(p)) {
+                    found.add(p);
+                } else {
+                    skipped.add(dir.relativize(p) + " (not a .png/.jpg image)");
+                }
             }
-            return l;
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot list", e);
         }
+        for (String s : skipped) {
+            err.println("skipped: " + s);
+        }
+        err.flush();
+        if (found.isEmpty()) {
+            throw new CliException(dir + ": no .png/.jpg images in this directory" + (recursive ? " or below it" : ""));
+        }
+        return found;
     }
 
     /**

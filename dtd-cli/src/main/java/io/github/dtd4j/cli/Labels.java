@@ -41,7 +41,27 @@ final class Labels {
         }
     }
 
+    /** {@return class k's name, or null without labels} @param labels the names, maybe none @param k a class */
     static String name(List<String> labels, int k) {
-        return k < labels.size() ? labels.get(k) : "class " + k;
+        return k >= 0 && k < labels.size() ? labels.get(k) : null;
+    }
+
+    /**
+     * Requires one name per class of the model's output.
+     *
+     * @param labels the names, maybe none
+     * @param graph  the model
+     * @param spec   what --labels said
+     * @throws CliException if the counts differ
+     */
+    static void check(List<String> labels, io.github.dtd4j.graph.Graph graph, String spec) {
+        if (labels.isEmpty()) {
+            return;
+        }
+        long classes = graph.outputShape().size();
+        if (labels.size() != classes) {
+            throw new CliException("--labels: " + spec + " names " + labels.size() + " classes, but the model has "
+                    + classes + " outputs " + graph.outputShape().toBatchString());
+        }
     }
 }

@@ -231,13 +231,13 @@ class DtdCliIT {
         Path img = png("one.png", 1);
         Path out = dir.resolve("one-heat.png");
         Run r = dtd("explain", "--model", MODEL.toString(), "--input", img.toString(), "--out", out.toString(),
-                "--preprocess", "unit", "--colormap", "white-red", "--scale", "p99", "--labels", "imagenet");
+                "--preprocess", "unit", "--colormap", "white-red", "--scale", "p99");
         assertThat(r.exit()).as(r.err()).isZero();
         BufferedImage heat = ImageIO.read(out.toFile());
         assertThat(heat.getHeight()).isEqualTo(64);
         assertThat(heat.getWidth()).isEqualTo(64 + 2 + 64);
-        assertThat(r.out()).containsAnyOf("tench", "goldfish", "great white shark", "tiger shark", "hammerhead",
-                "electric ray", "stingray", "cock", "hen", "ostrich");
+        // without labels the class is its index alone
+        assertThat(r.out()).containsPattern("one: class \\d+, logit").doesNotContain("(class");
 
         png("imgs/a.png", 2);
         png("imgs/b.png", 3);

@@ -157,9 +157,9 @@ class MethodOptionsTest {
         Run s = explain("--method", "smoothgrad", "--seed", "1", "--smoothgrad-seed", "2");
         assertThat(s.exit()).isEqualTo(2);
         assertThat(s.err()).contains("--seed and --smoothgrad-seed are one option");
-        // the same value twice is no conflict: past the checks, the model file is read (and missing)
+        // the same value twice is no conflict: past the option checks, the input file is looked for (and missing)
         assertThat(explain("--method", "integrated-gradients", "--steps", "8", "--ig-steps", "8").err())
-                .contains("missing-model.onnx: no such model file");
+                .contains("x.npy: no such input file");
         Run zero = explain("--method", "integrated-gradients", "--steps", "0");
         assertThat(zero.err()).contains("--steps must be >= 1");
         assertThat(explain("--method", "integrated-gradients", "--ig-steps", "0").err())
@@ -213,7 +213,7 @@ class MethodOptionsTest {
             assertThat(r.err().strip().lines()).hasSize(1);
         }
         Run ok = explain("--method", "integrated-gradients", "--steps", "8", "--baseline", "zero", "--dtype", "float64");
-        assertThat(ok.err()).contains("missing-model.onnx: no such model file");
+        assertThat(ok.err()).contains("x.npy: no such input file");
     }
 
     @Test

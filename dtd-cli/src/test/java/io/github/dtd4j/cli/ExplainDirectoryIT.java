@@ -1,0 +1,131 @@
+package io.github.dtd4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.dtd4j.cli.DtdJar.Run;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code dtd explain} on directories and its option checks, run as a user would ({@code dtd.jar}) on the ResNet-18
+ * fixture (64×64, 10 classes): bad files do not stop a run, every failure is reported and makes the exit code 1, a
+ * summary lists every input, outputs of {@code cat.png} and {@code cat.jpg} do not collide, subdirectories are explained
+ * only when asked (and mirrored), nothing is skipped without a word, no temporary file is left, and options and labels
+ * are checked before anything is written.
+ */
+class ExplainDirectoryIT {
+    @TempDir
+    Path dir;
+
+    private Run dtd(String... args) throws Exception {
+        return DtdJar.dtd(dir, args);
+    }
+
+    private Path photos() throws Exception {
+        Path in = dir.resolve("photos");
+        DtdJar.png(in, "cat.png", 1);
+        Path jpg = in.resolve("cat.jpg");
+        javax.imageio.ImageIO.write(javax.imageio.ImageIO.read(DtdJar.png(dir, "tmp/cat2.png", 2).toFile()), "jpg",
+                jpg.toFile());
+        DtdJar.png(in, "dog.png", 3);
+        Files.write(in.resolve("broken.png"), "not a picture".getBytes(StandardCharsets.US_ASCII));
+        Files.writeString(in.resolve("notes.txt"), "hello");
+        DtdJar.png(in, "more/fox.png", 4);
+        return in;
+    }
+
+    @Test
+    void aBadFileDoesNotStopTheRunAndEveryInputIsSummarised() throws Exception {
+        Path in = photos();
+        Path out = dir.resolve("out");
+        Run r = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", in.toString(), "--out", out.toString(),
+                "--preprocess", "unit");
+        assertThat(r.exit()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains("skipped: notes.txt").contains("skipped: more/").contains("broken.png: failed")
+                .contains("1 of 4 inputs failed").doesNotContain("\tat ");
+        // cat.jpg and cat.png keep their extension in the output names; dog keeps its stem
+        assertThat(out.resolve("cat.jpg.png")).exists();
+        assertThat(out.resolve("cat.png.png")).exists();
+        assertThat(out.resolve("cat.png.npy")).exists();
+        assertThat(out.resolve("dog.png")).exists();
+        assertThat(out.resolve("dog.npy")).exists();
+        assertThat(out.resolve("more")).doesNotExist();
+        List<String> csv = Files.readAllLines(out.resolve("summary.csv"));
+        assertThat(csv.get(0)).isEqualTo("file,class,label,logit,relevance_sum,seconds,error");
+        assertThat(csv).hasSize(5);
+        assertThat(csv.stream().filter(l -> l.startsWith("broken.png,")).findFirst().orElseThrow())
+                .matches("broken.png,,,,,[0-9.]+,.+");
+        assertThat(csv.stream().filter(l -> l.startsWith("dog.png,")).findFirst().orElseThrow())
+                .matches("dog.png,[0-9],,[-0-9.e+]+,[-0-9.e+]+,[0-9.]+,");
+        List<String> jsonl = Files.readAllLines(out.resolve("summary.jsonl"));
+        assertThat(jsonl).hasSize(4).anySatisfy(l -> assertThat(l).contains("\"file\":\"broken.png\"")
+                .contains("\"class\":null").contains("\"error\":\""));
+        try (Stream<Path> s = Files.walk(out)) {
+            assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".part"));
+        }
+    }
+
+    @Test
+    void recursiveMirrorsSubdirectoriesAndFailFastStops() throws Exception {
+        Path in = photos();
+        Files.delete(in.resolve("broken.png"));
+        Path out = dir.resolve("all");
+        Run r = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", in.toString(), "--out", out.toString(),
+                "--preprocess", "unit", "--recursive");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(out.resolve("more/fox.png")).exists();
+        assertThat(Files.readAllLines(out.resolve("summary.csv"))).hasSize(5)
+                .anySatisfy(l -> assertThat(l).startsWith("more/fox.png,"));
+
+        Files.write(in.resolve("a-broken.png"), "not a picture".getBytes(StandardCharsets.US_ASCII));
+        Path stopped = dir.resolve("stopped");
+        Run f = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", in.toString(), "--out",
+                stopped.toString(), "--preprocess", "unit", "--fail-fast");
+        assertThat(f.exit()).isEqualTo(1);
+        assertThat(f.err()).contains("a-broken.png").contains("--fail-fast");
+        // the bad file comes first in name order: nothing after it was explained
+        assertThat(stopped.resolve("dog.png")).doesNotExist();
+        assertThat(Files.readAllLines(stopped.resolve("summary.csv"))).hasSize(2);
+    }
+
+    @Test
+    void optionsAndLabelsAreCheckedBeforeAnythingIsWritten() throws Exception {
+        Path in = photos();
+        Path img = in.resolve("dog.png");
+        for (String[] bad : new String[][]{{"--scale", "p200"}, {"--overlay", "2"}}) {
+            Path out = dir.resolve("x-" + bad[0].substring(2) + ".png");
+            List<String> args = new java.util.ArrayList<>(List.of("explain", "--model", DtdCliIT.MODEL.toString(),
+                    "--input", img.toString(), "--out", out.toString(), "--preprocess", "unit"));
+            args.addAll(List.of(bad));
+            Run r = dtd(args.toArray(String[]::new));
+            assertThat(r.exit()).as(String.join(" ", bad)).isNotZero();
+            assertThat(r.err().strip()).startsWith("dtd: ").contains(bad[0]).doesNotContain("\n");
+            assertThat(r.out()).isEmpty();
+            assertThat(out).doesNotExist();
+        }
+        Run jpgOut = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                dir.resolve("x.jpg").toString(), "--preprocess", "unit");
+        assertThat(jpgOut.exit()).isNotZero();
+        assertThat(jpgOut.err()).contains("--out").contains("x.jpg");
+        assertThat(jpgOut.out()).isEmpty();
+
+        Run dirToFile = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", in.toString(), "--out",
+                dir.resolve("heat.png").toString(), "--preprocess", "unit");
+        assertThat(dirToFile.exit()).isNotZero();
+        assertThat(dirToFile.err()).contains("--out must be a directory");
+        assertThat(dir.resolve("heat.png")).doesNotExist();
+
+        // ImageNet's 1000 names on a 10-class model
+        Path out = dir.resolve("labelled.png");
+        Run labels = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                out.toString(), "--preprocess", "unit", "--labels", "imagenet");
+        assertThat(labels.exit()).isNotZero();
+        assertThat(labels.err()).contains("names 1000 classes").contains("10 outputs");
+        assertThat(out).doesNotExist();
+    }
+}
