@@ -109,6 +109,44 @@ final class Const implements Value {
         return doubles(outDims, v, newOrigin);
     }
 
+    /**
+     * {@return a matrix transposed, in tiles that stay in the cache}: faster than ND4J's copy of a transposed view on a
+     * VGG classifier's [4096, 25088] weight
+     */
+    Const transposed() {
+        if (rank() != 2) {
+            throw new IllegalStateException("transposing a rank-" + rank() + " constant");
+        }
+        int rows = (int) dims[0];
+        int cols = (int) dims[1];
+        long[] t = {cols, rows};
+        if (f == null) {
+            // integer and double matrices are small (shape arithmetic, float64 models): the plain index map
+            int[] from = new int[length()];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    from[c * rows + r] = r * cols + c;
+                }
+            }
+            return pick(t, from, origin);
+        }
+        float[] v = new float[f.length];
+        final int tile = 64;
+        for (int r0 = 0; r0 < rows; r0 += tile) {
+            int r1 = Math.min(rows, r0 + tile);
+            for (int c0 = 0; c0 < cols; c0 += tile) {
+                int c1 = Math.min(cols, c0 + tile);
+                for (int r = r0; r < r1; r++) {
+                    int src = r * cols;
+                    for (int c = c0; c < c1; c++) {
+                        v[c * rows + r] = f[src + c];
+                    }
+                }
+            }
+        }
+        return floats(t, v, origin);
+    }
+
     boolean isInt() {
         return i != null;
     }
