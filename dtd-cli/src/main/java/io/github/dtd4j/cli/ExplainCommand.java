@@ -72,7 +72,7 @@ final class ExplainCommand implements Callable<Integer> {
 
     /** {@link ColorMap} as {@code --colormap} spells it. */
     enum Colors {
-        RED_BLUE(ColorMap.RED_BLUE), WHITE_RED(ColorMap.WHITE_RED);
+        RED_BLUE(ColorMap.RED_BLUE), WHITE_RED(ColorMap.WHITE_RED), VIRIDIS(ColorMap.VIRIDIS), COOLWARM(ColorMap.COOLWARM);
 
         final ColorMap map;
 
@@ -195,7 +195,10 @@ final class ExplainCommand implements Callable<Integer> {
                         rows.add(new Outputs.Row(shown + (t.length > 1 ? "[" + i + "]" : ""), t[i], label,
                                 a.logits().getDouble(i, t[i]), sums[i], seconds, null));
                     }
-                    write(a.attribution(), in, dirOut ? outputs.get(f) : null, heatScale);
+                    String title = t.length != 1 ? null : String.format(Locale.ROOT, "%s: class %d%s, logit %.4g",
+                            dirInput ? shown : in.name(), t[0], Labels.name(names, t[0]) == null ? ""
+                                    : " (" + Labels.name(names, t[0]) + ")", a.logits().getDouble(0, t[0]));
+                    write(a.attribution(), in, dirOut ? outputs.get(f) : null, heatScale, title);
                     a.ledger().ifPresent(l -> ledgers.add(l.toJson()));
                     if (logitsOut != null) {
                         Path lp = dirOut ? Outputs.sibling(outputs.get(f), ".logits.npy") : logitsOut;
@@ -282,11 +285,11 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     /** Writes the attribution: to {@code base}.npy and .png in directory mode, else to --out. */
-    private void write(INDArray r, Inputs.Input in, Path base, Heatmaps.Scale heatScale) {
+    private void write(INDArray r, Inputs.Input in, Path base, Heatmaps.Scale heatScale, String title) {
         if (base != null) {
             Outputs.atomically(Outputs.sibling(base, ".npy"), p -> Npy.write(r, p));
             if (r.rank() == 4) {
-                BufferedImage img = picture(r, in, heatScale);
+                BufferedImage img = picture(r, in, heatScale, title);
                 Outputs.atomically(Outputs.sibling(base, ".png"), p -> Heatmaps.writePng(img, p));
             }
             return;
@@ -295,12 +298,17 @@ final class ExplainCommand implements Callable<Integer> {
         if (n.endsWith(".npy")) {
             Outputs.atomically(out, p -> Npy.write(r, p));
         } else {
-            BufferedImage img = picture(r, in, heatScale);
+            BufferedImage img = picture(r, in, heatScale, title);
             Outputs.atomically(out, p -> Heatmaps.writePng(img, p));
         }
     }
 
-    private BufferedImage picture(INDArray r, Inputs.Input in, Heatmaps.Scale s) {
+    /**
+     * {@return the picture of an explanation: the input (for one image), the heatmap, the overlay if asked, and for one
+     * sample a colour bar with the scale and a title with the class, its label and its logit}; inputs smaller than
+     * {@value #MIN_DISPLAY} pixels are enlarged by an integer factor (nearest neighbour) for display
+     */
+    private BufferedImage picture(INDArray r, Inputs.Input in, Heatmaps.Scale s, String title) {
         if (r.rank() != 4) {
             throw new CliException("a .png heatmap needs image inputs [N,C,H,W]; this model's input is "
                     + io.github.dtd4j.graph.Shape.format(r.shape()) + " (write .npy instead)");
@@ -321,6 +329,18 @@ final class ExplainCommand implements Callable<Integer> {
                 panels.add(Heatmaps.overlay(in.picture(), heat, overlay));
             }
         }
-        return panels.size() == 1 ? panels.get(0) : Heatmaps.panels(panels);
+        int h = (int) r.size(2);
+        int factor = h >= MIN_DISPLAY ? 1 : (MIN_DISPLAY + h - 1) / h;
+        if (factor > 1) {
+            panels.replaceAll(p -> Heatmaps.enlarge(p, factor));
+        }
+        if (n == 1) {
+            panels.add(Heatmaps.colorBar(map, Heatmaps.scaleValue(r, s), h * factor));
+        }
+        BufferedImage picture = panels.size() == 1 ? panels.get(0) : Heatmaps.panels(panels);
+        return title == null ? picture : Heatmaps.titled(picture, title);
     }
+
+    /** Inputs smaller than this (in height) are enlarged for display. */
+    static final int MIN_DISPLAY = 128;
 }

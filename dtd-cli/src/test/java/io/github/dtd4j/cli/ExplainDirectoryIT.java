@@ -94,6 +94,38 @@ class ExplainDirectoryIT {
     }
 
     @Test
+    void pictureHasATitleAColourBarAndAnEnlargedSmallInput() throws Exception {
+        Path img = DtdJar.png(dir, "in/dog.png", 3);
+        Path labels = dir.resolve("labels.txt");
+        Files.writeString(labels, String.join("\n", java.util.stream.IntStream.range(0, 10)
+                .mapToObj(i -> "animal-" + i).toList()));
+        Path out = dir.resolve("dog-heat.png");
+        Run r = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                out.toString(), "--preprocess", "unit", "--colormap", "coolwarm", "--labels", labels.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("dog: class \\d \\(animal-\\d\\)");
+        java.awt.image.BufferedImage p = javax.imageio.ImageIO.read(out.toFile());
+        assertThat(p.getHeight()).isGreaterThan(128);
+        // the colour bar holds both ends of the cool-warm map; the heatmap alone need not
+        java.util.Set<Integer> colours = new java.util.HashSet<>();
+        for (int y = 0; y < p.getHeight(); y++) {
+            for (int x = p.getWidth() * 2 / 3; x < p.getWidth(); x++) {
+                colours.add(p.getRGB(x, y) & 0xffffff);
+            }
+        }
+        assertThat(colours).contains(io.github.dtd4j.viz.ColorMap.COOLWARM.rgb(1),
+                io.github.dtd4j.viz.ColorMap.COOLWARM.rgb(-1));
+        // the title's text: dark pixels in the strip above the panels
+        int dark = 0;
+        for (int y = 0; y < p.getHeight() - 128; y++) {
+            for (int x = 0; x < p.getWidth() / 2; x++) {
+                dark += (p.getRGB(x, y) & 0xff) < 100 ? 1 : 0;
+            }
+        }
+        assertThat(dark).as("title text").isPositive();
+    }
+
+    @Test
     void optionsAndLabelsAreCheckedBeforeAnythingIsWritten() throws Exception {
         Path in = photos();
         Path img = in.resolve("dog.png");

@@ -46,6 +46,26 @@ public enum ColorMap {
             return r << 16 | g << 8 | b;
         }
     },
+    /**
+     * Perceptually uniform and sequential (matplotlib's viridis, sampled at nine points and interpolated): dark violet
+     * at −1, through blue and green, to yellow at 1; zero is the middle (teal).
+     */
+    VIRIDIS {
+        @Override
+        public int rgb(double v) {
+            return interpolate((clamp(v) + 1) / 2, VIRIDIS_STOPS);
+        }
+    },
+    /**
+     * Diverging and perceptually balanced (Moreland's cool–warm, sampled at five points and interpolated): blue at −1,
+     * light grey at 0, red at 1.
+     */
+    COOLWARM {
+        @Override
+        public int rgb(double v) {
+            return interpolate((clamp(v) + 1) / 2, COOLWARM_STOPS);
+        }
+    },
     /** Grey levels from black (−1) to white (1), for inputs. */
     GRAY {
         @Override
@@ -57,6 +77,24 @@ public enum ColorMap {
 
     /** {@return the 0xRRGGBB colour of a value in [−1, 1]; values outside are clamped} @param v value */
     public abstract int rgb(double v);
+
+    private static final int[][] VIRIDIS_STOPS = {{68, 1, 84}, {71, 44, 122}, {59, 82, 139}, {44, 114, 142},
+        {33, 145, 140}, {39, 173, 129}, {92, 200, 99}, {170, 220, 50}, {253, 231, 37}};
+    private static final int[][] COOLWARM_STOPS = {{59, 76, 192}, {141, 176, 254}, {221, 221, 221}, {244, 154, 123},
+        {180, 4, 38}};
+
+    /** {@return the colour at t ∈ [0, 1] between equally spaced stops, linearly interpolated} */
+    private static int interpolate(double t, int[][] stops) {
+        double x = t * (stops.length - 1);
+        int i = Math.min(stops.length - 2, (int) Math.floor(x));
+        double u = x - i;
+        int rgb = 0;
+        for (int c = 0; c < 3; c++) {
+            int v = (int) Math.round(stops[i][c] + u * (stops[i + 1][c] - stops[i][c]));
+            rgb = rgb << 8 | v;
+        }
+        return rgb;
+    }
 
     static double clamp(double v) {
         return Double.isNaN(v) ? 0 : Math.max(-1, Math.min(1, v));

@@ -3,6 +3,7 @@ package io.github.dtd4j.viz;
 import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Shape;
 import java.awt.Color;
+import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -92,6 +93,91 @@ public final class Heatmaps {
      */
     public static BufferedImage render(INDArray relevance, ColorMap map, Scale scale) {
         return render(pixels(relevance), map, scale);
+    }
+
+    /**
+     * {@return the |R| that a scale maps to full colour for a relevance: the value a colour bar labels}
+     *
+     * @param relevance see {@link #pixels(INDArray)}
+     * @param scale     scaling
+     */
+    public static double scaleValue(INDArray relevance, Scale scale) {
+        return scale.of(Arrays.stream(pixels(relevance)).flatMapToDouble(Arrays::stream).toArray());
+    }
+
+    /**
+     * {@return a vertical colour bar {@code height} pixels tall: the map from +value (top) to −value (bottom), labelled
+     * with both ends and 0}
+     *
+     * @param map    the colour map
+     * @param value  the |R| of full colour
+     * @param height its height in pixels
+     */
+    public static BufferedImage colorBar(ColorMap map, double value, int height) {
+        int h = Math.max(48, height);
+        Font font = new Font(Font.SANS_SERIF, Font.PLAIN, Math.max(10, Math.min(16, h / 12)));
+        String[] labels = {label(value), "0", label(-value)};
+        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        Graphics2D pg = probe.createGraphics();
+        pg.setFont(font);
+        int textW = 0;
+        for (String l : labels) {
+            textW = Math.max(textW, pg.getFontMetrics().stringWidth(l));
+        }
+        int ascent = pg.getFontMetrics().getAscent();
+        pg.dispose();
+        int barW = Math.max(8, h / 16);
+        BufferedImage out = new BufferedImage(barW + 6 + textW + 2, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), h);
+        for (int y = 0; y < h; y++) {
+            double v = 1 - 2.0 * y / (h - 1);
+            g.setColor(new Color(map.rgb(v)));
+            g.drawLine(0, y, barW - 1, y);
+        }
+        g.setColor(Color.BLACK);
+        g.setFont(font);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.drawString(labels[0], barW + 4, ascent);
+        g.drawString(labels[1], barW + 4, h / 2 + ascent / 2);
+        g.drawString(labels[2], barW + 4, h - 2);
+        g.dispose();
+        return out;
+    }
+
+    private static String label(double v) {
+        return String.format(java.util.Locale.ROOT, "%.3g", v);
+    }
+
+    /**
+     * {@return the image under a title line}
+     *
+     * @param img   the picture
+     * @param title one line of text (a class label and score)
+     */
+    public static BufferedImage titled(BufferedImage img, String title) {
+        int size = Math.max(11, Math.min(18, img.getHeight() / 14));
+        Font font = new Font(Font.SANS_SERIF, Font.PLAIN, size);
+        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        Graphics2D pg = probe.createGraphics();
+        pg.setFont(font);
+        int textW = pg.getFontMetrics().stringWidth(title);
+        int lineH = pg.getFontMetrics().getHeight();
+        int ascent = pg.getFontMetrics().getAscent();
+        pg.dispose();
+        BufferedImage out = new BufferedImage(Math.max(img.getWidth(), textW + 8), img.getHeight() + lineH + 4,
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.setColor(Color.BLACK);
+        g.setFont(font);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.drawString(title, 4, 2 + ascent);
+        g.drawImage(img, 0, lineH + 4, null);
+        g.dispose();
+        return out;
     }
 
     /** {@return a heatmap image of a per-pixel map} @param px [H][W] @param map colours @param scale scaling */
