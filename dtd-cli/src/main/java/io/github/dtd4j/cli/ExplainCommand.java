@@ -58,7 +58,9 @@ final class ExplainCommand implements Callable<Integer> {
                     + " ImageNet mean/std; unit: /255; none: raw 0-255)")
     Images.Preprocess preprocess;
 
-    @Option(names = "--target", paramLabel = "top|N", defaultValue = "top", description = "class to explain (default top)")
+    @Option(names = "--target", paramLabel = "top|N|top-k:K|FILE", defaultValue = "top",
+            description = "class to explain: top (default), a class index, the K top classes each (outputs NAME.topJ),"
+                    + " or a file of 'image,class' lines (the image's name relative to --input)")
     String target;
 
     @Option(names = "--ledger", paramLabel = "PATH.json", description = "lrp: write the per-layer ledger as JSON")
@@ -151,7 +153,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (overlay != null && npyInput) {
             throw new CliException("--overlay needs an image input (.png/.jpg)");
         }
-        Start start = start(target);
+        Targets targets = Targets.parse(target);
         List<String> names = Labels.load(labels);
         PrintWriter stderr = spec.commandLine().getErr();
         List<Path> files = dirInput ? Inputs.images(input, recursive, stderr) : List.of(input);
@@ -179,30 +181,41 @@ final class ExplainCommand implements Callable<Integer> {
             String shown = dirInput ? input.relativize(f).toString() : f.getFileName().toString();
             try {
                 Inputs.Input in = Inputs.read(f, pre);
-                try (Attributions a = attribution.attribute(in.tensor(), start)) {
-                    int[] t = a.targets();
-                    double[] sums = sums(a);
-                    double[] delta = a.convergenceDelta().orElse(null);
-                    double seconds = (System.nanoTime() - t0) / 1e9;
-                    for (int i = 0; i < t.length; i++) {
-                        String label = Labels.name(names, t[i]);
-                        stdout.printf(Locale.ROOT, "%s%s: class %d%s, logit %.6g, sum of %s %.6g%s%n",
-                                dirInput ? shown : in.name(),
-                                t.length > 1 ? "[" + i + "]" : "", t[i], label == null ? "" : " (" + label + ")",
-                                a.logits().getDouble(i, t[i]), a.ledger().isPresent() ? "relevance" : "attribution",
-                                sums[i], delta == null ? "" : String.format(Locale.ROOT, ", convergence delta %.3g",
-                                        delta[i]));
-                        rows.add(new Outputs.Row(shown + (t.length > 1 ? "[" + i + "]" : ""), t[i], label,
-                                a.logits().getDouble(i, t[i]), sums[i], seconds, null));
-                    }
-                    String title = t.length != 1 ? null : String.format(Locale.ROOT, "%s: class %d%s, logit %.4g",
-                            dirInput ? shown : in.name(), t[0], Labels.name(names, t[0]) == null ? ""
-                                    : " (" + Labels.name(names, t[0]) + ")", a.logits().getDouble(0, t[0]));
-                    write(a.attribution(), in, dirOut ? outputs.get(f) : null, heatScale, title);
-                    a.ledger().ifPresent(l -> ledgers.add(l.toJson()));
-                    if (logitsOut != null) {
-                        Path lp = dirOut ? Outputs.sibling(outputs.get(f), ".logits.npy") : logitsOut;
-                        Outputs.atomically(lp, p -> Npy.write(a.logits(), p));
+                double[] logitsOfTop = null;
+                for (int job = 0; job < targets.runs(); job++) {
+                    String suffix = targets.runs() > 1 ? ".top" + (job + 1) : "";
+                    Start start = targets.start(job, shown, logitsOfTop);
+                    try (Attributions a = attribution.attribute(in.tensor(), start)) {
+                        if (job == 0 && targets.runs() > 1) {
+                            logitsOfTop = a.logits().castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup()
+                                    .data().asDouble();
+                            targets.rememberWidth(a.logits().size(1));
+                        }
+                        int[] t = a.targets();
+                        double[] sums = sums(a);
+                        double[] delta = a.convergenceDelta().orElse(null);
+                        double seconds = (System.nanoTime() - t0) / 1e9;
+                        String who = (dirInput ? shown : in.name()) + suffix;
+                        for (int i = 0; i < t.length; i++) {
+                            String label = Labels.name(names, t[i]);
+                            stdout.printf(Locale.ROOT, "%s%s: class %d%s, logit %.6g, sum of %s %.6g%s%n", who,
+                                    t.length > 1 ? "[" + i + "]" : "", t[i], label == null ? "" : " (" + label + ")",
+                                    a.logits().getDouble(i, t[i]), a.ledger().isPresent() ? "relevance" : "attribution",
+                                    sums[i], delta == null ? "" : String.format(Locale.ROOT,
+                                            ", convergence delta %.3g", delta[i]));
+                            rows.add(new Outputs.Row(shown + suffix + (t.length > 1 ? "[" + i + "]" : ""), t[i],
+                                    label, a.logits().getDouble(i, t[i]), sums[i], seconds, null));
+                        }
+                        String title = t.length != 1 ? null : String.format(Locale.ROOT, "%s: class %d%s, logit %.4g",
+                                who, t[0], Labels.name(names, t[0]) == null ? ""
+                                        : " (" + Labels.name(names, t[0]) + ")", a.logits().getDouble(0, t[0]));
+                        Path base = dirOut ? Outputs.sibling(outputs.get(f), suffix) : null;
+                        write(a.attribution(), in, base, heatScale, title, suffix);
+                        a.ledger().ifPresent(l -> ledgers.add(l.toJson()));
+                        if (logitsOut != null && job == 0) {
+                            Path lp = dirOut ? Outputs.sibling(outputs.get(f), ".logits.npy") : logitsOut;
+                            Outputs.atomically(lp, p -> Npy.write(a.logits(), p));
+                        }
                     }
                 }
             } catch (RuntimeException e) {
@@ -285,7 +298,8 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     /** Writes the attribution: to {@code base}.npy and .png in directory mode, else to --out. */
-    private void write(INDArray r, Inputs.Input in, Path base, Heatmaps.Scale heatScale, String title) {
+    private void write(INDArray r, Inputs.Input in, Path base, Heatmaps.Scale heatScale, String title,
+                       String suffix) {
         if (base != null) {
             Outputs.atomically(Outputs.sibling(base, ".npy"), p -> Npy.write(r, p));
             if (r.rank() == 4) {
@@ -295,11 +309,13 @@ final class ExplainCommand implements Callable<Integer> {
             return;
         }
         String n = out.getFileName().toString().toLowerCase(Locale.ROOT);
+        Path file = suffix.isEmpty() ? out : out.resolveSibling(out.getFileName().toString()
+                .replaceFirst("(\\.[^.]*)$", suffix + "$1"));
         if (n.endsWith(".npy")) {
-            Outputs.atomically(out, p -> Npy.write(r, p));
+            Outputs.atomically(file, p -> Npy.write(r, p));
         } else {
             BufferedImage img = picture(r, in, heatScale, title);
-            Outputs.atomically(out, p -> Heatmaps.writePng(img, p));
+            Outputs.atomically(file, p -> Heatmaps.writePng(img, p));
         }
     }
 

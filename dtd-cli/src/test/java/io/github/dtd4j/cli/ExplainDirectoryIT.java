@@ -126,6 +126,43 @@ class ExplainDirectoryIT {
     }
 
     @Test
+    void targetsTopKAndFromAFile() throws Exception {
+        Path img = DtdJar.png(dir, "in/dog.png", 3);
+        Path out = dir.resolve("dog-heat.png");
+        Run r = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                out.toString(), "--preprocess", "unit", "--target", "top-k:2");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(dir.resolve("dog-heat.top1.png")).exists();
+        assertThat(dir.resolve("dog-heat.top2.png")).exists();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile("class (\\d+), logit ([-0-9.e+]+)");
+        java.util.regex.Matcher m1 = p.matcher(lines.get(0));
+        java.util.regex.Matcher m2 = p.matcher(lines.get(1));
+        assertThat(m1.find() && m2.find()).isTrue();
+        assertThat(m2.group(1)).isNotEqualTo(m1.group(1));
+        assertThat(Double.parseDouble(m2.group(2))).isLessThanOrEqualTo(Double.parseDouble(m1.group(2)));
+        Run top = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                dir.resolve("top.npy").toString(), "--preprocess", "unit");
+        assertThat(top.out()).contains("class " + m1.group(1) + ",");
+
+        Path in = dir.resolve("two");
+        DtdJar.png(in, "a.png", 1);
+        DtdJar.png(in, "b.png", 2);
+        DtdJar.png(in, "c.png", 4);
+        Path classes = dir.resolve("classes.csv");
+        Files.writeString(classes, "# image,class\na.png,3\nb.png,7\n");
+        Path outDir = dir.resolve("by-file");
+        Run f = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", in.toString(), "--out",
+                outDir.toString(), "--preprocess", "unit", "--target", classes.toString());
+        assertThat(f.exit()).isEqualTo(1);
+        assertThat(f.err()).contains("c.png").contains("names no class");
+        List<String> csv = Files.readAllLines(outDir.resolve("summary.csv"));
+        assertThat(csv).anySatisfy(l -> assertThat(l).startsWith("a.png,3,"))
+                .anySatisfy(l -> assertThat(l).startsWith("b.png,7,"));
+    }
+
+    @Test
     void optionsAndLabelsAreCheckedBeforeAnythingIsWritten() throws Exception {
         Path in = photos();
         Path img = in.resolve("dog.png");
@@ -151,6 +188,12 @@ class ExplainDirectoryIT {
         assertThat(dirToFile.exit()).isNotZero();
         assertThat(dirToFile.err()).contains("--out must be a directory");
         assertThat(dir.resolve("heat.png")).doesNotExist();
+
+        Run badTarget = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                dir.resolve("t.png").toString(), "--preprocess", "unit", "--target", "top-k:0");
+        assertThat(badTarget.exit()).isNotZero();
+        assertThat(badTarget.err()).contains("top-k:K");
+        assertThat(dir.resolve("t.png")).doesNotExist();
 
         // ImageNet's 1000 names on a 10-class model
         Path out = dir.resolve("labelled.png");
