@@ -46,6 +46,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "W", defaultValue = "2", description = "untimed runs first (default 2)")
     int warmup;
 
+    @Option(names = "--input-shape", paramLabel = "C,H,W",
+            description = "the per-sample input shape of a DL4J model zip (DL4J does not keep it for images)")
+    String inputShape;
+
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
@@ -57,7 +61,7 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || repeat < 1 || warmup < 0) {
             throw new CliException("--batch and --repeat must be >= 1, --warmup >= 0");
         }
-        Graph g = ModelFiles.load(model);
+        Graph g = ModelFiles.load(model, inputShape);
         RuleOptions r = rules.options;
         if (r.low == null && r.high == null) {
             r.defaultBounds = new double[][]{{0}, {1}};

@@ -45,6 +45,10 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "PATH", description = ".onnx, DL4J model .zip or Keras .h5")
     Path model;
 
+    @Option(names = "--input-shape", paramLabel = "C,H,W",
+            description = "the per-sample input shape of a DL4J model zip (DL4J does not keep it for images)")
+    String inputShape;
+
     @Option(names = "--input", required = true, paramLabel = "PATH",
             description = ".npy tensor (batch included), .png/.jpg image, or a directory of images")
     Path input;
@@ -157,7 +161,7 @@ final class ExplainCommand implements Callable<Integer> {
         List<String> names = Labels.load(labels);
         PrintWriter stderr = spec.commandLine().getErr();
         List<Path> files = dirInput ? Inputs.images(input, recursive, stderr) : List.of(input);
-        Graph graph = ModelFiles.load(model);
+        Graph graph = ModelFiles.load(model, inputShape);
         Labels.check(names, graph, labels);
         Attribution attribution = entry.make(new MethodRegistry.Context(graph, methodOptions, r));
         boolean dirOut = dirInput || Files.isDirectory(out) || outName.indexOf('.') < 0;

@@ -23,6 +23,10 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "PATH", description = ".onnx, DL4J model .zip or Keras .h5")
     Path model;
 
+    @Option(names = "--input-shape", paramLabel = "C,H,W",
+            description = "the per-sample input shape of a DL4J model zip (DL4J does not keep it for images)")
+    String inputShape;
+
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
@@ -32,7 +36,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Graph g = ModelFiles.load(model);
+        Graph g = ModelFiles.load(model, inputShape);
         RuleOptions r = rules.options;
         if (r.low == null && r.high == null) {
             r.defaultBounds = new double[][]{{0}, {1}};

@@ -2,6 +2,7 @@ package io.github.dtd4j.cli;
 
 import io.github.dtd4j.dl4j.Dl4jModels;
 import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.onnx.OnnxModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,17 +14,61 @@ final class ModelFiles {
     }
 
     static Graph load(Path path) {
+        return load(path, null);
+    }
+
+    /**
+     * {@return the model at a path, by its extension}
+     *
+     * @param path       .onnx, a DL4J model .zip or a Keras .h5
+     * @param inputShape --input-shape ("C,H,W", the per-sample shape), or null: a DL4J zip's input shape, which DL4J
+     *                   does not keep for images; for the other formats it must equal the file's own
+     */
+    static Graph load(Path path, String inputShape) {
+        Shape shape = inputShape == null ? null : parseShape(inputShape);
         if (!Files.isRegularFile(path)) {
             throw new CliException(path + ": no such model file");
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+        Graph g;
         if (name.endsWith(".onnx")) {
-            return OnnxModels.load(path);
+            g = OnnxModels.load(path);
         } else if (name.endsWith(".h5") || name.endsWith(".hdf5") || name.endsWith(".keras")) {
-            return Dl4jModels.loadKeras(path);
+            g = Dl4jModels.loadKeras(path);
         } else if (name.endsWith(".zip") || name.endsWith(".dl4j")) {
-            return Dl4jModels.load(path);
+            try {
+                return Dl4jModels.load(path, shape);
+            } catch (io.github.dtd4j.errors.Dtd4jException e) {
+                if (shape == null && e.getMessage() != null && e.getMessage().contains("cannot tell the input shape")) {
+                    throw new CliException(path + ": DL4J does not keep this model's input shape; give it with "
+                            + "--input-shape C,H,W (e.g. --input-shape 3,224,224)");
+                }
+                throw e;
+            }
+        } else {
+            throw new CliException(path + ": unknown model format; expected .onnx, a DL4J model .zip or a Keras .h5");
         }
-        throw new CliException(path + ": unknown model format; expected .onnx, a DL4J model .zip or a Keras .h5");
+        if (shape != null && !shape.equals(g.inputShape())) {
+            throw new CliException("--input-shape " + inputShape + " differs from the model's own input "
+                    + g.inputShape().toBatchString() + " (the option is for DL4J zips, which do not keep it)");
+        }
+        return g;
+    }
+
+    /** {@return "C,H,W" (or any number of positive sizes) as a per-sample shape} @param spec the option's value */
+    static Shape parseShape(String spec) {
+        String[] parts = spec.split(",");
+        long[] dims = new long[parts.length];
+        try {
+            for (int k = 0; k < parts.length; k++) {
+                dims[k] = Long.parseLong(parts[k].strip());
+                if (dims[k] < 1) {
+                    throw new NumberFormatException();
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw new CliException("--input-shape: expected positive sizes such as 3,224,224, got '" + spec + "'");
+        }
+        return Shape.of(dims);
     }
 }
