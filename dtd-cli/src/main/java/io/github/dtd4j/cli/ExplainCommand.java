@@ -7,7 +7,6 @@ import io.github.dtd4j.methods.Attribution;
 import io.github.dtd4j.methods.Attributions;
 import io.github.dtd4j.viz.ColorMap;
 import io.github.dtd4j.viz.Heatmaps;
-import io.github.dtd4j.viz.Images;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -57,10 +56,8 @@ final class ExplainCommand implements Callable<Integer> {
             description = ".npy (input relevance), .png (heatmap), or a directory (one .png and .npy per input)")
     Path out;
 
-    @Option(names = "--preprocess", paramLabel = "MODE", defaultValue = "imagenet",
-            description = "for images: ${COMPLETION-CANDIDATES} (case-insensitive; default imagenet: resize 256, crop 224,"
-                    + " ImageNet mean/std; unit: /255; none: raw 0-255)")
-    Images.Preprocess preprocess;
+    @Mixin
+    Preprocessing preprocessing;
 
     @Option(names = "--target", paramLabel = "top|N|top-k:K|FILE", defaultValue = "top",
             description = "class to explain: top (default), a class index, the K top classes each (outputs NAME.topJ),"
@@ -147,13 +144,11 @@ final class ExplainCommand implements Callable<Integer> {
         if ((recursive || failFast) && !dirInput) {
             throw new CliException((recursive ? "--recursive" : "--fail-fast") + " needs a directory --input");
         }
-        Images.Preprocess pre = preprocess;
+        Preprocessing pre = preprocessing;
+        pre.validate();
         RuleOptions r = rules.options;
-        r.defaultBounds = Inputs.bounds(pre);
         boolean npyInput = input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
-        if (npyInput) {
-            r.defaultBounds = null;
-        }
+        r.defaultBounds = pre.bounds(npyInput);
         if (overlay != null && npyInput) {
             throw new CliException("--overlay needs an image input (.png/.jpg)");
         }
@@ -184,7 +179,7 @@ final class ExplainCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             String shown = dirInput ? input.relativize(f).toString() : f.getFileName().toString();
             try {
-                Inputs.Input in = Inputs.read(f, pre);
+                Inputs.Input in = Inputs.read(f, pre, graph.inputShape());
                 double[] logitsOfTop = null;
                 for (int job = 0; job < targets.runs(); job++) {
                     String suffix = targets.runs() > 1 ? ".top" + (job + 1) : "";

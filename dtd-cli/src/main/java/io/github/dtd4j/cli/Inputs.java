@@ -181,6 +181,28 @@ final class Inputs {
         return Images.toTensor(img, pre);
     }
 
+    /**
+     * {@return an input file as a tensor: a {@code .npy} (in the layout the options give) or a picture preprocessed
+     * by the options}
+     *
+     * @param p     the file
+     * @param pre   the preprocessing options, validated
+     * @param model the model's per-sample input shape
+     */
+    static Input read(Path p, Preprocessing pre, io.github.dtd4j.graph.Shape model) {
+        if (!Files.exists(p)) {
+            throw new CliException(p + ": no such input file");
+        }
+        if (p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy")) {
+            return new Input(stem(p), pre.npy(p), null);
+        }
+        if (isImage(p)) {
+            BufferedImage seen = pre.seen(Images.read(p), model);
+            return new Input(stem(p), pre.tensor(seen), seen);
+        }
+        throw new CliException(p + ": unknown input format; expected .npy, .png, .jpg or a directory of images");
+    }
+
     static Input read(Path p, Images.Preprocess pre) {
         if (!Files.exists(p)) {
             throw new CliException(p + ": no such input file");

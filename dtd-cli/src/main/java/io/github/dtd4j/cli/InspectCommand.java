@@ -33,14 +33,17 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     RuleOptionsMixin rules;
 
+    @Mixin
+    Preprocessing preprocessing;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Graph g = ModelFiles.load(model, inputShape);
         RuleOptions r = rules.options;
-        if (r.low == null && r.high == null) {
-            r.defaultBounds = new double[][]{{0}, {1}};
-        }
+        preprocessing.validate();
+        // the box explain would use for an image under the same preprocessing options
+        r.defaultBounds = preprocessing.bounds(false);
         out.printf(Locale.ROOT, "model %s: input %s, output %s, %d nodes, %,d parameters%n", model,
                 g.inputShape().toBatchString(), g.outputShape().toBatchString(), g.nodes().size(), g.parameterCount());
         g.provenance().forEach((k, v) -> out.printf("  %s: %s%n", k, v));
@@ -53,7 +56,8 @@ final class InspectCommand implements Callable<Integer> {
         Explainer ex = r.explainer(g);
         Coverage c = ex.coverage();
         out.println();
-        out.println("propagation" + (r.low == null ? " (z^B box [0,1] unless --low/--high are given)" : "") + ":");
+        out.println("propagation" + (r.low == null ? " (z^B box of images preprocessed as: " + preprocessing.describe()
+                + "; --low/--high replace it)" : "") + ":");
         out.print(c);
         out.flush();
         return 0;

@@ -57,18 +57,30 @@ final class ModelFiles {
 
     /** {@return "C,H,W" (or any number of positive sizes) as a per-sample shape} @param spec the option's value */
     static Shape parseShape(String spec) {
+        return Shape.of(positiveSizes("--input-shape", spec, "3,224,224"));
+    }
+
+    /**
+     * {@return a comma-separated list of positive sizes}
+     *
+     * @param option  the option, for the message
+     * @param spec    its value
+     * @param example a valid value, for the message
+     * @throws CliException for anything else
+     */
+    static long[] positiveSizes(String option, String spec, String example) {
         String[] parts = spec.split(",");
         long[] dims = new long[parts.length];
         try {
             for (int k = 0; k < parts.length; k++) {
                 dims[k] = Long.parseLong(parts[k].strip());
-                if (dims[k] < 1) {
+                if (dims[k] < 1 || dims[k] > Integer.MAX_VALUE) {
                     throw new NumberFormatException();
                 }
             }
         } catch (NumberFormatException e) {
-            throw new CliException("--input-shape: expected positive sizes such as 3,224,224, got '" + spec + "'");
+            throw new CliException(option + ": expected positive sizes such as " + example + ", got '" + spec + "'");
         }
-        return Shape.of(dims);
+        return dims;
     }
 }

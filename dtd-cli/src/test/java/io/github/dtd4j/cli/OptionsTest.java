@@ -44,7 +44,7 @@ class OptionsTest {
         assertThat(o.sumSplit).isEqualTo(SumSplit.POSITIVE);
         assertThat(o.dtype.precision).isEqualTo(io.github.dtd4j.graph.Precision.FLOAT64);
         assertThat(c.colormap.map).isEqualTo(ColorMap.WHITE_RED);
-        assertThat(c.preprocess).isEqualTo(Images.Preprocess.UNIT);
+        assertThat(c.preprocessing.preprocess).isEqualTo(Images.Preprocess.UNIT);
     }
 
     @Test
@@ -60,7 +60,7 @@ class OptionsTest {
         assertThat(o.sumSplit).isEqualTo(SumSplit.SIGNED);
         assertThat(o.dtype.precision).isEqualTo(io.github.dtd4j.graph.Precision.FLOAT32);
         assertThat(c.colormap.map).isEqualTo(ColorMap.RED_BLUE);
-        assertThat(c.preprocess).isEqualTo(Images.Preprocess.IMAGENET);
+        assertThat(c.preprocessing.preprocess).isEqualTo(Images.Preprocess.IMAGENET);
     }
 
     @Test
