@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -63,6 +64,10 @@ final class ExplainCommand implements Callable<Integer> {
             description = "class to explain: top (default), a class index, the K top classes each (outputs NAME.topJ),"
                     + " or a file of 'image,class' lines (the image's name relative to --input)")
     String target;
+
+    @Option(names = "--contrast", paramLabel = "A,B", description = "lrp: explain class A against class B: the"
+            + " relevance starts as +logit at A and -logit at B, so the heatmap explains f_A - f_B")
+    String contrast;
 
     @Option(names = "--ledger", paramLabel = "PATH.json", description = "lrp: write the per-layer ledger as JSON")
     Path ledger;
@@ -153,6 +158,10 @@ final class ExplainCommand implements Callable<Integer> {
             throw new CliException("--overlay needs an image input (.png/.jpg)");
         }
         Targets targets = Targets.parse(target);
+        int[] versus = contrast == null ? null : contrast(contrast);
+        if (versus != null && (!entry.name().equals("lrp") || !target.equalsIgnoreCase("top"))) {
+            throw new CliException("--contrast: only with --method lrp and without --target");
+        }
         List<String> names = Labels.load(labels);
         PrintWriter stderr = spec.commandLine().getErr();
         List<Path> files = dirInput ? Inputs.images(input, recursive, stderr) : List.of(input);
@@ -183,7 +192,8 @@ final class ExplainCommand implements Callable<Integer> {
                 double[] logitsOfTop = null;
                 for (int job = 0; job < targets.runs(); job++) {
                     String suffix = targets.runs() > 1 ? ".top" + (job + 1) : "";
-                    Start start = targets.start(job, shown, logitsOfTop);
+                    Start start = versus == null ? targets.start(job, shown, logitsOfTop)
+                            : contrastStart(r.explainer(graph).forward(in.tensor()), versus);
                     try (Attributions a = attribution.attribute(in.tensor(), start)) {
                         if (job == 0 && targets.runs() > 1) {
                             logitsOfTop = a.logits().castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup()
@@ -195,8 +205,21 @@ final class ExplainCommand implements Callable<Integer> {
                         double[] delta = a.convergenceDelta().orElse(null);
                         double seconds = (System.nanoTime() - t0) / 1e9;
                         String who = (dirInput ? shown : in.name()) + suffix;
+                        if (versus != null) {
+                            t = new int[t.length];
+                            java.util.Arrays.fill(t, versus[0]);
+                        }
                         for (int i = 0; i < t.length; i++) {
-                            String label = Labels.name(names, t[i]);
+                            String label = versus == null ? Labels.name(names, t[i]) : versusLabel(names, versus);
+                            if (versus != null) {
+                                double diff = a.logits().getDouble(i, versus[0]) - a.logits().getDouble(i, versus[1]);
+                                stdout.printf(Locale.ROOT, "%s%s: class %d against %d%s, logit difference %.6g, sum of "
+                                        + "relevance %.6g%n", who, t.length > 1 ? "[" + i + "]" : "", versus[0],
+                                        versus[1], label == null ? "" : " (" + label + ")", diff, sums[i]);
+                                rows.add(new Outputs.Row(shown + (t.length > 1 ? "[" + i + "]" : ""), versus[0],
+                                        label, diff, sums[i], seconds, null));
+                                continue;
+                            }
                             stdout.printf(Locale.ROOT, "%s%s: class %d%s, logit %.6g, sum of %s %.6g%s%n", who,
                                     t.length > 1 ? "[" + i + "]" : "", t[i], label == null ? "" : " (" + label + ")",
                                     a.logits().getDouble(i, t[i]), a.ledger().isPresent() ? "relevance" : "attribution",
@@ -205,9 +228,13 @@ final class ExplainCommand implements Callable<Integer> {
                             rows.add(new Outputs.Row(shown + suffix + (t.length > 1 ? "[" + i + "]" : ""), t[i],
                                     label, a.logits().getDouble(i, t[i]), sums[i], seconds, null));
                         }
-                        String title = t.length != 1 ? null : String.format(Locale.ROOT, "%s: class %d%s, logit %.4g",
-                                who, t[0], Labels.name(names, t[0]) == null ? ""
-                                        : " (" + Labels.name(names, t[0]) + ")", a.logits().getDouble(0, t[0]));
+                        String title = t.length != 1 ? null : versus != null
+                                ? String.format(Locale.ROOT, "%s: class %d against %d, logit difference %.4g", who,
+                                        versus[0], versus[1], a.logits().getDouble(0, versus[0])
+                                                - a.logits().getDouble(0, versus[1]))
+                                : String.format(Locale.ROOT, "%s: class %d%s, logit %.4g", who, t[0],
+                                        Labels.name(names, t[0]) == null ? "" : " (" + Labels.name(names, t[0]) + ")",
+                                        a.logits().getDouble(0, t[0]));
                         Path base = dirOut ? Outputs.sibling(outputs.get(f), suffix) : null;
                         write(a.attribution(), in, base, heatScale, title, suffix);
                         a.ledger().ifPresent(l -> ledgers.add(l.toJson()));
@@ -255,6 +282,43 @@ final class ExplainCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /** {@return the two classes of --contrast A,B} @param spec "A,B" */
+    static int[] contrast(String spec) {
+        String[] parts = spec.split(",");
+        try {
+            if (parts.length == 2) {
+                int a = Integer.parseInt(parts[0].strip());
+                int b = Integer.parseInt(parts[1].strip());
+                if (a >= 0 && b >= 0 && a != b) {
+                    return new int[]{a, b};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new CliException("--contrast: expected two different class indices A,B, got '" + spec + "'");
+    }
+
+    /** {@return the relevance to start from: +f_A at A and −f_B at B for every element} */
+    private static Start contrastStart(INDArray logits, int[] versus) {
+        if (versus[0] >= logits.size(1) || versus[1] >= logits.size(1)) {
+            throw new CliException("--contrast: the model has " + logits.size(1) + " classes, got "
+                    + versus[0] + "," + versus[1]);
+        }
+        INDArray r = Nd4j.zeros(logits.dataType(), logits.shape());
+        for (int i = 0; i < logits.size(0); i++) {
+            r.putScalar(i, versus[0], logits.getDouble(i, versus[0]));
+            r.putScalar(i, versus[1], -logits.getDouble(i, versus[1]));
+        }
+        return Start.relevance(r);
+    }
+
+    private static String versusLabel(List<String> names, int[] versus) {
+        String a = Labels.name(names, versus[0]);
+        String b = Labels.name(names, versus[1]);
+        return a == null || b == null ? null : a + " against " + b;
     }
 
     /** {@return the heatmap scaling --scale names} @param scale max or pNN */

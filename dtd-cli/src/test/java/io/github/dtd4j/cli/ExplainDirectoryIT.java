@@ -163,6 +163,41 @@ class ExplainDirectoryIT {
     }
 
     @Test
+    void aContrastIsTheDifferenceOfTheTwoClassesExplanations() throws Exception {
+        // LRP's rules are linear in the relevance they start from: +f_A at A and -f_B at B gives R(A) - R(B)
+        Path img = DtdJar.png(dir, "in/dog.png", 3);
+        String m = DtdCliIT.MODEL.toString();
+        Run c = dtd("explain", "--model", m, "--input", img.toString(), "--out", dir.resolve("c.npy").toString(),
+                "--preprocess", "unit", "--contrast", "4,0");
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(c.out()).contains("class 4 against 0, logit difference");
+        Run a = dtd("explain", "--model", m, "--input", img.toString(), "--out", dir.resolve("a.npy").toString(),
+                "--preprocess", "unit", "--target", "4");
+        Run b = dtd("explain", "--model", m, "--input", img.toString(), "--out", dir.resolve("b.npy").toString(),
+                "--preprocess", "unit", "--target", "0");
+        assertThat(a.exit() + b.exit()).isZero();
+        org.nd4j.linalg.api.ndarray.INDArray diff = io.github.dtd4j.io.Npy.read(dir.resolve("a.npy"))
+                .sub(io.github.dtd4j.io.Npy.read(dir.resolve("b.npy")));
+        org.nd4j.linalg.api.ndarray.INDArray got = io.github.dtd4j.io.Npy.read(dir.resolve("c.npy"));
+        double scale = diff.amaxNumber().doubleValue();
+        assertThat(got.sub(diff).amaxNumber().doubleValue()).isLessThanOrEqualTo(1e-4 * scale);
+
+        for (String[] bad : new String[][]{{"--contrast", "4"}, {"--contrast", "3,3"},
+            {"--contrast", "4,0", "--method", "gradient"}, {"--contrast", "4,0", "--target", "2"}}) {
+            List<String> args = new java.util.ArrayList<>(List.of("explain", "--model", m, "--input", img.toString(),
+                    "--out", dir.resolve("x.npy").toString(), "--preprocess", "unit"));
+            args.addAll(List.of(bad));
+            Run r = dtd(args.toArray(String[]::new));
+            assertThat(r.exit()).as(String.join(" ", bad)).isNotZero();
+            assertThat(r.err()).contains("--contrast");
+        }
+        Run range = dtd("explain", "--model", m, "--input", img.toString(), "--out", dir.resolve("y.npy").toString(),
+                "--preprocess", "unit", "--contrast", "4,12");
+        assertThat(range.exit()).isNotZero();
+        assertThat(range.err()).contains("10 classes");
+    }
+
+    @Test
     void optionsAndLabelsAreCheckedBeforeAnythingIsWritten() throws Exception {
         Path in = photos();
         Path img = in.resolve("dog.png");
