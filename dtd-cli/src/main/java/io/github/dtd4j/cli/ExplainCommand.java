@@ -168,6 +168,8 @@ final class ExplainCommand implements Callable<Integer> {
         Graph graph = ModelFiles.load(model, inputShape);
         Labels.check(names, graph, labels);
         Attribution attribution = entry.make(new MethodRegistry.Context(graph, methodOptions, r));
+        // --contrast reads each input's logits first: one explainer for the whole run, not one per input
+        io.github.dtd4j.Explainer logitsOf = versus == null ? null : r.explainer(graph);
         boolean dirOut = dirInput || Files.isDirectory(out) || outName.indexOf('.') < 0;
         Map<Path, Path> outputs = dirOut ? Outputs.names(files, dirInput ? input : null, out) : Map.of();
         try {
@@ -193,7 +195,7 @@ final class ExplainCommand implements Callable<Integer> {
                 for (int job = 0; job < targets.runs(); job++) {
                     String suffix = targets.runs() > 1 ? ".top" + (job + 1) : "";
                     Start start = versus == null ? targets.start(job, shown, logitsOfTop)
-                            : contrastStart(r.explainer(graph).forward(in.tensor()), versus);
+                            : contrastStart(logitsOf.forward(in.tensor()), versus);
                     try (Attributions a = attribution.attribute(in.tensor(), start)) {
                         if (job == 0 && targets.runs() > 1) {
                             logitsOfTop = a.logits().castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup()
