@@ -101,13 +101,14 @@ final class Outputs {
 
     /**
      * Writes {@code summary.csv} and {@code summary.jsonl} into the output directory: one row per input (per batch
-     * element), with the class, its label, the logit, the relevance sum, the seconds and the error.
+     * element), with the class, its label, the logit, the relevance sum, the time (seconds, reading and explaining it) and
+     * the error, under the names the issue gives them.
      *
      * @param out  the output directory
      * @param rows the rows
      */
     static void summaries(Path out, List<Row> rows) {
-        StringBuilder csv = new StringBuilder("file,class,label,logit,relevance_sum,seconds,error\n");
+        StringBuilder csv = new StringBuilder("file,class,label,logit,relevance_sum,time,error\n");
         StringBuilder jsonl = new StringBuilder();
         for (Row r : rows) {
             boolean ok = r.error() == null;
@@ -129,7 +130,7 @@ final class Outputs {
                 m.putNull("logit");
                 m.putNull("relevance_sum");
             }
-            m.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
+            m.put("time", Math.round(r.seconds() * 1000) / 1000.0);
             m.put("error", r.error());
             jsonl.append(Json.compact(m)).append('\n');
         }

@@ -56,7 +56,7 @@ class ExplainDirectoryIT {
         assertThat(out.resolve("dog.npy")).exists();
         assertThat(out.resolve("more")).doesNotExist();
         List<String> csv = Files.readAllLines(out.resolve("summary.csv"));
-        assertThat(csv.get(0)).isEqualTo("file,class,label,logit,relevance_sum,seconds,error");
+        assertThat(csv.get(0)).isEqualTo("file,class,label,logit,relevance_sum,time,error");
         assertThat(csv).hasSize(5);
         assertThat(csv.stream().filter(l -> l.startsWith("broken.png,")).findFirst().orElseThrow())
                 .matches("broken.png,,,,,[0-9.]+,.+");
