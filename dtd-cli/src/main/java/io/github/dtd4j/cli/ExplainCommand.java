@@ -384,44 +384,8 @@ final class ExplainCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * {@return the picture of an explanation: the input (for one image), the heatmap, the overlay if asked, and for one
-     * sample a colour bar with the scale and a title with the class, its label and its logit}; inputs smaller than
-     * {@value #MIN_DISPLAY} pixels are enlarged by an integer factor (nearest neighbour) for display
-     */
     private BufferedImage picture(INDArray r, Inputs.Input in, Heatmaps.Scale s, String title) {
-        if (r.rank() != 4) {
-            throw new CliException("a .png heatmap needs image inputs [N,C,H,W]; this model's input is "
-                    + io.github.dtd4j.graph.Shape.format(r.shape()) + " (write .npy instead)");
-        }
-        ColorMap map = colormap.map;
-        List<BufferedImage> panels = new ArrayList<>();
-        long n = r.size(0);
-        for (int i = 0; i < n; i++) {
-            BufferedImage heat = Heatmaps.render(r.slice(i).reshape(1, r.size(1), r.size(2), r.size(3)), map, s);
-            if (in.picture() != null && n == 1) {
-                panels.add(in.picture());
-            }
-            panels.add(heat);
-            if (overlay != null) {
-                if (in.picture() == null || n != 1) {
-                    throw new CliException("--overlay needs an image input (.png/.jpg)");
-                }
-                panels.add(Heatmaps.overlay(in.picture(), heat, overlay));
-            }
-        }
-        int h = (int) r.size(2);
-        int factor = h >= MIN_DISPLAY ? 1 : (MIN_DISPLAY + h - 1) / h;
-        if (factor > 1) {
-            panels.replaceAll(p -> Heatmaps.enlarge(p, factor));
-        }
-        if (n == 1) {
-            panels.add(Heatmaps.colorBar(map, Heatmaps.scaleValue(r, s), h * factor));
-        }
-        BufferedImage picture = panels.size() == 1 ? panels.get(0) : Heatmaps.panels(panels);
-        return title == null ? picture : Heatmaps.titled(picture, title);
+        return Pictures.explanation(r, in.picture(), colormap.map, s, overlay, title);
     }
 
-    /** Inputs smaller than this (in height) are enlarged for display. */
-    static final int MIN_DISPLAY = 128;
 }

@@ -178,10 +178,19 @@ final class Preprocessing {
      * @param p the file
      */
     INDArray npy(Path p) {
-        INDArray x = Npy.read(p);
+        return npy(Npy.read(p), p.toString());
+    }
+
+    /**
+     * {@return a tensor in NCHW}: transposed from NHWC when --layout says so
+     *
+     * @param x    the tensor as read
+     * @param name what messages call it
+     */
+    INDArray npy(INDArray x, String name) {
         if (layout == Layout.NHWC) {
             if (x.rank() != 4) {
-                throw new CliException(p + ": --layout nhwc needs a [N,H,W,C] tensor, got "
+                throw new CliException(name + ": --layout nhwc needs a [N,H,W,C] tensor, got "
                         + Shape.format(x.shape()));
             }
             return x.permute(0, 3, 1, 2).dup('c');

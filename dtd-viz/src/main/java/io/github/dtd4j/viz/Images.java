@@ -60,24 +60,82 @@ public final class Images {
             throw new InvalidInputException(path + ": cannot read image: no such readable file");
         }
         try (ImageInputStream in = ImageIO.createImageInputStream(path.toFile())) {
+            return decode(in, path.toString());
+        } catch (IOException e) {
+            throw new InvalidInputException(path + ": cannot read image: " + e.getMessage());
+        }
+    }
+
+    /**
+     * {@return the picture in a file's bytes, its pixel values as stored}, as {@link #read(Path)} reads a file
+     *
+     * @param bytes the file's content: PNG or JPEG
+     * @param name  what messages call it
+     * @throws InvalidInputException if the bytes are no image, or a truncated or corrupt one
+     */
+    public static BufferedImage read(byte[] bytes, String name) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            return decode(in, name);
+        } catch (IOException e) {
+            throw new InvalidInputException(name + ": cannot read image: " + e.getMessage());
+        }
+    }
+
+    /**
+     * {@return the width and height a picture's header declares, read without decoding the pixels, or null if the
+     * bytes are no image a reader of this JVM knows}: so that a server can refuse a 20,000 × 20,000 picture before
+     * it takes 1.6 GB
+     *
+     * @param bytes the file's content
+     * @throws InvalidInputException if the bytes start as an image but the header cannot be read
+     */
+    public static int[] dimensions(byte[] bytes) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = in == null ? Collections.emptyIterator() : ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw new InvalidInputException(path + ": not a readable PNG/JPEG image");
+                return null;
             }
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
-                ImageReadParam param = reader.getDefaultReadParam();
-                ImageTypeSpecifier asStored = embeddedColourSpaceType(reader);
-                if (asStored != null) {
-                    param.setDestinationType(asStored);
-                }
-                return reader.read(0, param);
+                return new int[]{reader.getWidth(0), reader.getHeight(0)};
             } finally {
                 reader.dispose();
             }
-        } catch (IOException | IllegalArgumentException e) {
-            throw new InvalidInputException(path + ": cannot read image: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException("cannot read the image's header: " + e.getMessage());
+        }
+    }
+
+    private static BufferedImage decode(ImageInputStream in, String name) throws IOException {
+        Iterator<ImageReader> readers = in == null ? Collections.emptyIterator() : ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new InvalidInputException(name + ": not a readable PNG/JPEG image");
+        }
+        ImageReader reader = readers.next();
+        try {
+            reader.setInput(in, true, true);
+            ImageReadParam param = reader.getDefaultReadParam();
+            ImageTypeSpecifier asStored = embeddedColourSpaceType(reader);
+            if (asStored != null) {
+                param.setDestinationType(asStored);
+            }
+            // a truncated JPEG decodes to grey rows with a warning: refused, not explained
+            java.util.List<String> warnings = new java.util.ArrayList<>();
+            reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+            BufferedImage img = reader.read(0, param);
+            if (!warnings.isEmpty()) {
+                throw new InvalidInputException(name + ": cannot read image: " + warnings.get(0)
+                        + " (a truncated or corrupt file)");
+            }
+            return img;
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException(name + ": cannot read image: " + e.getMessage());
+        } catch (IOException e) {
+            throw new InvalidInputException(name + ": cannot read image: " + e.getMessage()
+                    + (e.getCause() != null ? " (" + e.getCause().getMessage() + ")" : ""));
+        } finally {
+            reader.dispose();
         }
     }
 

@@ -1,0 +1,124 @@
+package io.github.dtd4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code dtd serve}'s page in a real browser: Debian's Chromium, headless, driven through its remote-debugging
+ * protocol. A user uploads a picture and sees the heatmap (the very one the API computes), the overlay, the top
+ * classes and the ledger chart; switches the method and the class; compares methods; picks an example; the page
+ * throws no error. The screenshot is kept in {@code target/serve-page.png}.
+ */
+class ServePageIT {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void chromiumIsInstalled() {
+        assertThat(Chromium.BINARY).as("Chromium is not installed at " + Chromium.BINARY
+                + ": scripts/install-browser.sh installs it (mvn verify runs it before the end-to-end tests)")
+                .isExecutable();
+    }
+
+    private static String js(String s) {
+        return "(() => { const $ = id => document.getElementById(id); " + s + " })()";
+    }
+
+    @Test
+    void aUserUploadsAPictureAndSeesItsExplanation() throws Exception {
+        Path examples = dir.resolve("examples");
+        DtdJar.png(examples, "first.png", 11);
+        DtdJar.png(examples, "second.png", 12);
+        Path picture = DtdJar.png(dir, "upload/cat.png", 13);
+        try (Served server = new Served(dir, "--model", DtdCliIT.MODEL.toString(), "--preprocess", "unit",
+                "--resize", "--examples", examples.toString());
+             Chromium browser = new Chromium(Files.createDirectories(dir.resolve("profile")))) {
+            browser.open(server.uri("/"));
+            browser.waitFor(() -> browser.eval(js("return $('method').options.length")).asInt() > 10, 30,
+                    "the page to read the model's description");
+            assertThat(browser.eval(js("return $('model').textContent")).asText()).contains("resnet18.onnx")
+                    .contains("10 classes");
+            assertThat(browser.eval(js("return $('examples').querySelectorAll('img').length")).asInt()).isEqualTo(2);
+
+            // upload: the heatmap appears, and it is the API's for the same picture and settings
+            browser.setFiles("#file", picture);
+            waitForExplanation(browser, "");
+            assertThat(browser.eval(js("return $('error').style.display")).asText()).isNotEqualTo("block");
+            assertThat(browser.eval(js("return $('heatmap').naturalWidth")).asInt()).isEqualTo(128);
+            assertThat(browser.eval(js("return $('overlay-img').hidden")).asBoolean()).isFalse();
+            assertThat(browser.eval(js("return $('top').querySelectorAll('li').length")).asInt()).isEqualTo(5);
+            assertThat(browser.eval(js("return $('ledger').querySelectorAll('rect').length")).asInt())
+                    .isGreaterThan(20);
+            JsonNode api = ServeIT.post(server, "/api/explain?method=lrp&colormap=red-blue&scale=max&overlay=0.5&top=5",
+                    Files.readAllBytes(picture)).json();
+            assertThat(browser.eval(js("return $('heatmap').src")).asText()).isEqualTo(api.get("heatmap").asText());
+            assertThat(browser.eval(js("return $('summary').textContent")).asText())
+                    .contains("class " + api.get("class").asInt());
+
+            // another method
+            browser.eval(js("$('method').value = 'gradient'; $('method').dispatchEvent(new Event('change'));"));
+            browser.waitFor(() -> browser.eval(js("return $('summary').textContent")).asText()
+                    .contains("gradient") || browser.eval(js("return $('heatmap-caption').textContent")).asText()
+                    .startsWith("gradient"), 60, "the gradient's heatmap");
+            assertThat(browser.eval(js("return $('heatmap-caption').textContent")).asText()).startsWith("gradient");
+
+            // another class: the second of the top list
+            int second = browser.eval(js("return +$('top').querySelectorAll('li')[1].dataset.class")).asInt();
+            browser.eval(js("$('top').querySelectorAll('li')[1].click();"));
+            browser.waitFor(() -> browser.eval(js("return $('summary').textContent")).asText()
+                    .startsWith("class " + second + " "), 60, "the explanation of class " + second);
+            assertThat(browser.eval(js("return $('top').querySelector('li.target').dataset.class")).asInt())
+                    .isEqualTo(second);
+
+            // methods side by side
+            browser.eval(js("$('compare-button').click();"));
+            browser.waitFor(() -> browser.eval(js("const imgs = [...$('compare').querySelectorAll('img')];"
+                    + " return imgs.length === 8 && imgs.every(i => i.complete && i.naturalWidth > 0)")).asBoolean(),
+                    120, "eight methods side by side");
+
+            // an example from the server's list
+            String before = ready(browser);
+            browser.eval(js("$('examples').querySelectorAll('img')[1].click();"));
+            browser.waitFor(() -> browser.eval(js("return $('drop-text').textContent")).asText()
+                    .startsWith("second.png"), 60, "the example to be chosen");
+            waitForExplanation(browser, before);
+
+            byte[] shot = browser.screenshot(Path.of("target", "serve-page.png"));
+            BufferedImage img = ImageIO.read(new ByteArrayInputStream(shot));
+            assertThat(img.getWidth()).isGreaterThanOrEqualTo(1000);
+            assertThat(distinctColours(img)).as("a page with pictures on it").isGreaterThan(1000);
+            assertThat(browser.pageErrors()).isEmpty();
+        }
+    }
+
+    /** {@return the mark the page sets when it has drawn a heatmap, or ""} */
+    private static String ready(Chromium browser) {
+        return browser.eval(js("return $('heatmap').dataset.ready || ''")).asText();
+    }
+
+    /** Waits until a new heatmap (whose mark differs from {@code before}) is drawn and nothing is running. */
+    private static void waitForExplanation(Chromium browser, String before) {
+        browser.waitFor(() -> browser.eval(js("return state.busy === 0 && !$('heatmap').hidden"
+                + " && $('heatmap').complete && $('heatmap').naturalWidth > 0")).asBoolean()
+                && !ready(browser).isEmpty() && !ready(browser).equals(before), 60, "the heatmap");
+    }
+
+    private static int distinctColours(BufferedImage img) {
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int y = 0; y < img.getHeight(); y += 2) {
+            for (int x = 0; x < img.getWidth(); x += 2) {
+                seen.add(img.getRGB(x, y));
+            }
+        }
+        return seen.size();
+    }
+}
