@@ -124,7 +124,9 @@ final class Preprocessing {
         return (resize ? "resize to the model's input" : sizeHw != null ? "resize " + size
                 : preprocess == Images.Preprocess.IMAGENET ? "resize 256" : "no resize")
                 + ", " + (cropHw != null ? "crop " + crop : preprocess == Images.Preprocess.IMAGENET && !resize
-                && sizeHw == null ? "crop 224" : "no crop") + ", " + (norm == null ? "raw 0-255" : norm.toString());
+                && sizeHw == null ? "crop 224" : "no crop") + (grayscale ? ", grey" : "") + ", " + (norm == null ? "raw 0-255" : norm.equals(Normalization.unit(norm
+                .mean().size())) ? "pixels / 255" : norm.equals(Normalization.IMAGENET) ? "ImageNet mean/std"
+                : "(pixels / 255 - mean) / std, mean " + norm.mean() + ", std " + norm.std());
     }
 
     /**

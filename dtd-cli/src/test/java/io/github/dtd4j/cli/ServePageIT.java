@@ -100,6 +100,61 @@ class ServePageIT {
         }
     }
 
+    /** The shipped Fashion-MNIST ResNet (trained; 1 × 28 × 28 grey pictures), its samples and torch's logits. */
+    private static final Path FASHION = Path.of("../models/fashion-mnist").toAbsolutePath().normalize();
+
+    /**
+     * The page on a trained model of grey pictures with class names: the example a user picks is classified as torch
+     * classifies it (the shipped logits), under its label; LRP's ledger is drawn; the screenshot is the README's.
+     */
+    @Test
+    void aTrainedModelOfGreyPicturesWithLabels() throws Exception {
+        JsonNode sample = new com.fasterxml.jackson.databind.ObjectMapper().readTree(FASHION.resolve("sample.json")
+                .toFile());
+        java.util.List<String> classes = new java.util.ArrayList<>();
+        sample.get("source").get("classes").forEach(c -> classes.add(c.asText()));
+        Path labels = Files.write(dir.resolve("labels.txt"), classes);
+        org.nd4j.linalg.api.ndarray.INDArray images = io.github.dtd4j.io.Npy.read(FASHION.resolve("sample-images.npy"));
+        org.nd4j.linalg.api.ndarray.INDArray logits = io.github.dtd4j.io.Npy.read(FASHION.resolve(
+                "resnet-sample-logits.npy"));
+        Path examples = Files.createDirectories(dir.resolve("fashion"));
+        int shown = 4;
+        for (int i = 0; i < shown; i++) {
+            BufferedImage grey = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+            for (int y = 0; y < 28; y++) {
+                for (int x = 0; x < 28; x++) {
+                    int v = (int) Math.round(255 * images.getDouble(i, 0, y, x));
+                    grey.getRaster().setSample(x, y, 0, v);
+                }
+            }
+            ImageIO.write(grey, "png", examples.resolve("sample-" + i + ".png").toFile());
+        }
+        try (Served server = new Served(dir, "--model", FASHION.resolve("resnet.onnx").toString(), "--labels",
+                labels.toString(), "--preprocess", "unit", "--grayscale", "--examples", examples.toString());
+             Chromium browser = new Chromium(Files.createDirectories(dir.resolve("profile2")))) {
+            browser.open(server.uri("/"));
+            browser.waitFor(() -> browser.eval(js("return $('examples').querySelectorAll('img').length")).asInt()
+                    == shown, 30, "the examples");
+            int pick = 2;
+            browser.eval(js("$('examples').querySelectorAll('img')[" + pick + "].click();"));
+            waitForExplanation(browser, "");
+            int torchTop = logits.getRow(pick).argMax().getInt(0);
+            assertThat(browser.eval(js("return +$('top').querySelector('li').dataset.class")).asInt())
+                    .isEqualTo(torchTop);
+            assertThat(browser.eval(js("return $('summary').textContent")).asText())
+                    .startsWith("class " + torchTop + " · " + classes.get(torchTop));
+            assertThat(browser.eval(js("return $('ledger-card').hidden")).asBoolean()).isFalse();
+            browser.eval(js("document.querySelectorAll('#compare-methods input').forEach(b => b.checked ="
+                    + " ['lrp', 'gradient-input', 'integrated-gradients', 'smoothgrad', 'grad-cam', 'occlusion']"
+                    + ".includes(b.value)); $('compare-button').click();"));
+            browser.waitFor(() -> browser.eval(js("const imgs = [...$('compare').querySelectorAll('img')];"
+                    + " return imgs.length === 6 && imgs.every(i => i.complete && i.naturalWidth > 0)")).asBoolean(),
+                    120, "six methods side by side");
+            browser.screenshot(Path.of("target", "serve-page-fashion.png"));
+            assertThat(browser.pageErrors()).isEmpty();
+        }
+    }
+
     /** {@return the mark the page sets when it has drawn a heatmap, or ""} */
     private static String ready(Chromium browser) {
         return browser.eval(js("return $('heatmap').dataset.ready || ''")).asText();
