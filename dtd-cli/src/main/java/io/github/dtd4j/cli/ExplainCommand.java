@@ -117,6 +117,11 @@ final class ExplainCommand implements Callable<Integer> {
             + " explain the others, report every failure at the end and exit with 1)")
     boolean failFast;
 
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "1",
+            description = "with a directory input: explain B images at once, in one batch through the model (images of"
+                    + " one size; default ${DEFAULT-VALUE})")
+    int batch;
+
     @Mixin
     RuleOptionsMixin rules;
 
@@ -149,6 +154,12 @@ final class ExplainCommand implements Callable<Integer> {
         if ((recursive || failFast) && !dirInput) {
             throw new CliException((recursive ? "--recursive" : "--fail-fast") + " needs a directory --input");
         }
+        if (batch < 1) {
+            throw new CliException("--batch: expected at least 1, got " + batch);
+        }
+        if (batch > 1 && !dirInput) {
+            throw new CliException("--batch needs a directory --input");
+        }
         Preprocessing pre = preprocessing;
         pre.validate();
         RuleOptions r = rules.options;
@@ -161,6 +172,10 @@ final class ExplainCommand implements Callable<Integer> {
         int[] versus = contrast == null ? null : contrast(contrast);
         if (versus != null && (!entry.name().equals("lrp") || !target.equalsIgnoreCase("top"))) {
             throw new CliException("--contrast: only with --method lrp and without --target");
+        }
+        if (batch > 1 && (versus != null || targets.runs() > 1)) {
+            throw new CliException("--batch: not with " + (versus != null ? "--contrast" : "--target top-k")
+                    + ", which explain each input in several runs");
         }
         List<String> names = Labels.load(labels);
         PrintWriter stderr = spec.commandLine().getErr();
@@ -186,17 +201,23 @@ final class ExplainCommand implements Callable<Integer> {
         List<String> ledgers = new ArrayList<>();
         List<Outputs.Row> rows = new ArrayList<>();
         List<String> failures = new ArrayList<>();
-        for (Path f : files) {
+        Batch ready = new Batch();
+        for (int k = 0; k < files.size(); k++) {
+            Path f = files.get(k);
+            if (batch > 1 && k % batch == 0) {
+                ready.prepare(files.subList(k, Math.min(files.size(), k + batch)), attribution, targets, graph);
+            }
             long t0 = System.nanoTime();
             String shown = dirInput ? input.relativize(f).toString() : f.getFileName().toString();
             try {
-                Inputs.Input in = Inputs.read(f, pre, graph.inputShape());
+                Inputs.Input in = ready.input(f).orElseGet(() -> Inputs.read(f, pre, graph.inputShape()));
                 double[] logitsOfTop = null;
                 for (int job = 0; job < targets.runs(); job++) {
                     String suffix = targets.runs() > 1 ? ".top" + (job + 1) : "";
                     Start start = versus == null ? targets.start(job, shown, logitsOfTop)
                             : contrastStart(logitsOf.forward(in.tensor()), versus);
-                    try (Attributions a = attribution.attribute(in.tensor(), start)) {
+                    Attributions batched = ready.explained(f);
+                    try (Attributions a = batched != null ? batched : attribution.attribute(in.tensor(), start)) {
                         if (job == 0 && targets.runs() > 1) {
                             logitsOfTop = a.logits().castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup()
                                     .data().asDouble();
@@ -205,7 +226,7 @@ final class ExplainCommand implements Callable<Integer> {
                         int[] t = a.targets();
                         double[] sums = sums(a);
                         double[] delta = a.convergenceDelta().orElse(null);
-                        double seconds = (System.nanoTime() - t0) / 1e9;
+                        double seconds = batched != null ? ready.seconds(f) : (System.nanoTime() - t0) / 1e9;
                         String who = (dirInput ? shown : in.name()) + suffix;
                         if (versus != null) {
                             t = new int[t.length];
@@ -284,6 +305,72 @@ final class ExplainCommand implements Callable<Integer> {
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * The inputs of one {@code --batch}: read ahead, explained together (those of one size, one element each), and
+     * handed out one by one as if explained alone; an input that cannot be read, or a batch that fails, fails for
+     * its inputs only.
+     */
+    private final class Batch {
+        private final Map<Path, Object> read = new java.util.HashMap<>();
+        private final Map<Path, Attributions> explained = new java.util.HashMap<>();
+        private final Map<Path, Double> seconds = new java.util.HashMap<>();
+
+        void prepare(List<Path> chunk, Attribution attribution, Targets targets, Graph graph) {
+            read.clear();
+            explained.values().forEach(Attributions::close);
+            explained.clear();
+            seconds.clear();
+            Map<List<Long>, List<Path>> bySize = new java.util.LinkedHashMap<>();
+            for (Path f : chunk) {
+                try {
+                    Inputs.Input in = Inputs.read(f, preprocessing, graph.inputShape());
+                    read.put(f, in);
+                    if (in.tensor().rank() > 0 && in.tensor().size(0) == 1) {
+                        bySize.computeIfAbsent(java.util.Arrays.stream(in.tensor().shape()).boxed().toList(),
+                                s -> new ArrayList<>()).add(f);
+                    }
+                } catch (RuntimeException e) {
+                    read.put(f, e);
+                }
+            }
+            for (List<Path> group : bySize.values()) {
+                long t0 = System.nanoTime();
+                try {
+                    INDArray x = Nd4j.concat(0, group.stream().map(f -> ((Inputs.Input) read.get(f)).tensor())
+                            .toArray(INDArray[]::new));
+                    Start start = targets.start(group.stream().map(f -> input.relativize(f).toString()).toList());
+                    try (Attributions a = attribution.attribute(x, start)) {
+                        double each = (System.nanoTime() - t0) / 1e9 / group.size();
+                        for (int i = 0; i < group.size(); i++) {
+                            explained.put(group.get(i), Batches.element(a, i));
+                            seconds.put(group.get(i), each);
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    group.forEach(f -> read.put(f, e));
+                }
+            }
+        }
+
+        /** {@return the input as read ahead, if it was}; rethrows what reading it (or its batch) threw */
+        java.util.Optional<Inputs.Input> input(Path f) {
+            Object o = read.get(f);
+            if (o instanceof RuntimeException e) {
+                throw e;
+            }
+            return java.util.Optional.ofNullable((Inputs.Input) o);
+        }
+
+        /** {@return the input's explanation from its batch, handed over once, or null} */
+        Attributions explained(Path f) {
+            return explained.remove(f);
+        }
+
+        double seconds(Path f) {
+            return seconds.get(f);
+        }
     }
 
     /** {@return the two classes of --contrast A,B} @param spec "A,B" */

@@ -80,6 +80,7 @@ final class Outputs {
     static void atomically(Path target, Consumer<Path> write) {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + target.getFileName() + ".part");
+        WRITING.add(tmp);
         try {
             Files.createDirectories(dir);
             write.accept(tmp);
@@ -96,7 +97,21 @@ final class Outputs {
             } catch (IOException ignored) {
                 // the rename moved it, or the failure above says why
             }
+            WRITING.remove(tmp);
         }
+    }
+
+    /** The temporary files being written; a run stopped by a signal (kill, Ctrl-C) deletes them on its way out. */
+    private static final java.util.Set<Path> WRITING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> WRITING.forEach(p -> {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // nothing more can be done on the way out
+            }
+        }), "dtd-outputs-cleanup"));
     }
 
     /**

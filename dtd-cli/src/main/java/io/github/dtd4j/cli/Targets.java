@@ -118,14 +118,7 @@ final class Targets {
             case CLASS:
                 return Start.classes(value);
             case FILE:
-                Integer c = byImage.get(image);
-                if (c == null) {
-                    c = byImage.get(Path.of(image).getFileName().toString());
-                }
-                if (c == null) {
-                    throw new CliException("--target: the file names no class for " + image);
-                }
-                return Start.classes(c);
+                return Start.classes(classOf(image));
             default:
                 if (job == 0) {
                     return Start.topClass();
@@ -140,6 +133,32 @@ final class Targets {
                 }
                 return Start.classes(classes);
         }
+    }
+
+    private int classOf(String image) {
+        Integer c = byImage.get(image);
+        if (c == null) {
+            c = byImage.get(Path.of(image).getFileName().toString());
+        }
+        if (c == null) {
+            throw new CliException("--target: the file names no class for " + image);
+        }
+        return c;
+    }
+
+    /**
+     * {@return the start of one batch of inputs, one element each, explained together}
+     *
+     * @param images the inputs' names relative to --input, in batch order
+     * @throws CliException if a file names no class for one of them, or the targets are top-k (one run per class)
+     */
+    Start start(java.util.List<String> images) {
+        return switch (kind) {
+            case TOP -> Start.topClass();
+            case CLASS -> Start.classes(value);
+            case FILE -> Start.classes(images.stream().mapToInt(this::classOf).toArray());
+            default -> throw new CliException("--target top-k: one run per class, not in batches");
+        };
     }
 
     /** {@return the indices of a row's values from largest to smallest (ties: the lower index first)} */
