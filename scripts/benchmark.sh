@@ -9,6 +9,8 @@
 #                                         full run on this machine; the machine block records when)
 #        scripts/benchmark.sh modern     (only MobileNetV2 and ViT-B/16 from ONNX against PyTorch, ~10 minutes:
 #                                         replaces that section and leaves the others)
+#        scripts/benchmark.sh startup    (only `dtd explain` of one picture with VGG16-BN from ONNX, JVM start
+#                                         included: wall time and peak RSS, ~2 minutes; replaces that section)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
@@ -43,6 +45,32 @@ modern() {
     -rf json -rff target/bench/jmh-modern.json ${JMH_ARGS:-}
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/modern-machine.txt
 }
+startup() {
+  # one picture explained by the command line as a user runs it: a fresh JVM, the model read, one explanation
+  machine > target/bench/startup-machine.txt
+  if [ ! -f target/bench/startup/vgg16_bn.onnx ]; then
+    /usr/bin/python3 scripts/startup_model.py target/bench/startup > target/bench/startup/model.json
+  fi
+  local runs=()
+  for i in 1 2 3 4 5; do
+    /usr/bin/time -f '%e %M' -o "target/bench/startup/explain-$i.txt" java -jar dtd-cli/target/dtd.jar explain \
+      --model target/bench/startup/vgg16_bn.onnx --input target/bench/startup/photo.jpg \
+      --out target/bench/startup/photo-heatmap.png > /dev/null
+    runs+=("target/bench/startup/explain-$i.txt")
+  done
+  for i in 1 2 3; do
+    /usr/bin/time -f '%e %M' -o "target/bench/startup/inspect-$i.txt" java -jar dtd-cli/target/dtd.jar inspect \
+      --model target/bench/startup/vgg16_bn.onnx > /dev/null
+  done
+  /usr/bin/python3 -c 'import json,sys,glob
+def runs(kind):
+    return [dict(zip(("wall_seconds", "max_rss_kib"), map(float, open(f).read().split()[-2:])))
+            for f in sorted(glob.glob("target/bench/startup/" + kind + "-*.txt"))]
+json.dump({"explain": runs("explain"), "inspect": runs("inspect"), **json.load(open("target/bench/startup/model.json")),
+           "command": "java -jar dtd-cli/target/dtd.jar explain --model vgg16_bn.onnx --input photo.jpg --out photo-heatmap.png"},
+          open("target/bench/startup.json", "w"), indent=1)'
+  echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/startup-machine.txt
+}
 report() {
   local ev=()
   if [ -f target/bench/jmh-eval.json ] && [ -f target/bench/evaluate.json ] && [ -f target/bench/eval-machine.txt ]; then
@@ -56,6 +84,11 @@ report() {
     target/bench/jmh-methods.json target/bench/pytorch.json target/bench/memory.json target/bench/machine.txt \
     "scripts/benchmark.sh" "${ev[@]}" \
     > docs/performance.md
+  if [ -f target/bench/startup.json ] && [ -f target/bench/startup-machine.txt ]; then
+    /usr/bin/python3 scripts/performance_report.py --startup-section target/bench/startup.json \
+      target/bench/startup-machine.txt < docs/performance.md > target/bench/performance.md
+    mv target/bench/performance.md docs/performance.md
+  fi
   echo "wrote docs/performance.md"
 }
 methods() {
@@ -77,6 +110,15 @@ if [ "${1:-}" = methods ]; then
   grep -v '^methods re-measured\|^load average after the methods' target/bench/machine.txt > target/bench/machine.tmp || true
   cat target/bench/machine.tmp target/bench/methods-machine.txt > target/bench/machine.txt
   report
+  exit 0
+fi
+if [ "${1:-}" = startup ]; then
+  mkdir -p target/bench/startup
+  startup
+  /usr/bin/python3 scripts/performance_report.py --startup-section target/bench/startup.json \
+    target/bench/startup-machine.txt < docs/performance.md > target/bench/performance.md
+  mv target/bench/performance.md docs/performance.md
+  echo "wrote the startup section of docs/performance.md"
   exit 0
 fi
 if [ "${1:-}" = modern ]; then
@@ -119,4 +161,6 @@ java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp "$JAR" io.github.dtd4j.benchmarks.Mem
 echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/machine.txt
 evaluation
 modern
+mkdir -p target/bench/startup
+startup
 report

@@ -5,6 +5,7 @@ Usage: performance_report.py jmh-models.json jmh-rules.json jmh-methods.json pyt
                               modern-machine.txt]]
        performance_report.py --eval-section jmh-eval.json evaluate.json eval-machine.txt < old.md > new.md
        performance_report.py --modern-section jmh-modern.json pytorch-modern.json modern-machine.txt < old.md > new.md
+       performance_report.py --startup-section startup.json startup-machine.txt < old.md > new.md
          (only that section, spliced into an existing report)"""
 import json
 import sys
@@ -77,6 +78,31 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
     return out
 
 
+STARTUP_HEAD = "## Startup: one picture with `dtd explain` (issue 14)"
+
+
+def startup_section(startup, startup_machine):
+    """Wall time and peak RSS of `dtd explain` on one picture with VGG16-BN from ONNX, a fresh JVM each run."""
+    st = json.load(open(startup))
+    mach = open(startup_machine).read().strip()
+    ex = sorted(r["wall_seconds"] for r in st["explain"])
+    rss = [r["max_rss_kib"] / 1024 / 1024 for r in st["explain"]]
+    ins = sorted(r["wall_seconds"] for r in st["inspect"])
+    median = ex[len(ex) // 2]
+    out = [STARTUP_HEAD, "",
+           "Measured by `scripts/benchmark.sh startup`, which runs only this section:", "", "```", mach, "```", "",
+           f"torchvision {st['torchvision']}'s VGG16-BN (random weights, seed 0) exported to ONNX by "
+           f"`scripts/startup_model.py` ({st['model_bytes'] / 1e6:.0f} MB, BatchNormalization kept), and a 500 × 375 "
+           "JPEG; `" + st["command"] + "` (ImageNet preprocessing, the DTD preset, a PNG written), "
+           f"{len(ex)} runs, each a fresh JVM, timed by `/usr/bin/time` (wall clock, JVM start included; peak RSS).",
+           "", "| | median | min | max | target |", "|---|---|---|---|---|",
+           f"| `dtd explain`, wall (s) | {median:.2f} | {ex[0]:.2f} | {ex[-1]:.2f} | ≤ 5: {ok(median, 5)} |",
+           f"| `dtd explain`, peak RSS (GiB) | {sorted(rss)[len(rss) // 2]:.2f} | {min(rss):.2f} | {max(rss):.2f} | "
+           f"≤ 2: {ok(max(rss), 2)} |",
+           f"| `dtd inspect`, wall (s) | {ins[len(ins) // 2]:.2f} | {ins[0]:.2f} | {ins[-1]:.2f} | |"]
+    return out
+
+
 def splice(report, head, section):
     """The report with the section that starts with head replaced, or put before the notes."""
     if head in report:
@@ -90,12 +116,16 @@ def splice(report, head, section):
     return report.rstrip("\n") + "\n\n" + section + "\n"
 
 
-if len(sys.argv) == 5 and sys.argv[1] in ("--eval-section", "--modern-section"):
+if (len(sys.argv) == 5 and sys.argv[1] in ("--eval-section", "--modern-section")) or (
+        len(sys.argv) == 4 and sys.argv[1] == "--startup-section"):
     # splice the section into an existing report on stdin: replace the old one, or put it before the notes
-    modern = sys.argv[1] == "--modern-section"
-    section = "\n".join((modern_section if modern else eval_section)(*sys.argv[2:5]))
-    report = splice(sys.stdin.read(), MODERN_HEAD if modern else "## Explanation quality metrics (dtd-eval)",
-                    section)
+    if sys.argv[1] == "--startup-section":
+        section, head = "\n".join(startup_section(*sys.argv[2:4])), STARTUP_HEAD
+    elif sys.argv[1] == "--modern-section":
+        section, head = "\n".join(modern_section(*sys.argv[2:5])), MODERN_HEAD
+    else:
+        section, head = "\n".join(eval_section(*sys.argv[2:5])), "## Explanation quality metrics (dtd-eval)"
+    report = splice(sys.stdin.read(), head, section)
     # the hand-kept notes at the end come from docs/performance-notes.md as it is now
     try:
         notes_text = open("docs/performance-notes.md").read().strip()

@@ -30,7 +30,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * have a rule, or one {@link ConfigurationException} lists every node without one. The first {@code explain} (or
  * {@link #coverage()}, {@link #compile()}) compiles the settings once: it takes its own copy of the model's
  * weights in the precision, folds BatchNorm, chooses the rules; so changing the model's arrays afterwards changes
- * nothing in this explainer (a new explainer sees the change). Explainers derived from a compiled one by settings
+ * nothing in this explainer (a new explainer sees the change). A {@linkplain Graph#frozen() frozen} graph's arrays
+ * are used without a copy instead. Explainers derived from a compiled one by settings
  * that leave the graph as it is (rules, stabilizer, bias policy, ...) share its copy; a new precision or BatchNorm
  * treatment takes a new copy. The copy's arrays ({@link #compiledGraph()}) must not be modified: ND4J has no
  * read-only arrays, so this is a contract, not a check.

@@ -43,7 +43,9 @@ final class Plan {
     record Prepared(Graph graph, Map<String, List<String>> foldedInto) {
         static Prepared of(Graph original, Settings s) {
             checkFiniteParameters(original);
-            Graph g = Rewrites.copy(original, s.precision());
+            // a frozen graph's arrays are used as they are (cast only if the precision differs): see Graph.frozen()
+            Graph g = original.isFrozen() ? Rewrites.castTo(original, s.precision())
+                    : Rewrites.copy(original, s.precision());
             Map<String, List<String>> foldedInto = new LinkedHashMap<>();
             if (s.batchNorm() == BatchNormMode.FOLD) {
                 Graph unfolded = g;

@@ -273,4 +273,34 @@ class WeightCopyContractTest {
         z.low()[0] = -7;
         assertThat(z.low()).containsExactly(0);
     }
+    /**
+     * A frozen graph's arrays are the explainer's own (no copy: the compiled graph holds them, BatchNorm's fold aside),
+     * its explanations equal an unfrozen graph's, and a float64 explainer of it still casts; freezing keeps the graph
+     * otherwise the same.
+     */
+    @ParameterizedTest
+    @EnumSource(BatchNormMode.class)
+    void aFrozenGraphIsUsedWithoutACopy(BatchNormMode mode) {
+        Graph g = graph(DataType.FLOAT);
+        Graph f = g.frozen();
+        assertThat(f.isFrozen()).isTrue();
+        assertThat(g.isFrozen()).isFalse();
+        assertThat(f.frozen()).isSameAs(f);
+        assertThat(f.withProvenance("note", "x").isFrozen()).isTrue();
+        assertThat(f.nodes()).isEqualTo(g.nodes());
+        Explainer shared = explainer(f, Precision.FLOAT32, mode).compile();
+        Map<INDArray, Boolean> caller = new IdentityHashMap<>();
+        parameters(f).forEach(a -> caller.put(a, true));
+        // the dense layer is never folded: its arrays are the caller's own, not copies
+        Node fc = shared.compiledGraph().node("fc").orElseThrow();
+        assertThat(Graph.parameters(fc.layer())).allMatch(caller::containsKey);
+        Explainer copied = explainer(g, Precision.FLOAT32, mode);
+        assertThat(Graph.parameters(copied.compiledGraph().node("fc").orElseThrow().layer()))
+                .noneMatch(caller::containsKey);
+        try (Explanation a = shared.explain(input()); Explanation b = copied.explain(input())) {
+            assertSameValues("frozen against copied", a.inputRelevance(), b.inputRelevance());
+        }
+        Explainer wide = explainer(f, Precision.FLOAT64, mode);
+        assertThat(parameters(wide.compiledGraph())).noneMatch(caller::containsKey);
+    }
 }

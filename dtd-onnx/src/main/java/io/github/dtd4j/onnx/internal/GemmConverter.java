@@ -28,7 +28,7 @@ final class GemmConverter implements OpConverter {
         boolean transB = ctx.attrs().i("transB", 0) != 0;
         double alpha = ctx.attrs().f("alpha", 1.0);
         double beta = ctx.attrs().f("beta", 1.0);
-        INDArray w = (transB ? bm.transposed() : bm).toArray(ctx.dtype());
+        INDArray w = transB ? bm.transposedArray(ctx.dtype()) : bm.toArray(ctx.dtype());
         if (alpha != 1.0) {
             w = w.mul(alpha);
         }

@@ -62,8 +62,10 @@ final class ModelReader {
         }
         try {
             // the initializers' bytes stay views of the file's bytes instead of copies: half the memory and time
-            // of a large model's parse
-            org.nd4j.shade.protobuf.CodedInputStream in = org.nd4j.shade.protobuf.CodedInputStream.newInstance(bytes);
+            // of a large model's parse. Protobuf aliases only a buffer it may take as immutable, which a plain
+            // newInstance(byte[]) is not (it copied every initializer); the bytes are ours and never modified.
+            org.nd4j.shade.protobuf.CodedInputStream in = org.nd4j.shade.protobuf.UnsafeByteOperations
+                    .unsafeWrap(bytes).newCodedInput();
             in.enableAliasing(true);
             in.setSizeLimit(Integer.MAX_VALUE);
             ModelProto m = ModelProto.parseFrom(in);

@@ -100,9 +100,7 @@ final class OnnxTensors {
     private static Const fromRaw(ByteBuffer raw, int type, long[] dims, int n, String origin) {
         switch (type) {
             case FLOAT -> {
-                float[] v = new float[n];
-                raw.asFloatBuffer().get(v);
-                return Const.floats(dims, v, origin);
+                return Const.rawFloats(dims, raw, origin);
             }
             case DOUBLE -> {
                 double[] v = new double[n];
@@ -225,9 +223,14 @@ final class OnnxTensors {
             }
             ByteBuffer buf = ByteBuffer.allocate((int) needed);
             while (buf.hasRemaining()) {
-                if (ch.read(buf, offset + buf.position()) < 0) {
+                // 1 MB at a time: a heap buffer is read through a temporary direct buffer as large as the read,
+                // which the JDK keeps for the thread
+                ByteBuffer chunk = buf.slice(buf.position(), Math.min(1 << 20, buf.remaining()));
+                int n = ch.read(chunk, offset + buf.position());
+                if (n < 0) {
                     throw invalid(what + ": external file '" + location + "' ended early");
                 }
+                buf.position(buf.position() + n);
             }
             buf.flip();
             return buf;
