@@ -106,6 +106,15 @@ final class ExplainCommand implements Callable<Integer> {
             description = "for image inputs: also blend the heatmap over the input (weight ALPHA in [0,1]) as a third panel")
     Double overlay;
 
+    @Option(names = "--blur", paramLabel = "SIGMA", defaultValue = "0",
+            description = "for pictures: smooth the heatmap by a Gaussian of SIGMA pixels (display only; .npy keeps the"
+                    + " attribution as computed)")
+    double blur;
+
+    @Option(names = "--contour", description = "for pictures: draw contour lines of the relevance at 25, 50 and 75 %"
+            + " of the scale over the overlay (or the picture)")
+    boolean contour;
+
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
@@ -139,6 +148,9 @@ final class ExplainCommand implements Callable<Integer> {
         Heatmaps.Scale heatScale = parseScale(scale);
         if (overlay != null && !(overlay >= 0 && overlay <= 1)) {
             throw new CliException("--overlay: ALPHA must be in [0,1], got " + overlay);
+        }
+        if (!(blur >= 0 && blur <= 100)) {
+            throw new CliException("--blur: SIGMA must be in [0,100] pixels, got " + blur);
         }
         String outName = out.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean outIsFile = outName.endsWith(".npy") || outName.endsWith(".png");
@@ -472,7 +484,7 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     private BufferedImage picture(INDArray r, Inputs.Input in, Heatmaps.Scale s, String title) {
-        return Pictures.explanation(r, in.picture(), colormap.map, s, overlay, title);
+        return Pictures.explanation(r, in.picture(), new Pictures.Style(colormap.map, s, overlay, blur, contour), title);
     }
 
 }

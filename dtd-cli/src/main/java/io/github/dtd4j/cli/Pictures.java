@@ -21,48 +21,89 @@ final class Pictures {
     }
 
     /**
+     * How an explanation is drawn.
+     *
+     * @param map     the colour map
+     * @param scale   the scaling
+     * @param overlay the overlay's weight, or null for no overlay panel
+     * @param blur    the σ in pixels of a Gaussian blur of the heatmap (display only), 0 for none
+     * @param contour whether to draw contour lines of the relevance at 25, 50 and 75 % of the scale, over the
+     *                overlay (or the picture, or for a tensor input the heatmap)
+     */
+    record Style(ColorMap map, Heatmaps.Scale scale, Double overlay, double blur, boolean contour) {
+    }
+
+    /** The contour levels, as fractions of the colour scale. */
+    static final double[] CONTOUR_LEVELS = {0.25, 0.5, 0.75};
+
+    /**
      * {@return the picture of an explanation: the input (for one image), the heatmap, the overlay if asked, and for one
      * sample a colour bar with the scale and a title with the class, its label and its logit}; inputs smaller than
      * {@value #MIN_DISPLAY} pixels are enlarged by an integer factor (nearest neighbour) for display
      *
      * @param r       the attribution {@code [N,C,H,W]}
      * @param picture what the model saw, or null for a tensor input
-     * @param map     the colour map
-     * @param s       the scaling
-     * @param overlay the overlay's weight, or null for none
+     * @param style   how to draw it
      * @param title   the title, or null
      * @throws CliException if the attribution is not of images, or an overlay is asked without a picture
      */
-    static BufferedImage explanation(INDArray r, BufferedImage picture, ColorMap map, Heatmaps.Scale s, Double overlay,
-                                     String title) {
+    static BufferedImage explanation(INDArray r, BufferedImage picture, Style style, String title) {
         if (r.rank() != 4) {
             throw new CliException("a .png heatmap needs image inputs [N,C,H,W]; this model's input is "
                     + io.github.dtd4j.graph.Shape.format(r.shape()) + " (write .npy instead)");
         }
         List<BufferedImage> panels = new ArrayList<>();
         long n = r.size(0);
-        for (int i = 0; i < n; i++) {
-            BufferedImage heat = Heatmaps.render(r.slice(i).reshape(1, r.size(1), r.size(2), r.size(3)), map, s);
-            if (picture != null && n == 1) {
-                panels.add(picture);
-            }
-            panels.add(heat);
-            if (overlay != null) {
-                if (picture == null || n != 1) {
-                    throw new CliException("--overlay needs an image input (.png/.jpg)");
-                }
-                panels.add(Heatmaps.overlay(picture, heat, overlay));
-            }
-        }
         int h = (int) r.size(2);
         int factor = factor(h);
-        if (factor > 1) {
-            panels.replaceAll(p -> Heatmaps.enlarge(p, factor));
+        double scaleValue = 0;
+        for (int i = 0; i < n; i++) {
+            double[][] px = map(r.slice(i).reshape(1, r.size(1), r.size(2), r.size(3)), style);
+            scaleValue = Heatmaps.scaleValue(px, style.scale());
+            BufferedImage heat = Heatmaps.render(px, style.map(), style.scale());
+            boolean withPicture = picture != null && n == 1;
+            if (style.overlay() != null && !withPicture) {
+                throw new CliException("--overlay needs an image input (.png/.jpg)");
+            }
+            BufferedImage over = style.overlay() == null ? null : Heatmaps.overlay(picture, heat, style.overlay());
+            List<BufferedImage> row = new ArrayList<>();
+            if (withPicture) {
+                row.add(picture);
+            }
+            row.add(heat);
+            if (over != null) {
+                row.add(over);
+            }
+            row.replaceAll(p -> factor > 1 ? Heatmaps.enlarge(p, factor) : p);
+            if (style.contour()) {
+                // on the overlay, else on the picture, else on the heatmap itself
+                int k = row.size() - 1;
+                if (over == null) {
+                    k = withPicture ? 0 : row.size() - 1;
+                }
+                boolean onHeatmap = over == null && !withPicture;
+                row.set(k, contours(row.get(k), px, scaleValue, onHeatmap));
+            }
+            panels.addAll(row);
         }
         if (n == 1) {
-            panels.add(Heatmaps.colorBar(map, Heatmaps.scaleValue(r, s), h * factor));
+            panels.add(Heatmaps.colorBar(style.map(), scaleValue, h * factor));
         }
         BufferedImage out = panels.size() == 1 ? panels.get(0) : Heatmaps.panels(panels);
         return title == null ? out : Heatmaps.titled(out, title);
+    }
+
+    /** {@return one sample's per-pixel map, blurred if the style says so} @param r {@code [1,C,H,W]} */
+    static double[][] map(INDArray r, Style style) {
+        double[][] px = Heatmaps.pixels(r);
+        return style.blur() > 0 ? Heatmaps.blur(px, style.blur()) : px;
+    }
+
+    /** {@return the panel with contour lines at {@link #CONTOUR_LEVELS} of the scale: dark on a heatmap, else red/blue} */
+    static BufferedImage contours(BufferedImage panel, double[][] px, double scaleValue, boolean onHeatmap) {
+        double[] levels = java.util.Arrays.stream(CONTOUR_LEVELS).map(l -> l * scaleValue).toArray();
+        return onHeatmap ? Heatmaps.contours(panel, px, levels, new java.awt.Color(40, 40, 40),
+                new java.awt.Color(40, 40, 40))
+                : Heatmaps.contours(panel, px, levels, new java.awt.Color(230, 20, 20), new java.awt.Color(30, 90, 255));
     }
 }

@@ -60,6 +60,14 @@ final class ServeRequest {
     @Option(names = "--overlay", paramLabel = "ALPHA", defaultValue = "0.5", description = "the overlay's weight")
     double overlay;
 
+    @Option(names = "--blur", paramLabel = "SIGMA", defaultValue = "0",
+            description = "smooth the heatmap by a Gaussian of SIGMA pixels (display only)")
+    double blur;
+
+    @Option(names = "--contour", arity = "0..1", paramLabel = "true|false", defaultValue = "false",
+            description = "contour lines of the relevance at 25, 50, 75 % of the scale over the overlay")
+    boolean contour;
+
     @Mixin
     RuleOptionsMixin rules;
 
@@ -68,7 +76,7 @@ final class ServeRequest {
 
     /** The parameters that shape only the answer, not the method: the cache key leaves them out. */
     private static final List<String> ANSWER = List.of("--target", "--top", "--format", "--colormap", "--scale",
-            "--overlay", "--methods");
+            "--overlay", "--methods", "--blur", "--contour");
 
     /** The arguments as given, sorted: with the method, what makes one attribution. */
     private final Map<String, String> given = new TreeMap<>();
@@ -119,6 +127,9 @@ final class ServeRequest {
         }
         if (!(r.overlay >= 0 && r.overlay <= 1)) {
             throw new CliException("overlay: expected a weight in [0,1], got " + r.overlay);
+        }
+        if (!(r.blur >= 0 && r.blur <= 100)) {
+            throw new CliException("blur: expected a sigma in [0,100] pixels, got " + r.blur);
         }
         ExplainCommand.parseScale(r.scale);
         return r;

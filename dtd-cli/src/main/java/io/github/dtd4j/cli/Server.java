@@ -412,11 +412,17 @@ final class Server implements AutoCloseable {
                     Npy.write(r, b);
                     send(ex, 200, "application/octet-stream", b.toByteArray());
                 }
-                case PNG -> send(ex, 200, "image/png", png(Pictures.explanation(r, in.picture(), q.colormap.map,
-                        ExplainCommand.parseScale(q.scale), in.picture() == null ? null : q.overlay, title(a))));
+                case PNG -> send(ex, 200, "image/png", png(Pictures.explanation(r, in.picture(), style(q,
+                        in.picture() != null), title(a))));
                 default -> json(ex, explanation(q, a, in, seconds, attribution.settings()));
             }
         }
+    }
+
+    /** {@return how a request's pictures are drawn; the overlay panel only for a picture input} */
+    private static Pictures.Style style(ServeRequest q, boolean picture) {
+        return new Pictures.Style(q.colormap.map, ExplainCommand.parseScale(q.scale), picture ? q.overlay : null,
+                q.blur, q.contour);
     }
 
     private String title(Attributions a) {
@@ -441,17 +447,22 @@ final class Server implements AutoCloseable {
         o.put("shape", io.github.dtd4j.graph.Shape.format(r.shape()));
         o.set("top", top(a.logits(), q.top));
         if (r.rank() == 4 && r.size(0) == 1) {
-            ColorMap map = q.colormap.map;
-            Heatmaps.Scale s = ExplainCommand.parseScale(q.scale);
+            Pictures.Style style = style(q, in.picture() != null);
             int factor = Pictures.factor((int) r.size(2));
-            BufferedImage heat = Heatmaps.render(r, map, s);
-            o.put("heatmap", dataUrl(Heatmaps.enlarge(heat, factor)));
-            o.put("scale", Heatmaps.scaleValue(r, s));
-            o.put("colorbar", dataUrl(Heatmaps.colorBar(map, Heatmaps.scaleValue(r, s), (int) r.size(2) * factor)));
+            double[][] px = Pictures.map(r, style);
+            double value = Heatmaps.scaleValue(px, style.scale());
+            BufferedImage heat = Heatmaps.render(px, style.map(), style.scale());
+            BufferedImage shownHeat = Heatmaps.enlarge(heat, factor);
+            o.put("scale", value);
+            o.put("colorbar", dataUrl(Heatmaps.colorBar(style.map(), value, (int) r.size(2) * factor)));
             if (in.picture() != null) {
                 o.put("input", dataUrl(Heatmaps.enlarge(in.picture(), factor)));
-                o.put("overlay", dataUrl(Heatmaps.enlarge(Heatmaps.overlay(in.picture(), heat, q.overlay), factor)));
+                BufferedImage over = Heatmaps.enlarge(Heatmaps.overlay(in.picture(), heat, q.overlay), factor);
+                o.put("overlay", dataUrl(style.contour() ? Pictures.contours(over, px, value, false) : over));
+            } else if (style.contour()) {
+                shownHeat = Pictures.contours(shownHeat, px, value, true);
             }
+            o.put("heatmap", dataUrl(shownHeat));
         }
         a.ledger().ifPresent(l -> {
             ArrayNode rows = o.putArray("ledger");
@@ -498,7 +509,8 @@ final class Server implements AutoCloseable {
                 items.addObject().put("method", e.name()).put("settings", attribution.settings())
                         .put("class", a.targets()[0]).put("sum", r.castTo(DataType.DOUBLE).sumNumber().doubleValue())
                         .put("seconds", Json.fixed(seconds, 4))
-                        .put("heatmap", dataUrl(Heatmaps.enlarge(Heatmaps.render(r, map, s),
+                        .put("heatmap", dataUrl(Heatmaps.enlarge(Heatmaps.render(Pictures.map(r, style(q, false)),
+                                map, s),
                                 Pictures.factor((int) r.size(2)))));
             }
         }

@@ -126,6 +126,42 @@ class ExplainDirectoryIT {
     }
 
     @Test
+    void blurAndContoursChangeThePictureOnly() throws Exception {
+        Path img = DtdJar.png(dir, "in/dog.png", 3);
+        Path plain = dir.resolve("plain");
+        Path styled = dir.resolve("styled");
+        Files.createDirectories(plain);
+        Files.createDirectories(styled);
+        Run a = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                plain.toString(), "--preprocess", "unit", "--overlay", "0.5");
+        Run b = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                styled.toString(), "--preprocess", "unit", "--overlay", "0.5", "--blur", "1.5", "--contour");
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(b.exit()).as(b.err()).isZero();
+        // the attribution is the same; only its picture changes
+        assertThat(io.github.dtd4j.io.Npy.read(styled.resolve("dog.npy")))
+                .isEqualTo(io.github.dtd4j.io.Npy.read(plain.resolve("dog.npy")));
+        int contourRed = new java.awt.Color(230, 20, 20).getRGB() & 0xffffff;
+        assertThat(count(styled.resolve("dog.png"), contourRed)).as("contour pixels").isGreaterThan(20);
+        assertThat(count(plain.resolve("dog.png"), contourRed)).isZero();
+        Run bad = dtd("explain", "--model", DtdCliIT.MODEL.toString(), "--input", img.toString(), "--out",
+                dir.resolve("x.png").toString(), "--blur", "-1");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("--blur");
+    }
+
+    private static int count(Path png, int rgb) throws Exception {
+        java.awt.image.BufferedImage p = javax.imageio.ImageIO.read(png.toFile());
+        int n = 0;
+        for (int y = 0; y < p.getHeight(); y++) {
+            for (int x = 0; x < p.getWidth(); x++) {
+                n += (p.getRGB(x, y) & 0xffffff) == rgb ? 1 : 0;
+            }
+        }
+        return n;
+    }
+
+    @Test
     void targetsTopKAndFromAFile() throws Exception {
         Path img = DtdJar.png(dir, "in/dog.png", 3);
         Path out = dir.resolve("dog-heat.png");

@@ -192,6 +192,9 @@ class ServeIT {
         JsonNode withPicture = post(server, "/api/explain?method=grad-cam", picture).json();
         assertThat(withPicture.get("overlay").asText()).startsWith("data:image/png;base64,");
         assertThat(withPicture.get("input").asText()).startsWith("data:image/png;base64,");
+        JsonNode styled = post(server, "/api/explain?blur=1.5&contour=true", picture).json();
+        assertThat(styled.get("overlay").asText()).isNotEqualTo(post(server, "/api/explain", picture).json()
+                .get("overlay").asText());
         Answer drawn = post(server, "/api/explain?format=png&colormap=viridis", picture);
         assertThat(drawn.type()).isEqualTo("image/png");
         BufferedImage img = ImageIO.read(new ByteArrayInputStream(drawn.body()));

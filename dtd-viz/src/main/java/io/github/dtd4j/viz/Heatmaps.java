@@ -106,6 +106,16 @@ public final class Heatmaps {
     }
 
     /**
+     * {@return the |R| that a scale maps to full colour for a per-pixel map (e.g. after {@link #blur})}
+     *
+     * @param px    [H][W]
+     * @param scale scaling
+     */
+    public static double scaleValue(double[][] px, Scale scale) {
+        return scale.of(Arrays.stream(px).flatMapToDouble(Arrays::stream).toArray());
+    }
+
+    /**
      * {@return a vertical colour bar {@code height} pixels tall: the map from +value (top) to −value (bottom), labelled
      * with both ends and 0}
      *
@@ -219,6 +229,112 @@ public final class Heatmaps {
             }
         }
         return out;
+    }
+
+    /**
+     * {@return the map smoothed by a Gaussian of standard deviation {@code sigma} pixels}, for display: separable,
+     * the kernel cut at 3σ and renormalised where it leaves the map (edges are not darkened), so a constant map stays
+     * constant and the sum of a map away from the edges is kept
+     *
+     * @param px    [H][W], not modified
+     * @param sigma in pixels; 0 returns a copy
+     */
+    public static double[][] blur(double[][] px, double sigma) {
+        if (!(sigma >= 0) || Double.isInfinite(sigma)) {
+            throw new InvalidInputException("blur: sigma must be finite and >= 0, got " + sigma);
+        }
+        int h = px.length;
+        int w = px[0].length;
+        double[][] copy = new double[h][];
+        for (int y = 0; y < h; y++) {
+            copy[y] = px[y].clone();
+        }
+        if (sigma == 0) {
+            return copy;
+        }
+        int radius = (int) Math.ceil(3 * sigma);
+        double[] k = new double[2 * radius + 1];
+        for (int d = -radius; d <= radius; d++) {
+            k[d + radius] = Math.exp(-0.5 * d * d / (sigma * sigma));
+        }
+        double[][] rows = new double[h][w];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double sum = 0;
+                double weight = 0;
+                for (int d = Math.max(-radius, -x); d <= Math.min(radius, w - 1 - x); d++) {
+                    sum += k[d + radius] * copy[y][x + d];
+                    weight += k[d + radius];
+                }
+                rows[y][x] = sum / weight;
+            }
+        }
+        double[][] out = new double[h][w];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                double sum = 0;
+                double weight = 0;
+                for (int d = Math.max(-radius, -y); d <= Math.min(radius, h - 1 - y); d++) {
+                    sum += k[d + radius] * rows[y + d][x];
+                    weight += k[d + radius];
+                }
+                out[y][x] = sum / weight;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@return the picture with contour lines of a map drawn on it}: for each level, the pixels whose value reaches it
+     * while a 4-neighbour's does not (the inner edge of the region above the level), in the level's colour — positive
+     * levels of positive relevance, and with {@code negative} also the mirrored levels of negative relevance
+     *
+     * @param picture  what to draw on (not modified), the map's size times an integer factor
+     * @param px       [H][W]
+     * @param levels   values, e.g. 0.25, 0.5, 0.75 of the colour scale
+     * @param positive the lines' colour for positive relevance
+     * @param negative the lines' colour for negative relevance, or null to draw none
+     */
+    public static BufferedImage contours(BufferedImage picture, double[][] px, double[] levels, Color positive,
+                                         Color negative) {
+        int h = px.length;
+        int w = px[0].length;
+        if (picture.getWidth() % w != 0 || picture.getHeight() % h != 0
+                || picture.getWidth() / w != picture.getHeight() / h) {
+            throw new InvalidInputException("contours: the picture " + picture.getWidth() + "x" + picture.getHeight()
+                    + " is not the map " + w + "x" + h + " enlarged by an integer factor");
+        }
+        int f = picture.getWidth() / w;
+        BufferedImage out = new BufferedImage(picture.getWidth(), picture.getHeight(), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.drawImage(picture, 0, 0, null);
+        g.dispose();
+        for (int sign : negative == null ? new int[]{1} : new int[]{1, -1}) {
+            int rgb = (sign > 0 ? positive : negative).getRGB();
+            for (double level : levels) {
+                for (int y = 0; y < h * f; y++) {
+                    for (int x = 0; x < w * f; x++) {
+                        // the map at display resolution (nearest), so lines are one display pixel wide
+                        if (above(px, x / f, y / f, sign, level) && (!above(px, (x - 1) / f, y / f, sign, level, x == 0)
+                                || !above(px, (x + 1) / f, y / f, sign, level, x == w * f - 1)
+                                || !above(px, x / f, (y - 1) / f, sign, level, y == 0)
+                                || !above(px, x / f, (y + 1) / f, sign, level, y == h * f - 1))) {
+                            out.setRGB(x, y, rgb);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean above(double[][] px, int x, int y, int sign, double level) {
+        return sign * px[y][x] >= level;
+    }
+
+    /** The same, with outside the map counted as above (no line along the picture's border). */
+    private static boolean above(double[][] px, int x, int y, int sign, double level, boolean outside) {
+        return outside || above(px, x, y, sign, level);
     }
 
     /** {@return the images side by side, scaled to the tallest's height, with a white gap} @param images panels */
