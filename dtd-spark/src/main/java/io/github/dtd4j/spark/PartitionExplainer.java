@@ -1,0 +1,277 @@
+package io.github.dtd4j.spark;
+
+import io.github.dtd4j.Ledger;
+import io.github.dtd4j.LedgerEntry;
+import io.github.dtd4j.Start;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Shape;
+import io.github.dtd4j.methods.Attribution;
+import io.github.dtd4j.methods.Attributions;
+import io.github.dtd4j.onnx.OnnxModels;
+import io.github.dtd4j.viz.ColorMap;
+import io.github.dtd4j.viz.Heatmaps;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.imageio.ImageIO;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * What runs on the executors: a partition's rows explained in batches by the one {@link Attribution} this JVM keeps
+ * for the model and method (made at the first task, reused by the next), one output row per input row, in order.
+ * A row that cannot be read, or that the model refuses, gets its error in the {@code error} column; a batch that
+ * fails is explained again row by row, so that only the bad row fails.
+ */
+final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    /** Per JVM: the model by its SHA-256, imported once. */
+    private static final Map<String, Graph> GRAPHS = new ConcurrentHashMap<>();
+    /** Per JVM: the method made on a model, by model, method and preprocessing. */
+    private static final Map<String, Attribution> METHODS = new ConcurrentHashMap<>();
+
+    /** For the tests: fail the first attempt of partition 0 after this many rows (Spark then retries the task). */
+    static final String FAIL_FIRST_ATTEMPT = "dtd.spark.test.failFirstAttemptAfter";
+
+    private final Broadcast<byte[]> model;
+    private final String modelKey;
+    private final MethodSpec method;
+    private final ImageSpec images;
+    private final int batch;
+    private final boolean png;
+    private final int target;
+    private final String idColumn;
+
+    PartitionExplainer(Broadcast<byte[]> model, String modelKey, MethodSpec method, ImageSpec images, int batch,
+                       boolean png, int target, String idColumn) {
+        this.model = model;
+        this.modelKey = modelKey;
+        this.method = method;
+        this.images = images;
+        this.batch = batch;
+        this.png = png;
+        this.target = target;
+        this.idColumn = idColumn;
+    }
+
+    private Graph graph() {
+        return GRAPHS.computeIfAbsent(modelKey, k -> OnnxModels.load(model.value()).frozen());
+    }
+
+    private Attribution attribution() {
+        return METHODS.computeIfAbsent(modelKey + "|" + method + "|" + images,
+                k -> method.make(graph(), images.box()));
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        Graph g = graph();
+        Attribution a = attribution();
+        long failAfter = Long.getLong(FAIL_FIRST_ATTEMPT, -1);
+        TaskContext task = TaskContext.get();
+        boolean fail = failAfter >= 0 && task != null && task.partitionId() == 0 && task.attemptNumber() == 0;
+        return new Iterator<>() {
+            private final ArrayDeque<Row> ready = new ArrayDeque<>();
+            private long done;
+
+            @Override
+            public boolean hasNext() {
+                if (ready.isEmpty() && rows.hasNext()) {
+                    List<Row> in = new ArrayList<>();
+                    while (in.size() < batch && rows.hasNext()) {
+                        in.add(rows.next());
+                    }
+                    ready.addAll(explain(in, g, a));
+                }
+                return !ready.isEmpty();
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                if (fail && done++ >= failAfter) {
+                    throw new IllegalStateException("dtd-spark test: the first attempt of partition 0 fails");
+                }
+                return ready.poll();
+            }
+        };
+    }
+
+    /** One input row, read: its id and label, and its tensor or the reason it has none. */
+    private record Input(String id, Integer label, INDArray x, String error) {
+    }
+
+    private Input read(Row r, Shape shape) {
+        String id = idOf(r);
+        Integer label = labelOf(r);
+        try {
+            List<String> fields = Arrays.asList(r.schema().fieldNames());
+            INDArray x;
+            if (fields.contains("content")) {
+                byte[] bytes = r.getAs("content");
+                if (bytes == null) {
+                    return new Input(id, label, null, "no content");
+                }
+                x = images.tensor(bytes, id, shape);
+            } else {
+                List<Object> values = r.getList(r.fieldIndex("tensor"));
+                long n = shape.size();
+                if (values == null || values.size() != n) {
+                    return new Input(id, label, null, "the tensor has " + (values == null ? 0 : values.size())
+                            + " values; the model takes " + shape.toBatchString() + " = " + n + " per input");
+                }
+                float[] v = new float[(int) n];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = ((Number) values.get(i)).floatValue();
+                }
+                long[] dims = new long[shape.rank() + 1];
+                dims[0] = 1;
+                for (int i = 0; i < shape.rank(); i++) {
+                    dims[i + 1] = shape.dim(i);
+                }
+                x = Nd4j.create(v, dims, DataType.FLOAT);
+            }
+            return new Input(id, label, x, null);
+        } catch (RuntimeException e) {
+            return new Input(id, label, null, message(e));
+        }
+    }
+
+    private String idOf(Row r) {
+        int i = r.fieldIndex(idColumn);
+        return r.isNullAt(i) ? null : String.valueOf(r.get(i));
+    }
+
+    private static Integer labelOf(Row r) {
+        if (!Arrays.asList(r.schema().fieldNames()).contains("label")) {
+            return null;
+        }
+        int i = r.fieldIndex("label");
+        return r.isNullAt(i) ? null : ((Number) r.get(i)).intValue();
+    }
+
+    private static String message(Throwable e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
+    }
+
+    /** {@return the output rows of a batch of input rows, in order} */
+    private List<Row> explain(List<Row> in, Graph g, Attribution a) {
+        Shape shape = g.inputShape();
+        List<Input> inputs = in.stream().map(r -> read(r, shape)).toList();
+        Row[] out = new Row[inputs.size()];
+        // explained together: the readable inputs of one size
+        Map<List<Long>, List<Integer>> bySize = new LinkedHashMap<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            Input x = inputs.get(i);
+            if (x.error() != null) {
+                out[i] = failed(x, x.error());
+            } else {
+                bySize.computeIfAbsent(Arrays.stream(x.x().shape()).boxed().toList(), s -> new ArrayList<>()).add(i);
+            }
+        }
+        for (List<Integer> group : bySize.values()) {
+            try {
+                explainTogether(group, inputs, a, out);
+            } catch (RuntimeException e) {
+                // a bad row spoils its batch: each again alone, so that only it fails
+                for (int i : group) {
+                    try {
+                        explainTogether(List.of(i), inputs, a, out);
+                    } catch (RuntimeException alone) {
+                        out[i] = failed(inputs.get(i), message(alone));
+                    }
+                }
+            }
+        }
+        inputs.forEach(x -> {
+            if (x.x() != null) {
+                x.x().close();
+            }
+        });
+        return Arrays.asList(out);
+    }
+
+    private void explainTogether(List<Integer> group, List<Input> inputs, Attribution a, Row[] out) {
+        INDArray x = group.size() == 1 ? inputs.get(group.get(0)).x()
+                : Nd4j.concat(0, group.stream().map(i -> inputs.get(i).x()).toArray(INDArray[]::new));
+        Start start = target < 0 ? Start.topClass() : Start.classes(target);
+        try (Attributions r = a.attribute(x, start)) {
+            INDArray att = r.attribution();
+            double[] sums = r.ledger().map(Ledger::inputSums).orElse(null);
+            for (int k = 0; k < group.size(); k++) {
+                Input in = inputs.get(group.get(k));
+                INDArray e = att.get(NDArrayIndex.interval(k, k + 1));
+                int c = r.targets()[k];
+                double sum = sums != null ? sums[k] : e.castTo(DataType.DOUBLE).sumNumber().doubleValue();
+                float[] heat;
+                Integer h = null;
+                Integer w = null;
+                byte[] picture = null;
+                if (e.rank() == 4) {
+                    h = (int) e.size(2);
+                    w = (int) e.size(3);
+                    INDArray m = e.size(1) == 1 ? e : e.sum(true, 1);
+                    heat = m.castTo(DataType.FLOAT).dup('c').data().asFloat();
+                    if (png) {
+                        picture = png(Heatmaps.render(Heatmaps.pixels(e), ColorMap.RED_BLUE,
+                                Heatmaps.Scale.maxAbs()));
+                    }
+                } else {
+                    heat = e.castTo(DataType.FLOAT).dup('c').data().asFloat();
+                }
+                final int element = k;
+                // a Scala Seq: what Spark's row encoder takes for an array of structs
+                Object ledger = r.ledger().map(l -> scala.jdk.javaapi.CollectionConverters.asScala(
+                        ledgerRows(l, element)).toSeq()).orElse(null);
+                out[group.get(k)] = RowFactory.create(in.id(), in.label(), c, r.logits().getDouble(k, c), sum, heat,
+                        h, w, picture, ledger, null);
+            }
+        } finally {
+            if (group.size() > 1) {
+                x.close();
+            }
+        }
+    }
+
+    private static List<Row> ledgerRows(Ledger l, int k) {
+        List<Row> rows = new ArrayList<>();
+        for (LedgerEntry e : l.entries()) {
+            rows.add(RowFactory.create(e.node(), e.kind(), e.in()[k], e.out()[k], e.bias()[k], e.stabilizer()[k]));
+        }
+        return rows;
+    }
+
+    private static Row failed(Input in, String error) {
+        return RowFactory.create(in.id(), in.label(), null, null, null, null, null, null, null, null, error);
+    }
+
+    private static byte[] png(java.awt.image.BufferedImage img) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(img, "png", b);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return b.toByteArray();
+    }
+}

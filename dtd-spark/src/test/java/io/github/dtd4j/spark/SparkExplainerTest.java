@@ -1,0 +1,238 @@
+package io.github.dtd4j.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.dtd4j.Explainer;
+import io.github.dtd4j.Explanation;
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.io.Npy;
+import io.github.dtd4j.methods.Attributions;
+import io.github.dtd4j.methods.Methods;
+import io.github.dtd4j.onnx.OnnxModels;
+import io.github.dtd4j.rules.Presets;
+import io.github.dtd4j.rules.Rules;
+import io.github.dtd4j.viz.Images;
+import io.github.dtd4j.viz.Normalization;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * dtd-spark in local mode inside the test JVM, on the shipped Fashion-MNIST ResNet (trained) and its sample
+ * pictures: every row equals the library's local result bit for bit, at parallelism 1 and 2 and any batch size; bad
+ * rows fill the error column and the job completes; a task that fails and is retried gives the same rows; methods and
+ * options are checked on the driver.
+ */
+class SparkExplainerTest {
+    private static final Path FASHION = Path.of("../models/fashion-mnist").toAbsolutePath().normalize();
+    private static final int PICTURES = 24;
+
+    private static SparkSession spark;
+    private static Graph graph;
+    private static INDArray images;
+    private static int[] labels;
+
+    @BeforeAll
+    static void start() {
+        // local[2,4]: two cores, and a failed task is tried up to 4 times
+        spark = SparkSession.builder().master("local[2,4]").appName("dtd-spark-test")
+                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                .config("spark.driver.host", "127.0.0.1").getOrCreate();
+        graph = OnnxModels.load(FASHION.resolve("resnet.onnx"));
+        images = Npy.read(FASHION.resolve("sample-images.npy"));
+        INDArray l = Npy.read(FASHION.resolve("sample-labels.npy"));
+        labels = new int[PICTURES];
+        for (int i = 0; i < PICTURES; i++) {
+            labels[i] = l.getInt(i);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) {
+            spark.stop();
+        }
+    }
+
+    /** {@return sample i as a 28×28 grey PNG} */
+    private static byte[] png(int i) throws Exception {
+        BufferedImage grey = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 28; y++) {
+            for (int x = 0; x < 28; x++) {
+                grey.getRaster().setSample(x, y, 0, (int) Math.round(255 * images.getDouble(i, 0, y, x)));
+            }
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        ImageIO.write(grey, "png", b);
+        return b.toByteArray();
+    }
+
+    private static final StructType PICTURE_ROWS = new StructType(new StructField[]{
+        DataTypes.createStructField("path", DataTypes.StringType, false),
+        DataTypes.createStructField("content", DataTypes.BinaryType, true),
+        DataTypes.createStructField("label", DataTypes.IntegerType, true)});
+
+    /** The pictures, with a non-picture and a truncated picture among them. */
+    private static Dataset<Row> pictures(int partitions) throws Exception {
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < PICTURES; i++) {
+            rows.add(RowFactory.create("sample-" + i + ".png", png(i), labels[i]));
+            if (i == 5) {
+                rows.add(RowFactory.create("notes.png", "not a picture".getBytes(java.nio.charset.StandardCharsets
+                        .US_ASCII), null));
+            }
+            if (i == 11) {
+                byte[] p = png(i);
+                rows.add(RowFactory.create("truncated.png", Arrays.copyOf(p, p.length / 2), labels[i]));
+            }
+        }
+        return spark.createDataFrame(rows, PICTURE_ROWS).repartition(partitions);
+    }
+
+    /** What the library computes for sample i read from its PNG, alone. */
+    private static INDArray tensor(int i) throws Exception {
+        return Images.toTensor(Images.read(png(i), "sample"), Normalization.unit(1));
+    }
+
+    @Test
+    void everyPictureEqualsTheLibrarysResultBitForBitAndBadRowsCarryTheirError() throws Exception {
+        Explainer local = Explainer.of(graph).preset(Presets.dtd(Rules.zBox(0, 1)));
+        Map<String, float[]> heat = new HashMap<>();
+        Map<String, Double> logit = new HashMap<>();
+        Map<String, Integer> cls = new HashMap<>();
+        Map<String, Double> sum = new HashMap<>();
+        for (int i = 0; i < PICTURES; i++) {
+            try (Explanation e = local.explain(tensor(i))) {
+                heat.put("sample-" + i + ".png", e.inputRelevance().castTo(DataType.FLOAT).dup('c').data().asFloat());
+                cls.put("sample-" + i + ".png", e.targets()[0]);
+                logit.put("sample-" + i + ".png", e.logits().getDouble(0, e.targets()[0]));
+                sum.put("sample-" + i + ".png", e.ledger().inputSums()[0]);
+            }
+        }
+        SparkExplainer explainer = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).images(ImageSpec.unit(true));
+        for (int partitions : new int[]{1, 2}) {
+            for (int batch : new int[]{1, 5}) {
+                List<Row> out = explainer.batchSize(batch).png(true).explain(pictures(partitions)).collectAsList();
+                assertThat(out).hasSize(PICTURES + 2);
+                for (Row r : out) {
+                    String id = r.getAs("id");
+                    String what = id + " at parallelism " + partitions + ", batch " + batch;
+                    if (id.equals("notes.png") || id.equals("truncated.png")) {
+                        assertThat((String) r.getAs("error")).as(what).contains(id)
+                                .containsAnyOf("not a readable PNG/JPEG image", "cannot read image");
+                        assertThat(r.isNullAt(r.fieldIndex("class"))).isTrue();
+                        continue;
+                    }
+                    assertThat((String) r.getAs("error")).as(what).isNull();
+                    assertThat((Integer) r.getAs("class")).as(what).isEqualTo(cls.get(id));
+                    assertThat((Double) r.getAs("logit")).as(what).isEqualTo(logit.get(id));
+                    assertThat((Double) r.getAs("relevance_sum")).as(what).isEqualTo(sum.get(id));
+                    float[] h = floats(r.getList(r.fieldIndex("heatmap")));
+                    assertThat(Arrays.equals(h, heat.get(id))).as(what + ": heatmap bit for bit").isTrue();
+                    assertThat((Integer) r.getAs("height")).isEqualTo(28);
+                    assertThat((Integer) r.getAs("label")).isEqualTo(labels[Integer.parseInt(id.replaceAll("\\D",
+                            ""))]);
+                    assertThat(ImageIO.read(new java.io.ByteArrayInputStream(r.getAs("png"))).getWidth()).isEqualTo(28);
+                    assertThat(r.getList(r.fieldIndex("ledger"))).hasSizeGreaterThan(10);
+                }
+            }
+        }
+    }
+
+    private static float[] floats(List<Object> values) {
+        float[] f = new float[values.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (Float) values.get(i);
+        }
+        return f;
+    }
+
+    private static final StructType TENSOR_ROWS = new StructType(new StructField[]{
+        DataTypes.createStructField("id", DataTypes.StringType, false),
+        DataTypes.createStructField("tensor", DataTypes.createArrayType(DataTypes.FloatType, false), true)});
+
+    private static List<Row> tensorRows() {
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            rows.add(RowFactory.create("t" + i, images.get(NDArrayIndex.point(i)).castTo(DataType.FLOAT).dup('c')
+                    .data().asFloat()));
+        }
+        rows.add(RowFactory.create("short", new float[10]));
+        float[] nan = images.get(NDArrayIndex.point(3)).castTo(DataType.FLOAT).dup('c').data().asFloat();
+        nan[100] = Float.NaN;
+        rows.add(RowFactory.create("nan", nan));
+        return rows;
+    }
+
+    @Test
+    void tensorsAnyMethodAndATaskRetriedGiveTheSameRows() {
+        Dataset<Row> in = spark.createDataFrame(tensorRows(), TENSOR_ROWS).repartition(2);
+        SparkExplainer sx = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).idColumn("id").batchSize(4)
+                .method(MethodSpec.of("gradient", Map.of()));
+        List<Row> first = sx.explain(in).collectAsList();
+        Map<String, Row> byId = new HashMap<>();
+        first.forEach(r -> byId.put(r.getAs("id"), r));
+        assertThat(byId).hasSize(14);
+        assertThat((String) byId.get("short").getAs("error")).contains("10 values").contains("784");
+        assertThat((String) byId.get("nan").getAs("error")).isNotNull();
+        for (int i = 0; i < 12; i++) {
+            INDArray x = images.get(NDArrayIndex.interval(i, i + 1)).castTo(DataType.FLOAT).dup();
+            try (Attributions a = Methods.gradient(graph).attribute(x)) {
+                float[] expected = a.attribution().castTo(DataType.FLOAT).dup('c').data().asFloat();
+                Row r = byId.get("t" + i);
+                assertThat((String) r.getAs("error")).isNull();
+                assertThat(Arrays.equals(floats(r.getList(r.fieldIndex("heatmap"))), expected)).as("t" + i).isTrue();
+                assertThat(r.isNullAt(r.fieldIndex("ledger"))).as("no ledger for the gradient").isTrue();
+            }
+        }
+        // the first attempt of partition 0 fails after 2 rows; Spark retries it, and the rows are the same
+        System.setProperty(PartitionExplainer.FAIL_FIRST_ATTEMPT, "2");
+        try {
+            List<Row> retried = sx.explain(in).collectAsList();
+            assertThat(retried).containsExactlyInAnyOrderElementsOf(first);
+        } finally {
+            System.clearProperty(PartitionExplainer.FAIL_FIRST_ATTEMPT);
+        }
+    }
+
+    @Test
+    void methodsOptionsAndColumnsAreCheckedOnTheDriver() {
+        assertThatThrownBy(() -> MethodSpec.of("magic", Map.of())).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("unknown method");
+        assertThatThrownBy(() -> MethodSpec.of("gradient", Map.of("epsilon", "0.1")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("takes no option 'epsilon'");
+        assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("epsilon", "x")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("expected a number");
+        assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("preset", "nope")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("preset");
+        SparkExplainer sx = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx"));
+        assertThatThrownBy(() -> sx.method(MethodSpec.of("grad-cam", Map.of("layer", "no-such-node")))
+                .idColumn("id").explain(spark.createDataFrame(tensorRows(), TENSOR_ROWS)))
+                .hasMessageContaining("no-such-node");
+        assertThatThrownBy(() -> sx.explain(spark.createDataFrame(tensorRows(), TENSOR_ROWS)))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("no id column 'path'");
+        assertThatThrownBy(() -> sx.target(10)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> sx.batchSize(0)).isInstanceOf(ConfigurationException.class);
+    }
+}
