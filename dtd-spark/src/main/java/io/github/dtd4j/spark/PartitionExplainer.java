@@ -58,9 +58,10 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     private final boolean png;
     private final int target;
     private final String idColumn;
+    private final int aopcSteps;
 
     PartitionExplainer(Broadcast<byte[]> model, String modelKey, MethodSpec method, ImageSpec images, int batch,
-                       boolean png, int target, String idColumn) {
+                       boolean png, int target, String idColumn, int aopcSteps) {
         this.model = model;
         this.modelKey = modelKey;
         this.method = method;
@@ -69,6 +70,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         this.png = png;
         this.target = target;
         this.idColumn = idColumn;
+        this.aopcSteps = aopcSteps;
     }
 
     private Graph graph() {
@@ -218,6 +220,8 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         try (Attributions r = a.attribute(x, start)) {
             INDArray att = r.attribution();
             double[] sums = r.ledger().map(Ledger::inputSums).orElse(null);
+            double[][] morf = aopcSteps > 0 && att.rank() == 4 ? io.github.dtd4j.eval.RegionPerturbation.of(graph())
+                    .withSteps(aopcSteps).evaluate(method.name(), x, att).perImageMorf() : null;
             for (int k = 0; k < group.size(); k++) {
                 Input in = inputs.get(group.get(k));
                 INDArray e = att.get(NDArrayIndex.interval(k, k + 1));
@@ -243,14 +247,24 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                 // a Scala Seq: what Spark's row encoder takes for an array of structs
                 Object ledger = r.ledger().map(l -> scala.jdk.javaapi.CollectionConverters.asScala(
                         ledgerRows(l, element)).toSeq()).orElse(null);
+                Double aopc = morf == null ? null : aopc(morf[k]);
                 out[group.get(k)] = RowFactory.create(in.id(), in.label(), c, r.logits().getDouble(k, c), sum, heat,
-                        h, w, picture, ledger, null);
+                        h, w, picture, ledger, aopc, null);
             }
         } finally {
             if (group.size() > 1) {
                 x.close();
             }
         }
+    }
+
+    /** {@return the mean drop of the score along a MoRF curve, as RegionPerturbation averages it} */
+    private static double aopc(double[] curve) {
+        double drop = 0;
+        for (double f : curve) {
+            drop += curve[0] - f;
+        }
+        return drop / curve.length;
     }
 
     private static List<Row> ledgerRows(Ledger l, int k) {
@@ -262,7 +276,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     }
 
     private static Row failed(Input in, String error) {
-        return RowFactory.create(in.id(), in.label(), null, null, null, null, null, null, null, null, error);
+        return RowFactory.create(in.id(), in.label(), null, null, null, null, null, null, null, null, null, error);
     }
 
     private static byte[] png(java.awt.image.BufferedImage img) {

@@ -60,6 +60,7 @@ public final class SparkExplainer {
             DataTypes.createStructField("relevance_out", DataTypes.DoubleType, false),
             DataTypes.createStructField("bias", DataTypes.DoubleType, false),
             DataTypes.createStructField("stabilizer", DataTypes.DoubleType, false)}), false), true),
+        DataTypes.createStructField("aopc_morf", DataTypes.DoubleType, true),
         DataTypes.createStructField("error", DataTypes.StringType, true)});
 
     private final SparkSession spark;
@@ -72,9 +73,10 @@ public final class SparkExplainer {
     private final boolean png;
     private final int target;
     private final String idColumn;
+    private final int aopcSteps;
 
     private SparkExplainer(SparkSession spark, byte[] model, String modelKey, Graph graph, MethodSpec method,
-                           ImageSpec images, int batch, boolean png, int target, String idColumn) {
+                           ImageSpec images, int batch, boolean png, int target, String idColumn, int aopcSteps) {
         this.spark = spark;
         this.model = model;
         this.modelKey = modelKey;
@@ -85,6 +87,7 @@ public final class SparkExplainer {
         this.png = png;
         this.target = target;
         this.idColumn = idColumn;
+        this.aopcSteps = aopcSteps;
     }
 
     /**
@@ -108,17 +111,18 @@ public final class SparkExplainer {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        return new SparkExplainer(spark, bytes, key, g, MethodSpec.lrp(), ImageSpec.imagenet(), 16, false, -1, "path");
+        return new SparkExplainer(spark, bytes, key, g, MethodSpec.lrp(), ImageSpec.imagenet(), 16, false, -1, "path",
+                0);
     }
 
     /** {@return a copy with another method} @param m the method and its options */
     public SparkExplainer method(MethodSpec m) {
-        return new SparkExplainer(spark, model, modelKey, graph, m, images, batch, png, target, idColumn);
+        return new SparkExplainer(spark, model, modelKey, graph, m, images, batch, png, target, idColumn, aopcSteps);
     }
 
     /** {@return a copy with another preprocessing of pictures} @param s the preprocessing */
     public SparkExplainer images(ImageSpec s) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, s, batch, png, target, idColumn);
+        return new SparkExplainer(spark, model, modelKey, graph, method, s, batch, png, target, idColumn, aopcSteps);
     }
 
     /** {@return a copy that explains {@code rows} inputs at once on the executors} @param rows at least 1 */
@@ -126,12 +130,12 @@ public final class SparkExplainer {
         if (rows < 1) {
             throw new ConfigurationException("dtd-spark: the batch size must be at least 1, got " + rows);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, rows, png, target, idColumn);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, rows, png, target, idColumn, aopcSteps);
     }
 
     /** {@return a copy that also renders each heatmap as a PNG (red-blue, scaled by max |R|)} @param on whether */
     public SparkExplainer png(boolean on) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, on, target, idColumn);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, on, target, idColumn, aopcSteps);
     }
 
     /** {@return a copy that explains one class for every row (-1: each row's top class)} @param c the class */
@@ -140,12 +144,29 @@ public final class SparkExplainer {
         if (c < -1 || c >= classes) {
             throw new ConfigurationException("dtd-spark: the model has " + classes + " classes, got target " + c);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, c, idColumn);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, c, idColumn, aopcSteps);
     }
 
     /** {@return a copy that takes the rows' ids from another column (default {@code path})} @param column its name */
     public SparkExplainer idColumn(String column) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, column);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, column, aopcSteps);
+    }
+
+    /**
+     * {@return a copy that also scores each heatmap by region perturbation (dtd-eval's {@code RegionPerturbation}
+     * with its default patches, most relevant first, the top class): the row's {@code aopc_morf}, the mean drop of
+     * the logit over {@code steps} steps; the mean over rows is the library's AOPC of those images}
+     *
+     * @param steps the perturbation steps (0: none)
+     */
+    public SparkExplainer aopc(int steps) {
+        if (steps < 0) {
+            throw new ConfigurationException("dtd-spark: AOPC steps must be >= 0, got " + steps);
+        }
+        if (steps > 0) {
+            io.github.dtd4j.eval.RegionPerturbation.of(graph).withSteps(steps);
+        }
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn, steps);
     }
 
     /**
@@ -170,6 +191,6 @@ public final class SparkExplainer {
         method.make(graph, images.box());
         Broadcast<byte[]> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
         return input.mapPartitions(new PartitionExplainer(shared, modelKey, method, images, batch, png, target,
-                idColumn), Encoders.row(SCHEMA));
+                idColumn, aopcSteps), Encoders.row(SCHEMA));
     }
 }

@@ -235,4 +235,68 @@ class SparkExplainerTest {
         assertThatThrownBy(() -> sx.target(10)).isInstanceOf(ConfigurationException.class);
         assertThatThrownBy(() -> sx.batchSize(0)).isInstanceOf(ConfigurationException.class);
     }
+    @Test
+    void perClassStatisticsTheAtlasAndAopcAreTheLibrarysOverTheSameRows() throws Exception {
+        int steps = 20;
+        List<Row> rows = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).images(ImageSpec.unit(true))
+                .aopc(steps).explain(pictures(2)).cache().collectAsList();
+        Dataset<Row> explained = spark.createDataFrame(rows, SparkExplainer.SCHEMA);
+        Map<Integer, List<Integer>> byClass = new java.util.TreeMap<>();
+        Map<Integer, Row> byIndex = new HashMap<>();
+        for (Row r : rows) {
+            if (r.getAs("error") == null) {
+                int i = Integer.parseInt(((String) r.getAs("id")).replaceAll("\\D", ""));
+                byIndex.put(i, r);
+                byClass.computeIfAbsent(r.getAs("class"), k -> new ArrayList<>()).add(i);
+            }
+        }
+        Explainer local = Explainer.of(graph).preset(Presets.dtd(Rules.zBox(0, 1)));
+        List<Row> stats = CorpusStatistics.perClass(explained).collectAsList();
+        assertThat(stats).hasSize(byClass.size());
+        for (Row s : stats) {
+            int c = s.getAs("class");
+            List<Integer> members = byClass.get(c);
+            assertThat((Long) s.getAs("images")).isEqualTo(members.size());
+            assertThat((Long) s.getAs("correct")).isEqualTo(members.stream().filter(i -> labels[i] == c).count());
+            double meanSum = members.stream().mapToDouble(i -> byIndex.get(i).<Double>getAs("relevance_sum"))
+                    .average().orElseThrow();
+            assertThat((Double) s.getAs("mean_relevance_sum")).isCloseTo(meanSum,
+                    org.assertj.core.data.Offset.offset(1e-12 * Math.abs(meanSum) + 1e-300));
+            // the library's AOPC of the same images and relevances
+            INDArray x = org.nd4j.linalg.factory.Nd4j.concat(0, members.stream().map(i -> {
+                try {
+                    return tensor(i);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).toArray(INDArray[]::new));
+            INDArray r;
+            try (Explanation e = local.explain(x)) {
+                r = e.inputRelevance().dup();
+            }
+            double aopc = io.github.dtd4j.eval.RegionPerturbation.of(graph).withSteps(steps).evaluate("lrp", x, r)
+                    .aopcMorf();
+            assertThat((Double) s.getAs("mean_aopc_morf")).as("class " + c).isCloseTo(aopc,
+                    org.assertj.core.data.Offset.offset(1e-9 * Math.abs(aopc) + 1e-12));
+        }
+        List<Row> atlas = CorpusStatistics.atlas(explained).collectAsList();
+        assertThat(atlas).isNotEmpty();
+        for (Row a : atlas) {
+            int c = a.getAs("class");
+            List<Integer> correct = byClass.get(c).stream().filter(i -> labels[i] == c).toList();
+            assertThat((Long) a.getAs("images")).isEqualTo(correct.size());
+            double[] mean = new double[28 * 28];
+            for (int i : correct) {
+                float[] h = floats(byIndex.get(i).getList(byIndex.get(i).fieldIndex("heatmap")));
+                for (int k = 0; k < mean.length; k++) {
+                    mean[k] += h[k] / (double) correct.size();
+                }
+            }
+            List<Object> got = a.getList(a.fieldIndex("mean_heatmap"));
+            assertThat(got).hasSize(mean.length);
+            for (int k = 0; k < mean.length; k++) {
+                assertThat((Double) got.get(k)).isCloseTo(mean[k], org.assertj.core.data.Offset.offset(1e-12));
+            }
+        }
+    }
 }
