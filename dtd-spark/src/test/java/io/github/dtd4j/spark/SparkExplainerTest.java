@@ -299,4 +299,33 @@ class SparkExplainerTest {
             }
         }
     }
+    @Test
+    void theMainClassWritesParquetAndStatisticsAndChecksItsOptionsFirst(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path photos = java.nio.file.Files.createDirectories(dir.resolve("photos/sub"));
+        for (int i = 0; i < 6; i++) {
+            java.nio.file.Files.write((i < 3 ? photos.getParent() : photos).resolve("s" + i + ".png"), png(i));
+        }
+        java.nio.file.Files.writeString(photos.resolve("broken.png"), "no picture");
+        java.nio.file.Files.writeString(photos.resolve("notes.txt"), "skipped: not a picture's name");
+        String out = dir.resolve("explained.parquet").toString();
+        Map<String, String> o = DtdSparkMain.parse(new String[]{"--model", FASHION.resolve("resnet.onnx").toString(),
+            "--input", photos.getParent().toString(), "--out", out, "--preprocess", "unit", "--resize", "--grayscale",
+            "--batch", "4", "--png", "--stats", dir.resolve("stats").toString(), "--method", "lrp", "--preset",
+            "epsilon-plus"});
+        assertThat(DtdSparkMain.run(spark, o)).isEqualTo(1);
+        List<Row> rows = spark.read().parquet(out).collectAsList();
+        assertThat(rows).hasSize(7);
+        assertThat(rows.stream().filter(r -> r.getAs("error") != null).map(r -> (String) r.getAs("id")))
+                .singleElement().asString().endsWith("broken.png");
+        assertThat(spark.read().parquet(dir.resolve("stats/per-class.parquet").toString()).count()).isPositive();
+        assertThat(spark.read().parquet(dir.resolve("stats/atlas.parquet").toString()).count()).isPositive();
+        for (String[] bad : new String[][]{{"--model", "m.onnx", "--input", "x"}, {"--model", "m", "--input", "x",
+            "--out", "y", "--colour", "red"}, {"--model", "m", "--input", "x", "--out", "y", "--method", "gradient",
+            "--epsilon", "0.1"}, {"--model", "m", "--input", "x", "--out", out}, {"--model", "m", "--input", "x",
+            "--out", "y", "--preprocess", "fancy"}, {"--model", "m", "--input", "x", "--out", "y", "--batch", "many"}}) {
+            assertThatThrownBy(() -> DtdSparkMain.parse(bad)).as(String.join(" ", bad))
+                    .isInstanceOf(ConfigurationException.class);
+        }
+    }
 }

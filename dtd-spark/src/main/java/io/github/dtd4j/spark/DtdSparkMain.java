@@ -1,0 +1,178 @@
+package io.github.dtd4j.spark;
+
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.viz.Images;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The {@code spark-submit} entry point: explains a directory of pictures (or a Parquet dataset of {@code content} or
+ * {@code tensor} rows) and writes the rows of {@link SparkExplainer#SCHEMA} as Parquet, with {@code dtd explain}'s
+ * option names.
+ *
+ * <pre>
+ * spark-submit --class io.github.dtd4j.spark.DtdSparkMain APP.jar --model resnet50.onnx --input photos/ \
+ *     --out explained.parquet --method lrp --preset epsilon-plus --batch 16 --png --stats stats/
+ * </pre>
+ *
+ * <p>Options: {@code --model} (ONNX), {@code --input} (a directory of .png/.jpg, searched recursively, or a Parquet
+ * dataset), {@code --out} (a new Parquet directory), {@code --method} and its options ({@code --preset},
+ * {@code --epsilon}, {@code --low}, {@code --high}, {@code --ig-steps}, {@code --internal-batch-size},
+ * {@code --samples}, {@code --noise}, {@code --smoothgrad-seed}, {@code --layer}, {@code --window},
+ * {@code --stride}), {@code --preprocess imagenet|unit|none}, {@code --resize}, {@code --grayscale},
+ * {@code --batch B}, {@code --png}, {@code --target N}, {@code --aopc STEPS}, {@code --partition-by COLUMN},
+ * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet). A mistake is one line on stderr
+ * and exit code 2, before Spark reads anything.
+ */
+public final class DtdSparkMain {
+    private static final Set<String> METHOD_OPTIONS = Set.of("preset", "epsilon", "low", "high", "ig-steps",
+            "internal-batch-size", "samples", "noise", "smoothgrad-seed", "layer", "window", "stride");
+    private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "batch",
+            "target", "aopc", "partition-by", "stats");
+    private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");
+
+    private DtdSparkMain() {
+    }
+
+    /** @param args the options */
+    public static void main(String[] args) {
+        Map<String, String> o;
+        try {
+            o = parse(args);
+        } catch (ConfigurationException e) {
+            System.err.println("dtd-spark: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        SparkSession spark = SparkSession.builder().appName("dtd-spark explain").getOrCreate();
+        try {
+            long failed = run(spark, o);
+            System.out.println("dtd-spark: wrote " + o.get("out") + (failed > 0 ? "; " + failed
+                    + " rows have an error (the error column says why)" : ""));
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /**
+     * {@return the options, checked}: {@code --name value} pairs and flags, by the names of {@code dtd explain}
+     *
+     * @param args the command line
+     * @throws ConfigurationException naming an unknown option, a missing value or a missing required option
+     */
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--")) {
+                throw new ConfigurationException("unexpected argument '" + args[i] + "'");
+            }
+            String name = args[i].substring(2);
+            if (FLAGS.contains(name)) {
+                o.put(name, "true");
+            } else if (VALUED.contains(name) || METHOD_OPTIONS.contains(name)) {
+                if (i + 1 >= args.length) {
+                    throw new ConfigurationException("--" + name + " needs a value");
+                }
+                o.put(name, args[++i]);
+            } else {
+                throw new ConfigurationException("unknown option --" + name);
+            }
+        }
+        for (String required : List.of("model", "input", "out")) {
+            if (!o.containsKey(required)) {
+                throw new ConfigurationException("--" + required + " is required");
+            }
+        }
+        Map<String, String> methodOptions = new LinkedHashMap<>();
+        o.forEach((k, v) -> {
+            if (METHOD_OPTIONS.contains(k)) {
+                methodOptions.put(k, v);
+            }
+        });
+        MethodSpec.of(o.getOrDefault("method", "lrp"), methodOptions);
+        imageSpec(o);
+        for (String n : List.of("batch", "target", "aopc")) {
+            if (o.containsKey(n)) {
+                try {
+                    Integer.parseInt(o.get(n));
+                } catch (NumberFormatException e) {
+                    throw new ConfigurationException("--" + n + ": expected a whole number, got '" + o.get(n) + "'");
+                }
+            }
+        }
+        if (Files.exists(Path.of(o.get("out")))) {
+            throw new ConfigurationException("--out " + o.get("out") + " exists; dtd-spark writes a new dataset");
+        }
+        return o;
+    }
+
+    private static ImageSpec imageSpec(Map<String, String> o) {
+        Images.Preprocess mode;
+        try {
+            mode = Images.Preprocess.valueOf(o.getOrDefault("preprocess", "imagenet").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException("--preprocess: expected imagenet, unit or none, got '"
+                    + o.get("preprocess") + "'");
+        }
+        return new ImageSpec(mode, o.containsKey("resize"), o.containsKey("grayscale"));
+    }
+
+    /**
+     * Explains and writes, as {@link #main} does, in a session the caller owns.
+     *
+     * @param spark the session
+     * @param o     options from {@link #parse}
+     * @return the number of rows with an error
+     */
+    static long run(SparkSession spark, Map<String, String> o) {
+        Map<String, String> methodOptions = new LinkedHashMap<>();
+        o.forEach((k, v) -> {
+            if (METHOD_OPTIONS.contains(k)) {
+                methodOptions.put(k, v);
+            }
+        });
+        SparkExplainer sx = SparkExplainer.of(spark, Path.of(o.get("model")))
+                .method(MethodSpec.of(o.getOrDefault("method", "lrp"), methodOptions)).images(imageSpec(o))
+                .batchSize(Integer.parseInt(o.getOrDefault("batch", "16"))).png(o.containsKey("png"))
+                .target(Integer.parseInt(o.getOrDefault("target", "-1")))
+                .aopc(Integer.parseInt(o.getOrDefault("aopc", "0")));
+        String input = o.get("input");
+        Dataset<Row> in;
+        if (input.endsWith(".parquet")) {
+            in = spark.read().parquet(input);
+            if (!List.of(in.schema().fieldNames()).contains("path")) {
+                sx = sx.idColumn("id");
+            }
+        } else {
+            in = spark.read().format("binaryFile").option("pathGlobFilter", "*.{png,jpg,jpeg,PNG,JPG,JPEG}")
+                    .option("recursiveFileLookup", "true").load(input);
+        }
+        Dataset<Row> explained = sx.explain(in).cache();
+        List<String> partitions = new ArrayList<>();
+        if (o.containsKey("partition-by")) {
+            partitions.add(o.get("partition-by"));
+        }
+        explained.write().mode(SaveMode.ErrorIfExists).partitionBy(partitions.toArray(String[]::new))
+                .parquet(o.get("out"));
+        if (o.containsKey("stats")) {
+            Path stats = Path.of(o.get("stats"));
+            CorpusStatistics.perClass(explained).write().mode(SaveMode.ErrorIfExists)
+                    .parquet(stats.resolve("per-class.parquet").toString());
+            CorpusStatistics.atlas(explained).write().mode(SaveMode.ErrorIfExists)
+                    .parquet(stats.resolve("atlas.parquet").toString());
+        }
+        long failed = explained.filter("error is not null").count();
+        explained.unpersist();
+        return failed;
+    }
+}
