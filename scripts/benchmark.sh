@@ -11,6 +11,8 @@
 #                                         replaces that section and leaves the others)
 #        scripts/benchmark.sh startup    (only `dtd explain` of one picture with VGG16-BN from ONNX, JVM start
 #                                         included: wall time and peak RSS, ~2 minutes; replaces that section)
+#        scripts/benchmark.sh spark      (only dtd-spark's throughput in local[1] and local[2] against the library
+#                                         loop, 4,000 Fashion-MNIST test pictures, ~3 minutes; replaces that section)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
@@ -71,6 +73,19 @@ json.dump({"explain": runs("explain"), "inspect": runs("inspect"), **json.load(o
           open("target/bench/startup.json", "w"), indent=1)'
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/startup-machine.txt
 }
+spark_throughput() {
+  # dtd-spark against the plain library loop in one JVM; Debian's Fashion-MNIST test set (installed if missing)
+  [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] \
+    || { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; }
+  machine > target/bench/spark-machine.txt
+  mvn -B -ntp -q -pl dtd-spark test-compile dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile=target/test-classpath.txt
+  java -Xmx4g @dtd-spark/spark-jvm.options -Dlog4j2.configurationFile=dtd-spark/src/test/resources/log4j2.properties \
+    -cp "dtd-spark/target/test-classes:dtd-spark/target/classes:$(cat dtd-spark/target/test-classpath.txt)" \
+    io.github.dtd4j.spark.SparkThroughput models/fashion-mnist/resnet.onnx \
+    /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz "${SPARK_IMAGES:-4000}" 32 > target/bench/spark.json
+  echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/spark-machine.txt
+}
 report() {
   local ev=()
   if [ -f target/bench/jmh-eval.json ] && [ -f target/bench/evaluate.json ] && [ -f target/bench/eval-machine.txt ]; then
@@ -84,6 +99,11 @@ report() {
     target/bench/jmh-methods.json target/bench/pytorch.json target/bench/memory.json target/bench/machine.txt \
     "scripts/benchmark.sh" "${ev[@]}" \
     > docs/performance.md
+  if [ -f target/bench/spark.json ] && [ -f target/bench/spark-machine.txt ]; then
+    /usr/bin/python3 scripts/performance_report.py --spark-section target/bench/spark.json \
+      target/bench/spark-machine.txt < docs/performance.md > target/bench/performance.md
+    mv target/bench/performance.md docs/performance.md
+  fi
   if [ -f target/bench/startup.json ] && [ -f target/bench/startup-machine.txt ]; then
     /usr/bin/python3 scripts/performance_report.py --startup-section target/bench/startup.json \
       target/bench/startup-machine.txt < docs/performance.md > target/bench/performance.md
@@ -110,6 +130,14 @@ if [ "${1:-}" = methods ]; then
   grep -v '^methods re-measured\|^load average after the methods' target/bench/machine.txt > target/bench/machine.tmp || true
   cat target/bench/machine.tmp target/bench/methods-machine.txt > target/bench/machine.txt
   report
+  exit 0
+fi
+if [ "${1:-}" = spark ]; then
+  spark_throughput
+  /usr/bin/python3 scripts/performance_report.py --spark-section target/bench/spark.json \
+    target/bench/spark-machine.txt < docs/performance.md > target/bench/performance.md
+  mv target/bench/performance.md docs/performance.md
+  echo "wrote the Spark section of docs/performance.md"
   exit 0
 fi
 if [ "${1:-}" = startup ]; then
@@ -163,4 +191,5 @@ evaluation
 modern
 mkdir -p target/bench/startup
 startup
+spark_throughput
 report

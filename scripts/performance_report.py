@@ -6,6 +6,7 @@ Usage: performance_report.py jmh-models.json jmh-rules.json jmh-methods.json pyt
        performance_report.py --eval-section jmh-eval.json evaluate.json eval-machine.txt < old.md > new.md
        performance_report.py --modern-section jmh-modern.json pytorch-modern.json modern-machine.txt < old.md > new.md
        performance_report.py --startup-section startup.json startup-machine.txt < old.md > new.md
+       performance_report.py --spark-section spark.json spark-machine.txt < old.md > new.md
          (only that section, spliced into an existing report)"""
 import json
 import sys
@@ -103,6 +104,31 @@ def startup_section(startup, startup_machine):
     return out
 
 
+SPARK_HEAD = "## dtd-spark against the library loop (issue 15)"
+
+
+def spark_section(spark, spark_machine):
+    """dtd-spark's throughput in local[1] and local[2] against the plain library loop in one JVM."""
+    sp = json.load(open(spark))
+    mach = open(spark_machine).read().strip()
+    n = sp["images"]
+    lib = sp["library_seconds"]
+    out = [SPARK_HEAD, "",
+           "Measured by `scripts/benchmark.sh spark`, which runs only this section:", "", "```", mach, "```", "",
+           f"The shipped Fashion-MNIST ResNet ({sp['model']}, trained) explained with LRP's DTD preset on the first "
+           f"{n:,} pictures of Fashion-MNIST's test set (Debian's dataset-fashion-mnist), in batches of "
+           f"{sp['batch']}, as tensors: by the library in a loop in one JVM, and by `SparkExplainer` in Spark's local "
+           "mode with one and two cores (`SparkThroughput`, each after a warm-up on 500 pictures; the Spark times "
+           "include building the input rows and Spark's scheduling).", "",
+           "| run | seconds | images/s | against the library loop |", "|---|---|---|---|",
+           f"| library loop (one JVM, ND4J using both cores) | {lib:.2f} | {n / lib:.0f} | 1.00 |"]
+    for cores in (1, 2):
+        t = sp.get(f"spark_local{cores}_seconds")
+        if t:
+            out.append(f"| Spark local[{cores}] | {t:.2f} | {n / t:.0f} | {lib / t:.2f} |")
+    return out
+
+
 def splice(report, head, section):
     """The report with the section that starts with head replaced, or put before the notes."""
     if head in report:
@@ -117,9 +143,11 @@ def splice(report, head, section):
 
 
 if (len(sys.argv) == 5 and sys.argv[1] in ("--eval-section", "--modern-section")) or (
-        len(sys.argv) == 4 and sys.argv[1] == "--startup-section"):
+        len(sys.argv) == 4 and sys.argv[1] in ("--startup-section", "--spark-section")):
     # splice the section into an existing report on stdin: replace the old one, or put it before the notes
-    if sys.argv[1] == "--startup-section":
+    if sys.argv[1] == "--spark-section":
+        section, head = "\n".join(spark_section(*sys.argv[2:4])), SPARK_HEAD
+    elif sys.argv[1] == "--startup-section":
         section, head = "\n".join(startup_section(*sys.argv[2:4])), STARTUP_HEAD
     elif sys.argv[1] == "--modern-section":
         section, head = "\n".join(modern_section(*sys.argv[2:5])), MODERN_HEAD
