@@ -27,18 +27,20 @@ import org.apache.spark.sql.SparkSession;
  *
  * <p>Options: {@code --model} (ONNX), {@code --input} (a directory of .png/.jpg, searched recursively, or a Parquet
  * dataset), {@code --out} (a new Parquet directory), {@code --method} and its options ({@code --preset},
- * {@code --epsilon}, {@code --low}, {@code --high}, {@code --ig-steps}, {@code --internal-batch-size},
+ * {@code --rule}, {@code --epsilon}, {@code --gamma}, {@code --alpha}, {@code --beta}, {@code --low}, {@code --high}, {@code --ig-steps}, {@code --internal-batch-size},
  * {@code --samples}, {@code --noise}, {@code --smoothgrad-seed}, {@code --layer}, {@code --window},
  * {@code --stride}), {@code --preprocess imagenet|unit|none}, {@code --resize}, {@code --grayscale},
  * {@code --batch B}, {@code --png}, {@code --target N}, {@code --aopc STEPS}, {@code --partition-by COLUMN},
- * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet). A mistake is one line on stderr
+ * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet), {@code --png-files DIR} (each
+ * heatmap as a PNG file, named after its id; implies {@code --png}). A mistake is one line on stderr
  * and exit code 2, before Spark reads anything.
  */
 public final class DtdSparkMain {
-    private static final Set<String> METHOD_OPTIONS = Set.of("preset", "epsilon", "low", "high", "ig-steps",
+    private static final Set<String> METHOD_OPTIONS = Set.of("preset", "rule", "epsilon", "gamma", "alpha", "beta",
+            "low", "high", "ig-steps",
             "internal-batch-size", "samples", "noise", "smoothgrad-seed", "layer", "window", "stride");
     private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "batch",
-            "target", "aopc", "partition-by", "stats");
+            "target", "aopc", "partition-by", "stats", "png-files");
     private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");
 
     private DtdSparkMain() {
@@ -143,7 +145,7 @@ public final class DtdSparkMain {
         });
         SparkExplainer sx = SparkExplainer.of(spark, Path.of(o.get("model")))
                 .method(MethodSpec.of(o.getOrDefault("method", "lrp"), methodOptions)).images(imageSpec(o))
-                .batchSize(Integer.parseInt(o.getOrDefault("batch", "16"))).png(o.containsKey("png"))
+                .batchSize(Integer.parseInt(o.getOrDefault("batch", "16"))).png(o.containsKey("png") || o.containsKey("png-files"))
                 .target(Integer.parseInt(o.getOrDefault("target", "-1")))
                 .aopc(Integer.parseInt(o.getOrDefault("aopc", "0")));
         String input = o.get("input");
@@ -170,6 +172,9 @@ public final class DtdSparkMain {
                     .parquet(stats.resolve("per-class.parquet").toString());
             CorpusStatistics.atlas(explained).write().mode(SaveMode.ErrorIfExists)
                     .parquet(stats.resolve("atlas.parquet").toString());
+        }
+        if (o.containsKey("png-files")) {
+            explained.select("id", "png").foreachPartition(new PngFiles(o.get("png-files")));
         }
         long failed = explained.filter("error is not null").count();
         explained.unpersist();

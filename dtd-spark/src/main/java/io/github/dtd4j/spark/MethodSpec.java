@@ -29,7 +29,7 @@ public final class MethodSpec implements Serializable {
 
     /** The options each method reads (the rest are refused). */
     private static final Map<String, Set<String>> OPTIONS = Map.ofEntries(
-            Map.entry("lrp", Set.of("preset", "epsilon", "low", "high")),
+            Map.entry("lrp", Set.of("preset", "rule", "epsilon", "gamma", "alpha", "beta", "low", "high")),
             Map.entry("gradient", Set.of()),
             Map.entry("sensitivity", Set.of()),
             Map.entry("gradient-input", Set.of()),
@@ -110,10 +110,18 @@ public final class MethodSpec implements Serializable {
                     throw new ConfigurationException("dtd-spark: lrp preset '" + preset
                             + "' unknown; known: dtd, dtd-w2, epsilon-plus, epsilon-alphabeta");
                 }
+                if (options.containsKey("rule") && options.containsKey("preset")) {
+                    throw new ConfigurationException("dtd-spark: lrp takes a preset or a rule, not both");
+                }
+                io.github.dtd4j.spi.Rule rule = options.containsKey("rule") ? rule(options.get("rule"), eps) : null;
                 if (graph == null) {
                     return null;
                 }
                 Explainer e = Explainer.of(graph);
+                if (rule != null) {
+                    // the rule on every Dense and Conv2d, z^B on the first one met from the input
+                    return Methods.lrp(e.rule(rule).rule(io.github.dtd4j.Selector.first(), first).compile());
+                }
                 // compiled now: a rule that does not fit the model (a z^B box of 3 channels on a grey model) fails
                 // on the driver, not in every row
                 Explainer configured = switch (preset) {
@@ -177,6 +185,20 @@ public final class MethodSpec implements Serializable {
                 };
             }
         }
+    }
+
+    private io.github.dtd4j.spi.Rule rule(String r, double eps) {
+        return switch (r.strip().toLowerCase(Locale.ROOT)) {
+            case "zplus" -> Rules.Z_PLUS;
+            case "epsilon" -> Rules.epsilon(eps);
+            case "gamma" -> Rules.gamma(number("gamma", 0.25));
+            case "alphabeta" -> Rules.alphaBeta(number("alpha", 2), number("beta", 1));
+            case "wsquare" -> Rules.W_SQUARE;
+            case "flat" -> Rules.FLAT;
+            case "lrp0" -> Rules.LRP_0;
+            default -> throw new ConfigurationException("dtd-spark: lrp rule '" + r
+                    + "' unknown; known: zplus, epsilon, gamma, alphabeta, wsquare, flat, lrp0");
+        };
     }
 
     private ZBoxRule zBox(double[][] box) {

@@ -218,6 +218,18 @@ class SparkExplainerTest {
 
     @Test
     void methodsOptionsAndColumnsAreCheckedOnTheDriver() {
+        // a rule for every layer (z^B first) is the library's, on the library's explainer
+        INDArray x = images.get(NDArrayIndex.interval(0, 2)).castTo(DataType.FLOAT).dup();
+        try (Attributions a = MethodSpec.of("lrp", Map.of("rule", "gamma", "gamma", "0.5")).make(graph,
+                new double[][]{{0}, {1}}).attribute(x);
+             Explanation e = Explainer.of(graph).rule(Rules.gamma(0.5)).rule(io.github.dtd4j.Selector.first(),
+                     Rules.zBox(0, 1)).explain(x)) {
+            assertThat(a.attribution()).isEqualTo(e.inputRelevance());
+        }
+        assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("rule", "gamma", "preset", "dtd")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("not both");
+        assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("rule", "fancy")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("rule 'fancy'");
         assertThatThrownBy(() -> MethodSpec.of("magic", Map.of())).isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("unknown method");
         assertThatThrownBy(() -> MethodSpec.of("gradient", Map.of("epsilon", "0.1")))
@@ -314,14 +326,23 @@ class SparkExplainerTest {
         String out = dir.resolve("explained.parquet").toString();
         Map<String, String> o = DtdSparkMain.parse(new String[]{"--model", FASHION.resolve("resnet.onnx").toString(),
             "--input", photos.getParent().toString(), "--out", out, "--preprocess", "unit", "--resize", "--grayscale",
-            "--batch", "4", "--png", "--stats", dir.resolve("stats").toString(), "--method", "lrp", "--preset",
-            "epsilon-plus"});
+            "--batch", "4", "--png-files", dir.resolve("png").toString(), "--stats", dir.resolve("stats").toString(),
+            "--method", "lrp", "--rule", "gamma", "--gamma", "0.5"});
         assertThat(DtdSparkMain.run(spark, o)).isEqualTo(1);
         List<Row> rows = spark.read().parquet(out).collectAsList();
         assertThat(rows).hasSize(7);
         assertThat(rows.stream().filter(r -> r.getAs("error") != null).map(r -> (String) r.getAs("id")))
                 .singleElement().asString().endsWith("broken.png");
         assertThat(spark.read().parquet(dir.resolve("stats/per-class.parquet").toString()).count()).isPositive();
+        // one PNG per explained picture, named after its id, none half-written
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve("png"))) {
+            List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")
+                    && !n.endsWith(".crc")).sorted().toList();
+            assertThat(names).hasSize(6).allMatch(n -> n.matches("s\\d\\.png-[0-9a-f]{8}\\.png"));
+            for (String n : names) {
+                assertThat(ImageIO.read(dir.resolve("png").resolve(n).toFile()).getWidth()).isEqualTo(28);
+            }
+        }
         assertThat(spark.read().parquet(dir.resolve("stats/atlas.parquet").toString()).count()).isPositive();
         for (String[] bad : new String[][]{{"--model", "m.onnx", "--input", "x"}, {"--model", "m", "--input", "x",
             "--out", "y", "--colour", "red"}, {"--model", "m", "--input", "x", "--out", "y", "--method", "gradient",
