@@ -37,6 +37,14 @@ import io.github.dtd4j.viz.Images;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import io.github.dtd4j.spark.CorpusStatistics;
+import io.github.dtd4j.spark.ImageSpec;
+import io.github.dtd4j.spark.MethodSpec;
+import io.github.dtd4j.spark.SparkExplainer;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -282,5 +290,29 @@ final class Snippets {
     static void randomisationJavadoc(Graph graph, INDArray x) {
         Randomisation.Result r = Randomisation.of(graph).evaluate(Methods::gradient, x);
         boolean fails = r.spearman()[r.stages().size() - 1] > 0.5;
+    }
+
+    static void sparkDocs(SparkSession spark) {
+        Dataset<Row> pictures = spark.read().format("binaryFile")
+                .option("pathGlobFilter", "*.{png,jpg,jpeg}").option("recursiveFileLookup", "true")
+                .load("hdfs:///claims/photos/");
+        Dataset<Row> explained = SparkExplainer.of(spark, Path.of("resnet50.onnx"))   // read and checked on the driver
+                .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-plus")))          // dtd explain's names
+                .images(ImageSpec.imagenet())                                           // torchvision's preprocessing
+                .batchSize(16)
+                .png(true)                                                               // also a PNG of each heatmap
+                .aopc(50)                                                                // region perturbation per row
+                .explain(pictures);
+        explained.write().partitionBy("class").parquet("hdfs:///claims/explained.parquet");
+        CorpusStatistics.perClass(explained).show();                  // images, correct, mean logit, relevance, AOPC
+        CorpusStatistics.atlas(explained).write().parquet("hdfs:///claims/atlas.parquet");  // mean heatmap per class
+    }
+
+    static void sparkJavadoc(SparkSession spark) {
+        Dataset<Row> pictures = spark.read().format("binaryFile").load("photos/");
+        Dataset<Row> explained = SparkExplainer.of(spark, Path.of("resnet50.onnx"))
+                .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-plus")))
+                .explain(pictures);
+        explained.write().parquet("explained.parquet");
     }
 }

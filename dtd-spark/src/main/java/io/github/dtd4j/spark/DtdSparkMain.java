@@ -38,7 +38,7 @@ import org.apache.spark.sql.SparkSession;
 public final class DtdSparkMain {
     private static final Set<String> METHOD_OPTIONS = Set.of("preset", "rule", "epsilon", "gamma", "alpha", "beta",
             "low", "high", "ig-steps",
-            "internal-batch-size", "samples", "noise", "smoothgrad-seed", "layer", "window", "stride");
+            "internal-batch-size", "samples", "noise", "smoothgrad-seed", "layer", "channels", "window", "stride");
     private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "batch",
             "target", "aopc", "partition-by", "stats", "png-files");
     private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");

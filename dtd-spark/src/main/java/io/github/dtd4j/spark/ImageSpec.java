@@ -48,7 +48,16 @@ public record ImageSpec(Images.Preprocess mode, boolean resize, boolean grayscal
      * @param model the model's per-sample input shape
      */
     INDArray tensor(byte[] bytes, String name, Shape model) {
-        BufferedImage img = Images.read(bytes, name);
+        return tensor(Images.read(bytes, name), model);
+    }
+
+    /**
+     * {@return a decoded picture as the model's input {@code [1,C,H,W]}}
+     *
+     * @param img   the picture
+     * @param model the model's per-sample input shape
+     */
+    INDArray tensor(BufferedImage img, Shape model) {
         if (resize) {
             if (model.rank() != 3) {
                 throw new ConfigurationException("dtd-spark: resizing needs a model of images [N,C,H,W]; this one"

@@ -43,7 +43,10 @@ public final class MethodSpec implements Serializable {
             Map.entry("guided-grad-cam", Set.of("layer")),
             Map.entry("occlusion", Set.of("window", "stride")),
             Map.entry("taylor", Set.of()),
-            Map.entry("deeplift", Set.of()));
+            Map.entry("deeplift", Set.of()),
+            Map.entry("activation-maximization", Set.of()),
+            Map.entry("crp", Set.of("layer", "channels", "preset", "rule", "epsilon", "gamma", "alpha", "beta", "low",
+                    "high")));
 
     private final String name;
     private final TreeMap<String, String> options;
@@ -103,34 +106,22 @@ public final class MethodSpec implements Serializable {
     Attribution make(Graph graph, double[][] box) {
         switch (name) {
             case "lrp" -> {
-                String preset = options.getOrDefault("preset", "dtd");
-                double eps = number("epsilon", 0.25);
-                ZBoxRule first = zBox(box);
-                if (!Set.of("dtd", "dtd-w2", "epsilon-plus", "epsilon-alphabeta").contains(preset)) {
-                    throw new ConfigurationException("dtd-spark: lrp preset '" + preset
-                            + "' unknown; known: dtd, dtd-w2, epsilon-plus, epsilon-alphabeta");
+                Explainer e = lrpExplainer(graph, box);
+                return e == null ? null : Methods.lrp(e);
+            }
+            case "crp" -> {
+                if (!options.containsKey("layer")) {
+                    throw new ConfigurationException("dtd-spark: crp needs the option layer (a node whose channels"
+                            + " are followed)");
                 }
-                if (options.containsKey("rule") && options.containsKey("preset")) {
-                    throw new ConfigurationException("dtd-spark: lrp takes a preset or a rule, not both");
-                }
-                io.github.dtd4j.spi.Rule rule = options.containsKey("rule") ? rule(options.get("rule"), eps) : null;
-                if (graph == null) {
+                int[] channels = options.containsKey("channels") ? java.util.Arrays.stream(options.get("channels")
+                        .split(",")).mapToInt(c -> (int) number("channels", c.strip())).toArray() : null;
+                Explainer e = lrpExplainer(graph, box);
+                if (e == null) {
                     return null;
                 }
-                Explainer e = Explainer.of(graph);
-                if (rule != null) {
-                    // the rule on every Dense and Conv2d, z^B on the first one met from the input
-                    return Methods.lrp(e.rule(rule).rule(io.github.dtd4j.Selector.first(), first).compile());
-                }
-                // compiled now: a rule that does not fit the model (a z^B box of 3 channels on a grey model) fails
-                // on the driver, not in every row
-                Explainer configured = switch (preset) {
-                    case "dtd-w2" -> e.preset(Presets.dtdWSquare());
-                    case "epsilon-plus" -> e.preset(Presets.epsilonZPlus(eps));
-                    case "epsilon-alphabeta" -> e.preset(Presets.epsilonAlphaBeta(first, eps));
-                    default -> e.preset(Presets.dtd(first));
-                };
-                return Methods.lrp(configured.compile());
+                io.github.dtd4j.methods.Crp crp = Methods.crp(e).withLayer(options.get("layer"));
+                return channels == null ? crp : crp.withChannels(channels);
             }
             case "integrated-gradients" -> {
                 int steps = (int) number("ig-steps", 50);
@@ -181,10 +172,43 @@ public final class MethodSpec implements Serializable {
                     case "deconvnet" -> Methods.deconvnet(graph);
                     case "cam" -> Methods.cam(graph);
                     case "taylor" -> Methods.taylor(graph);
+                    case "activation-maximization" -> Methods.activationMaximization(graph);
                     default -> Methods.deepLift(graph);
                 };
             }
         }
+    }
+
+    /** {@return LRP's explainer as the options set it, compiled; null without a graph (options checked only)} */
+    private Explainer lrpExplainer(Graph graph, double[][] box) {
+        String preset = options.getOrDefault("preset", "dtd");
+        double eps = number("epsilon", 0.25);
+        ZBoxRule first = zBox(box);
+        if (!Set.of("dtd", "dtd-w2", "epsilon-plus", "epsilon-alphabeta").contains(preset)) {
+            throw new ConfigurationException("dtd-spark: lrp preset '" + preset
+                    + "' unknown; known: dtd, dtd-w2, epsilon-plus, epsilon-alphabeta");
+        }
+        if (options.containsKey("rule") && options.containsKey("preset")) {
+            throw new ConfigurationException("dtd-spark: lrp takes a preset or a rule, not both");
+        }
+        io.github.dtd4j.spi.Rule rule = options.containsKey("rule") ? rule(options.get("rule"), eps) : null;
+        if (graph == null) {
+            return null;
+        }
+        Explainer e = Explainer.of(graph);
+        // compiled now: a rule that does not fit the model (a z^B box of 3 channels on a grey model) fails on the
+        // driver, not in every row
+        if (rule != null) {
+            // the rule on every Dense and Conv2d, z^B on the first one met from the input
+            return e.rule(rule).rule(io.github.dtd4j.Selector.first(), first).compile();
+        }
+        Explainer configured = switch (preset) {
+            case "dtd-w2" -> e.preset(Presets.dtdWSquare());
+            case "epsilon-plus" -> e.preset(Presets.epsilonZPlus(eps));
+            case "epsilon-alphabeta" -> e.preset(Presets.epsilonAlphaBeta(first, eps));
+            default -> e.preset(Presets.dtd(first));
+        };
+        return configured.compile();
     }
 
     private io.github.dtd4j.spi.Rule rule(String r, double eps) {
@@ -214,9 +238,10 @@ public final class MethodSpec implements Serializable {
 
     private double number(String option, double otherwise) {
         String v = options.get(option);
-        if (v == null) {
-            return otherwise;
-        }
+        return v == null ? otherwise : number(option, v);
+    }
+
+    private double number(String option, String v) {
         try {
             double d = Double.parseDouble(v.strip());
             if (Double.isFinite(d)) {

@@ -134,6 +134,15 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                     return new Input(id, label, null, "no content");
                 }
                 x = images.tensor(bytes, id, shape);
+            } else if (fields.contains("image")) {
+                Row img = r.getStruct(r.fieldIndex("image"));
+                if (img == null) {
+                    return new Input(id, label, null, "no image");
+                }
+                x = images.tensor(SparkImages.picture(img), shape);
+            } else if (!fields.contains("tensor")) {
+                // only a path: the executor reads the file, from any file system Hadoop reaches
+                x = images.tensor(SparkImages.read(id), id, shape);
             } else {
                 List<Object> values = r.getList(r.fieldIndex("tensor"));
                 long n = shape.size();

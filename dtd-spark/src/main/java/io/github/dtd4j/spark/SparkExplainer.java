@@ -24,8 +24,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Explains a corpus on Apache Spark: every row of a {@code Dataset<Row>} of pictures (a {@code content} binary
- * column, as Spark's {@code binaryFile} source reads them) or tensors (a {@code tensor} array column, one input
- * without its batch axis) becomes a row of {@link #SCHEMA}: the id, the label if the input has one, the explained
+ * column, as Spark's {@code binaryFile} source reads them; an {@code image} column, as its {@code image} source reads
+ * them; or only a {@code path} column, whose files the executors read) or tensors (a {@code tensor} array column,
+ * one input without its batch axis) becomes a row of {@link #SCHEMA}: the id, the label if the input has one, the explained
  * class, its logit, the relevance sum, the heatmap (summed over channels), optionally as a PNG, LRP's ledger, and
  * the error for a row that could not be explained. The job never fails for a bad row.
  *
@@ -179,9 +180,11 @@ public final class SparkExplainer {
      */
     public Dataset<Row> explain(Dataset<Row> input) {
         List<String> fields = Arrays.asList(input.schema().fieldNames());
-        if (!fields.contains("content") && !fields.contains("tensor")) {
-            throw new ConfigurationException("dtd-spark: the input needs a 'content' column (picture bytes) or a"
-                    + " 'tensor' column (numbers); it has " + fields);
+        if (!fields.contains("content") && !fields.contains("tensor") && !fields.contains("image")
+                && !idColumn.equals("path")) {
+            throw new ConfigurationException("dtd-spark: the input needs a 'content' column (picture bytes), an"
+                    + " 'image' column (Spark's image source), a 'tensor' column (numbers) or a 'path' column (files"
+                    + " the executors read); it has " + fields);
         }
         if (!fields.contains(idColumn)) {
             throw new ConfigurationException("dtd-spark: the input has no id column '" + idColumn + "' (it has "

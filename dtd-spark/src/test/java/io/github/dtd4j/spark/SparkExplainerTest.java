@@ -386,4 +386,78 @@ class SparkExplainerTest {
                 after10000 >> 20);
         assertThat((double) after10000).isLessThanOrEqualTo(1.1 * after1000);
     }
+    /**
+     * The other ways pictures come in give the same rows as bytes: only a path (the executors read the file), and
+     * Spark's image source (its BGR struct).
+     */
+    @Test
+    void pathsAndSparksImageSourceGiveTheSameRowsAsBytes(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        List<Row> paths = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            Path f = dir.resolve("s" + i + ".png");
+            java.nio.file.Files.write(f, png(i));
+            paths.add(RowFactory.create(f.toUri().toString()));
+        }
+        paths.add(RowFactory.create(dir.resolve("missing.png").toUri().toString()));
+        SparkExplainer sx = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).images(ImageSpec.unit(true));
+        Map<String, float[]> byName = new HashMap<>();
+        for (Row r : sx.explain(pictures(1)).collectAsList()) {
+            if (r.getAs("error") == null) {
+                byName.put(r.getAs("id"), floats(r.getList(r.fieldIndex("heatmap"))));
+            }
+        }
+        StructType onlyPaths = new StructType(new StructField[]{
+            DataTypes.createStructField("path", DataTypes.StringType, false)});
+        List<Row> fromPaths = sx.explain(spark.createDataFrame(paths, onlyPaths)).collectAsList();
+        assertThat(fromPaths).hasSize(7);
+        for (Row r : fromPaths) {
+            String id = r.getAs("id");
+            if (id.endsWith("missing.png")) {
+                assertThat((String) r.getAs("error")).contains("cannot read");
+                continue;
+            }
+            String name = "sample-" + id.replaceAll(".*/s(\\d+)\\.png", "$1") + ".png";
+            assertThat(Arrays.equals(floats(r.getList(r.fieldIndex("heatmap"))), byName.get(name))).as(id).isTrue();
+        }
+        // rows as Spark's image source (spark-mllib) makes them: origin, height, width, nChannels, mode, data (BGR)
+        StructType imageStruct = new StructType(new StructField[]{
+            DataTypes.createStructField("origin", DataTypes.StringType, true),
+            DataTypes.createStructField("height", DataTypes.IntegerType, false),
+            DataTypes.createStructField("width", DataTypes.IntegerType, false),
+            DataTypes.createStructField("nChannels", DataTypes.IntegerType, false),
+            DataTypes.createStructField("mode", DataTypes.IntegerType, false),
+            DataTypes.createStructField("data", DataTypes.BinaryType, false)});
+        List<Row> imageRows = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            int channels = i % 2 == 0 ? 1 : 3;
+            BufferedImage p = ImageIO.read(new java.io.ByteArrayInputStream(png(i)));
+            byte[] data = new byte[28 * 28 * channels];
+            for (int y = 0; y < 28; y++) {
+                for (int x = 0; x < 28; x++) {
+                    byte v = (byte) (p.getRaster().getSample(x, y, 0));
+                    for (int c = 0; c < channels; c++) {
+                        data[(y * 28 + x) * channels + c] = v;
+                    }
+                }
+            }
+            String origin = dir.resolve("s" + i + ".png").toUri().toString();
+            imageRows.add(RowFactory.create(RowFactory.create(origin, 28, 28, channels, channels == 1 ? 0 : 16, data),
+                    origin));
+        }
+        Dataset<Row> images = spark.createDataFrame(imageRows, new StructType(new StructField[]{
+            DataTypes.createStructField("image", imageStruct, false),
+            DataTypes.createStructField("path", DataTypes.StringType, false)}));
+        List<Row> fromImages = sx.explain(images).collectAsList();
+        assertThat(fromImages).hasSize(6);
+        for (Row r : fromImages) {
+            String id = r.getAs("id");
+            assertThat((String) r.getAs("error")).as(id).isNull();
+            String name = "sample-" + id.replaceAll(".*/s(\\d+)\\.png", "$1") + ".png";
+            assertThat(Arrays.equals(floats(r.getList(r.fieldIndex("heatmap"))), byName.get(name))).as(id).isTrue();
+        }
+        // CRP and activation maximisation are there too
+        assertThat(MethodSpec.of("crp", Map.of("layer", "x", "channels", "1,2")).name()).isEqualTo("crp");
+        assertThatThrownBy(() -> MethodSpec.of("crp", Map.of())).hasMessageContaining("layer");
+        assertThat(MethodSpec.of("activation-maximization", Map.of()).name()).isEqualTo("activation-maximization");
+    }
 }
