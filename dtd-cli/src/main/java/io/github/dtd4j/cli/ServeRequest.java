@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The settings of one {@code dtd serve} request, read from its query string: the parameters are {@code dtd explain}'s
- * options without the dashes ({@code ?method=lrp&preset=epsilon-plus&epsilon=0.1}), parsed and checked by the same
+ * options without the dashes ({@code ?method=lrp&preset=epsilon-zplus&epsilon=0.1}), parsed and checked by the same
  * code, so the API and the command line cannot disagree. Nothing in a request names a file: {@code baseline} takes
  * only {@code zero}, {@code target} only {@code top} or a class index.
  */

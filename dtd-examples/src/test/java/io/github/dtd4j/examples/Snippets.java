@@ -297,7 +297,7 @@ final class Snippets {
                 .option("pathGlobFilter", "*.{png,jpg,jpeg}").option("recursiveFileLookup", "true")
                 .load("hdfs:///claims/photos/");
         Dataset<Row> explained = SparkExplainer.of(spark, Path.of("resnet50.onnx"))   // read and checked on the driver
-                .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-plus")))          // dtd explain's names
+                .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-zplus")))          // dtd explain's names
                 .images(ImageSpec.imagenet())                                           // torchvision's preprocessing
                 .batchSize(16)
                 .png(true)                                                               // also a PNG of each heatmap
@@ -311,7 +311,7 @@ final class Snippets {
     static void sparkJavadoc(SparkSession spark) {
         Dataset<Row> pictures = spark.read().format("binaryFile").load("photos/");
         Dataset<Row> explained = SparkExplainer.of(spark, Path.of("resnet50.onnx"))
-                .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-plus")))
+                .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-zplus")))
                 .explain(pictures);
         explained.write().parquet("explained.parquet");
     }

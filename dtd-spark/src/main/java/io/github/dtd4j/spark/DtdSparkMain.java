@@ -22,7 +22,7 @@ import org.apache.spark.sql.SparkSession;
  *
  * <pre>
  * spark-submit --class io.github.dtd4j.spark.DtdSparkMain APP.jar --model resnet50.onnx --input photos/ \
- *     --out explained.parquet --method lrp --preset epsilon-plus --batch 16 --png --stats stats/
+ *     --out explained.parquet --method lrp --preset epsilon-zplus --batch 16 --png --stats stats/
  * </pre>
  *
  * <p>Options: {@code --model} (ONNX), {@code --input} (a directory of .png/.jpg, searched recursively, or a Parquet
@@ -36,9 +36,10 @@ import org.apache.spark.sql.SparkSession;
  * and exit code 2, before Spark reads anything.
  */
 public final class DtdSparkMain {
-    private static final Set<String> METHOD_OPTIONS = Set.of("preset", "rule", "epsilon", "gamma", "alpha", "beta",
-            "low", "high", "ig-steps",
-            "internal-batch-size", "samples", "noise", "smoothgrad-seed", "layer", "channels", "window", "stride");
+    private static final Set<String> METHOD_OPTIONS = Set.of("preset", "rule", "conv-rule", "dense-rule",
+            "first-rule", "epsilon", "gamma", "alpha", "beta", "low", "high", "zbox-bias", "bias", "stabilizer",
+            "batchnorm", "maxpool", "sum-split", "dtype", "ig-steps", "ig-method", "internal-batch-size", "samples",
+            "noise", "smoothgrad-seed", "smoothgrad-variant", "layer", "channels", "window", "stride");
     private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "batch",
             "target", "aopc", "partition-by", "stats", "png-files");
     private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");

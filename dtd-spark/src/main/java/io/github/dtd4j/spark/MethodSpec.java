@@ -3,6 +3,7 @@ package io.github.dtd4j.spark;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Precision;
 import io.github.dtd4j.methods.Attribution;
 import io.github.dtd4j.methods.GradCam;
 import io.github.dtd4j.methods.IntegratedGradients;
@@ -13,13 +14,14 @@ import io.github.dtd4j.rules.Presets;
 import io.github.dtd4j.rules.Rules;
 import io.github.dtd4j.rules.ZBoxRule;
 import java.io.Serializable;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A method and its options, named as {@code dtd explain} names them ({@code lrp} with {@code preset=epsilon-plus},
+ * A method and its options, named as {@code dtd explain} names them ({@code lrp} with {@code preset=epsilon-zplus},
  * {@code integrated-gradients} with {@code ig-steps=64}, ...): a value that travels to the executors, where each JVM
  * makes the {@link Attribution} from it once. Unknown methods and options that the method does not read are refused
  * on the driver, before any task runs.
@@ -28,25 +30,37 @@ public final class MethodSpec implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The options each method reads (the rest are refused). */
+    /** LRP's options, as dtd explain's rule options. */
+    private static final Set<String> LRP = Set.of("preset", "rule", "conv-rule", "dense-rule", "first-rule", "epsilon",
+            "gamma", "alpha", "beta", "low", "high", "zbox-bias", "bias", "stabilizer", "batchnorm", "maxpool",
+            "sum-split", "dtype");
+    private static final Set<String> DTYPE = Set.of("dtype");
+
+    /** The options each method reads (the rest are refused). */
     private static final Map<String, Set<String>> OPTIONS = Map.ofEntries(
-            Map.entry("lrp", Set.of("preset", "rule", "epsilon", "gamma", "alpha", "beta", "low", "high")),
-            Map.entry("gradient", Set.of()),
-            Map.entry("sensitivity", Set.of()),
-            Map.entry("gradient-input", Set.of()),
-            Map.entry("integrated-gradients", Set.of("ig-steps", "internal-batch-size")),
-            Map.entry("smoothgrad", Set.of("samples", "noise", "smoothgrad-seed")),
-            Map.entry("guided-backprop", Set.of()),
-            Map.entry("deconvnet", Set.of()),
+            Map.entry("lrp", LRP),
+            Map.entry("gradient", DTYPE),
+            Map.entry("sensitivity", DTYPE),
+            Map.entry("gradient-input", DTYPE),
+            Map.entry("integrated-gradients", Set.of("ig-steps", "ig-method", "internal-batch-size", "dtype")),
+            Map.entry("smoothgrad", Set.of("samples", "noise", "smoothgrad-seed", "smoothgrad-variant", "dtype")),
+            Map.entry("guided-backprop", DTYPE),
+            Map.entry("deconvnet", DTYPE),
             Map.entry("cam", Set.of()),
-            Map.entry("grad-cam", Set.of("layer")),
-            Map.entry("grad-cam-pp", Set.of("layer")),
-            Map.entry("guided-grad-cam", Set.of("layer")),
-            Map.entry("occlusion", Set.of("window", "stride")),
-            Map.entry("taylor", Set.of()),
-            Map.entry("deeplift", Set.of()),
-            Map.entry("activation-maximization", Set.of()),
-            Map.entry("crp", Set.of("layer", "channels", "preset", "rule", "epsilon", "gamma", "alpha", "beta", "low",
-                    "high")));
+            Map.entry("grad-cam", Set.of("layer", "dtype")),
+            Map.entry("grad-cam-pp", Set.of("layer", "dtype")),
+            Map.entry("guided-grad-cam", Set.of("layer", "dtype")),
+            Map.entry("occlusion", Set.of("window", "stride", "dtype")),
+            Map.entry("taylor", DTYPE),
+            Map.entry("deeplift", DTYPE),
+            Map.entry("activation-maximization", DTYPE),
+            Map.entry("crp", union(LRP, Set.of("layer", "channels"))));
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
+    }
 
     private final String name;
     private final TreeMap<String, String> options;
@@ -126,94 +140,148 @@ public final class MethodSpec implements Serializable {
             case "integrated-gradients" -> {
                 int steps = (int) number("ig-steps", 50);
                 int rows = (int) number("internal-batch-size", 50);
+                io.github.dtd4j.methods.Quadrature q = options.containsKey("ig-method")
+                        ? io.github.dtd4j.methods.Quadrature.of(options.get("ig-method")) : null;
+                Precision p = precision();
                 if (graph == null) {
                     return null;
                 }
-                IntegratedGradients ig = Methods.integratedGradients(graph).withSteps(steps);
-                return ig.withInternalBatchSize(rows);
+                IntegratedGradients ig = Methods.integratedGradients(graph).withSteps(steps).withPrecision(p);
+                return (q == null ? ig : ig.withQuadrature(q)).withInternalBatchSize(rows);
             }
             case "smoothgrad" -> {
                 int samples = (int) number("samples", 5);
                 double noise = number("noise", 0.15);
                 long seed = (long) number("smoothgrad-seed", 0);
+                SmoothGrad.Variant variant = options.containsKey("smoothgrad-variant")
+                        ? choice("smoothgrad-variant", SmoothGrad.Variant.class) : SmoothGrad.Variant.SMOOTHGRAD;
+                Precision p = precision();
                 if (graph == null) {
                     return null;
                 }
-                SmoothGrad sg = Methods.smoothGrad(graph).withSamples(samples).withNoise(noise);
-                return sg.withSeed(seed);
+                SmoothGrad sg = Methods.smoothGrad(graph).withSamples(samples).withNoise(noise).withPrecision(p);
+                return sg.withSeed(seed).withVariant(variant);
             }
             case "occlusion" -> {
                 Integer window = options.containsKey("window") ? (int) number("window", 0) : null;
                 Integer stride = options.containsKey("stride") ? (int) number("stride", 0) : null;
+                Precision p = precision();
                 if (graph == null) {
                     return null;
                 }
-                Occlusion o = Methods.occlusion(graph);
+                Occlusion o = Methods.occlusion(graph).withPrecision(p);
                 o = window == null ? o : o.withWindow(window);
                 return stride == null ? o : o.withStride(stride);
             }
             case "grad-cam", "grad-cam-pp", "guided-grad-cam" -> {
+                Precision p = precision();
                 if (graph == null) {
                     return null;
                 }
-                GradCam g = name.equals("grad-cam") ? Methods.gradCam(graph) : name.equals("grad-cam-pp")
-                        ? Methods.gradCamPlusPlus(graph) : Methods.guidedGradCam(graph);
+                GradCam g = (name.equals("grad-cam") ? Methods.gradCam(graph) : name.equals("grad-cam-pp")
+                        ? Methods.gradCamPlusPlus(graph) : Methods.guidedGradCam(graph)).withPrecision(p);
                 return options.containsKey("layer") ? g.withLayer(options.get("layer")) : g;
             }
             default -> {
+                Precision p = precision();
                 if (graph == null) {
                     return null;
                 }
                 return switch (name) {
-                    case "gradient" -> Methods.gradient(graph);
-                    case "sensitivity" -> Methods.sensitivity(graph);
-                    case "gradient-input" -> Methods.gradientInput(graph);
-                    case "guided-backprop" -> Methods.guidedBackprop(graph);
-                    case "deconvnet" -> Methods.deconvnet(graph);
+                    case "gradient" -> Methods.gradient(graph).withPrecision(p);
+                    case "sensitivity" -> Methods.sensitivity(graph).withPrecision(p);
+                    case "gradient-input" -> Methods.gradientInput(graph).withPrecision(p);
+                    case "guided-backprop" -> Methods.guidedBackprop(graph).withPrecision(p);
+                    case "deconvnet" -> Methods.deconvnet(graph).withPrecision(p);
                     case "cam" -> Methods.cam(graph);
-                    case "taylor" -> Methods.taylor(graph);
-                    case "activation-maximization" -> Methods.activationMaximization(graph);
-                    default -> Methods.deepLift(graph);
+                    case "taylor" -> Methods.taylor(graph).withPrecision(p);
+                    case "activation-maximization" -> Methods.activationMaximization(graph).withPrecision(p);
+                    default -> Methods.deepLift(graph).withPrecision(p);
                 };
             }
         }
     }
 
-    /** {@return LRP's explainer as the options set it, compiled; null without a graph (options checked only)} */
+    /**
+     * {@return LRP's explainer as the options set it, as dtd explain's rule options do: the DTD preset unless a preset
+     * or a rule is given; {@code rule}, {@code conv-rule}, {@code dense-rule}, {@code first-rule} over it; the bias
+     * policy, stabilizer, BatchNorm, max-pooling and sum-split treatments and the precision; compiled, so that a rule
+     * that does not fit the model fails here}; null without a graph (the options are checked only)
+     */
     private Explainer lrpExplainer(Graph graph, double[][] box) {
-        String preset = options.getOrDefault("preset", "dtd");
+        boolean anyRule = options.containsKey("rule") || options.containsKey("conv-rule")
+                || options.containsKey("dense-rule") || options.containsKey("first-rule");
+        String preset = options.getOrDefault("preset", anyRule ? null : "dtd");
         double eps = number("epsilon", 0.25);
-        ZBoxRule first = zBox(box);
-        if (!Set.of("dtd", "dtd-w2", "epsilon-plus", "epsilon-alphabeta").contains(preset)) {
+        if (preset != null && !Set.of("dtd", "dtd-w2", "epsilon-zplus", "epsilon-alphabeta").contains(preset)) {
             throw new ConfigurationException("dtd-spark: lrp preset '" + preset
-                    + "' unknown; known: dtd, dtd-w2, epsilon-plus, epsilon-alphabeta");
+                    + "' unknown; known: dtd, dtd-w2, epsilon-zplus, epsilon-alphabeta");
         }
-        if (options.containsKey("rule") && options.containsKey("preset")) {
-            throw new ConfigurationException("dtd-spark: lrp takes a preset or a rule, not both");
+        Map<String, io.github.dtd4j.spi.Rule> rules = new java.util.LinkedHashMap<>();
+        for (String o : List.of("rule", "conv-rule", "dense-rule", "first-rule")) {
+            if (options.containsKey(o)) {
+                rules.put(o, rule(options.get(o), eps, box));
+            }
         }
-        io.github.dtd4j.spi.Rule rule = options.containsKey("rule") ? rule(options.get("rule"), eps) : null;
+        io.github.dtd4j.BiasPolicy bias = options.containsKey("bias")
+                ? choice("bias", io.github.dtd4j.BiasPolicy.class) : io.github.dtd4j.BiasPolicy.RULE_DEFAULT;
+        double stabilizer = number("stabilizer", 1e-6);
+        io.github.dtd4j.BatchNormMode batchNorm = options.containsKey("batchnorm")
+                ? choice("batchnorm", io.github.dtd4j.BatchNormMode.class) : io.github.dtd4j.BatchNormMode.FOLD;
+        io.github.dtd4j.MaxPoolMode maxPool = options.containsKey("maxpool") && options.get("maxpool").strip()
+                .equalsIgnoreCase("winner") ? io.github.dtd4j.MaxPoolMode.WINNER_TAKES_ALL
+                : options.containsKey("maxpool") ? choice("maxpool", io.github.dtd4j.MaxPoolMode.class)
+                : io.github.dtd4j.MaxPoolMode.WINNER_TAKES_ALL;
+        io.github.dtd4j.SumSplit split = options.containsKey("sum-split")
+                ? choice("sum-split", io.github.dtd4j.SumSplit.class) : io.github.dtd4j.SumSplit.SIGNED;
+        Precision p = precision();
+        ZBoxRule first = preset == null || preset.equals("dtd-w2") || preset.equals("epsilon-zplus") ? null
+                : zBox(box);
         if (graph == null) {
             return null;
         }
         Explainer e = Explainer.of(graph);
-        // compiled now: a rule that does not fit the model (a z^B box of 3 channels on a grey model) fails on the
-        // driver, not in every row
-        if (rule != null) {
-            // the rule on every Dense and Conv2d, z^B on the first one met from the input
-            return e.rule(rule).rule(io.github.dtd4j.Selector.first(), first).compile();
+        if (preset != null) {
+            e = e.preset(switch (preset) {
+                case "dtd-w2" -> Presets.dtdWSquare();
+                case "epsilon-zplus" -> Presets.epsilonZPlus(eps);
+                case "epsilon-alphabeta" -> Presets.epsilonAlphaBeta(first, eps);
+                default -> Presets.dtd(first);
+            });
         }
-        Explainer configured = switch (preset) {
-            case "dtd-w2" -> e.preset(Presets.dtdWSquare());
-            case "epsilon-plus" -> e.preset(Presets.epsilonZPlus(eps));
-            case "epsilon-alphabeta" -> e.preset(Presets.epsilonAlphaBeta(first, eps));
-            default -> e.preset(Presets.dtd(first));
-        };
-        return configured.compile();
+        Map<String, io.github.dtd4j.Selector> where = Map.of("rule", io.github.dtd4j.Selector.all(), "conv-rule",
+                io.github.dtd4j.Selector.conv(), "dense-rule", io.github.dtd4j.Selector.dense(), "first-rule",
+                io.github.dtd4j.Selector.first());
+        for (Map.Entry<String, io.github.dtd4j.spi.Rule> r : rules.entrySet()) {
+            e = e.rule(where.get(r.getKey()), r.getValue());
+        }
+        // the fallback matters to FOLD only: BatchNorms it cannot fold are bypassed
+        return e.batchNorm(batchNorm, io.github.dtd4j.BatchNormMode.BYPASS).biasPolicy(bias).stabilizer(stabilizer)
+                .maxPool(maxPool).sumSplit(split).precision(p).compile();
     }
 
-    private io.github.dtd4j.spi.Rule rule(String r, double eps) {
+    /** {@return the {@code dtype} option: float32 (default) or float64} */
+    private Precision precision() {
+        return options.containsKey("dtype") ? choice("dtype", Precision.class) : Precision.FLOAT32;
+    }
+
+    /** {@return an enum constant as the command line spells it: any case, '-' for '_'} */
+    private <E extends Enum<E>> E choice(String option, Class<E> type) {
+        String v = options.get(option).strip().replace('-', '_').toUpperCase(Locale.ROOT);
+        for (E c : type.getEnumConstants()) {
+            if (c.name().equals(v)) {
+                return c;
+            }
+        }
+        throw new ConfigurationException("dtd-spark: " + name + " option " + option + ": unknown value '"
+                + options.get(option) + "'; known: " + java.util.Arrays.stream(type.getEnumConstants())
+                .map(c -> c.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
+    }
+
+    private io.github.dtd4j.spi.Rule rule(String r, double eps, double[][] box) {
         return switch (r.strip().toLowerCase(Locale.ROOT)) {
             case "zplus" -> Rules.Z_PLUS;
+            case "zbox" -> zBox(box);
             case "epsilon" -> Rules.epsilon(eps);
             case "gamma" -> Rules.gamma(number("gamma", 0.25));
             case "alphabeta" -> Rules.alphaBeta(number("alpha", 2), number("beta", 1));
@@ -221,7 +289,7 @@ public final class MethodSpec implements Serializable {
             case "flat" -> Rules.FLAT;
             case "lrp0" -> Rules.LRP_0;
             default -> throw new ConfigurationException("dtd-spark: lrp rule '" + r
-                    + "' unknown; known: zplus, epsilon, gamma, alphabeta, wsquare, flat, lrp0");
+                    + "' unknown; known: zplus, zbox, wsquare, epsilon, alphabeta, flat, gamma, lrp0");
         };
     }
 
@@ -230,10 +298,36 @@ public final class MethodSpec implements Serializable {
         if (low != options.containsKey("high")) {
             throw new ConfigurationException("dtd-spark: lrp's low and high go together");
         }
+        ZBoxRule z;
         if (low) {
-            return Rules.zBox(number("low", 0), number("high", 1));
+            double[] lo = numbers("low");
+            double[] hi = numbers("high");
+            if (lo.length != hi.length && lo.length != 1 && hi.length != 1) {
+                throw new ConfigurationException("dtd-spark: low has " + lo.length + " values and high " + hi.length);
+            }
+            int n = Math.max(lo.length, hi.length);
+            z = Rules.zBox(spread(lo, n), spread(hi, n));
+        } else {
+            z = box == null ? Rules.zBox(0, 1) : Rules.zBox(box[0], box[1]);
         }
-        return box == null ? Rules.zBox(0, 1) : Rules.zBox(box[0], box[1]);
+        String bias = options.getOrDefault("zbox-bias", "cancel").strip().toLowerCase(Locale.ROOT);
+        if (!bias.equals("cancel") && !bias.equals("as-neuron")) {
+            throw new ConfigurationException("dtd-spark: zbox-bias: expected cancel or as-neuron, got '" + bias + "'");
+        }
+        return bias.equals("as-neuron") ? z.withPositiveBias() : z;
+    }
+
+    private double[] numbers(String option) {
+        return java.util.Arrays.stream(options.get(option).split(",")).mapToDouble(v -> number(option, v)).toArray();
+    }
+
+    private static double[] spread(double[] v, int n) {
+        if (v.length == n) {
+            return v;
+        }
+        double[] out = new double[n];
+        java.util.Arrays.fill(out, v[0]);
+        return out;
     }
 
     private double number(String option, double otherwise) {

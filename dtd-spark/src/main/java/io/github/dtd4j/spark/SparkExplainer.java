@@ -33,7 +33,7 @@ import org.apache.spark.sql.types.StructType;
  * <pre>{@code
  * Dataset<Row> pictures = spark.read().format("binaryFile").load("photos/");
  * Dataset<Row> explained = SparkExplainer.of(spark, Path.of("resnet50.onnx"))
- *         .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-plus")))
+ *         .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-zplus")))
  *         .explain(pictures);
  * explained.write().parquet("explained.parquet");
  * }</pre>

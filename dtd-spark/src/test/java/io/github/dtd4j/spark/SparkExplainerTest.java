@@ -218,16 +218,35 @@ class SparkExplainerTest {
 
     @Test
     void methodsOptionsAndColumnsAreCheckedOnTheDriver() {
-        // a rule for every layer (z^B first) is the library's, on the library's explainer
+        // a rule for every layer, as dtd explain --rule: the library's explainer with that rule
         INDArray x = images.get(NDArrayIndex.interval(0, 2)).castTo(DataType.FLOAT).dup();
         try (Attributions a = MethodSpec.of("lrp", Map.of("rule", "gamma", "gamma", "0.5")).make(graph,
                 new double[][]{{0}, {1}}).attribute(x);
-             Explanation e = Explainer.of(graph).rule(Rules.gamma(0.5)).rule(io.github.dtd4j.Selector.first(),
-                     Rules.zBox(0, 1)).explain(x)) {
+             Explanation e = Explainer.of(graph).rule(Rules.gamma(0.5)).explain(x)) {
             assertThat(a.attribution()).isEqualTo(e.inputRelevance());
         }
-        assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("rule", "gamma", "preset", "dtd")))
-                .isInstanceOf(ConfigurationException.class).hasMessageContaining("not both");
+        // every rule option of dtd explain, against the library's explainer with the same settings
+        Map<String, String> all = new HashMap<>(Map.of("rule", "epsilon", "conv-rule", "gamma", "first-rule", "zbox",
+                "low", "0", "high", "1", "epsilon", "0.1", "gamma", "0.3", "bias", "ignore", "stabilizer", "1e-4"));
+        all.putAll(Map.of("maxpool", "proportional", "sum-split", "positive", "dtype", "float64",
+                "zbox-bias", "as-neuron", "batchnorm", "fold"));
+        try (Attributions a = MethodSpec.of("lrp", all).make(graph, null).attribute(x);
+             Explanation e = Explainer.of(graph).rule(Rules.epsilon(0.1))
+                     .rule(io.github.dtd4j.Selector.conv(), Rules.gamma(0.3))
+                     .rule(io.github.dtd4j.Selector.first(), Rules.zBox(0, 1).withPositiveBias())
+                     .biasPolicy(io.github.dtd4j.BiasPolicy.IGNORE).stabilizer(1e-4)
+                     .maxPool(io.github.dtd4j.MaxPoolMode.PROPORTIONAL).sumSplit(io.github.dtd4j.SumSplit.POSITIVE)
+                     .precision(io.github.dtd4j.graph.Precision.FLOAT64).explain(x)) {
+            assertThat(a.attribution().dataType()).isEqualTo(DataType.DOUBLE);
+            assertThat(a.attribution()).isEqualTo(e.inputRelevance());
+        }
+        assertThat(MethodSpec.of("integrated-gradients", Map.of("ig-method", "riemann-left", "dtype", "float64"))
+                .options()).hasSize(2);
+        assertThat(MethodSpec.of("smoothgrad", Map.of("smoothgrad-variant", "vargrad")).name()).isEqualTo("smoothgrad");
+        assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("maxpool", "huge")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("winner-takes-all");
+        assertThatThrownBy(() -> MethodSpec.of("smoothgrad", Map.of("smoothgrad-variant", "mean-ish")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("vargrad");
         assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("rule", "fancy")))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("rule 'fancy'");
         assertThatThrownBy(() -> MethodSpec.of("magic", Map.of())).isInstanceOf(ConfigurationException.class)
