@@ -29,7 +29,8 @@ import org.apache.spark.sql.SparkSession;
  * dataset), {@code --out} (a new Parquet directory), {@code --method} and its options ({@code --preset},
  * {@code --rule}, {@code --epsilon}, {@code --gamma}, {@code --alpha}, {@code --beta}, {@code --low}, {@code --high}, {@code --ig-steps}, {@code --internal-batch-size},
  * {@code --samples}, {@code --noise}, {@code --smoothgrad-seed}, {@code --layer}, {@code --window},
- * {@code --stride}), {@code --preprocess imagenet|unit|none}, {@code --resize}, {@code --grayscale},
+ * {@code --stride}), {@code --preprocess imagenet|unit|none}, {@code --resize}, {@code --size H[,W]},
+ * {@code --crop H[,W]}, {@code --mean}/{@code --std}, {@code --grayscale},
  * {@code --batch B}, {@code --png}, {@code --target N}, {@code --aopc STEPS}, {@code --partition-by COLUMN},
  * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet), {@code --png-files DIR} (each
  * heatmap as a PNG file, named after its id; implies {@code --png}). A mistake is one line on stderr
@@ -40,7 +41,8 @@ public final class DtdSparkMain {
             "first-rule", "epsilon", "gamma", "alpha", "beta", "low", "high", "zbox-bias", "bias", "stabilizer",
             "batchnorm", "maxpool", "sum-split", "dtype", "ig-steps", "ig-method", "internal-batch-size", "samples",
             "noise", "smoothgrad-seed", "smoothgrad-variant", "layer", "channels", "window", "stride");
-    private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "batch",
+    private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "size", "crop",
+            "mean", "std", "batch",
             "target", "aopc", "partition-by", "stats", "png-files");
     private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");
 
@@ -127,7 +129,30 @@ public final class DtdSparkMain {
             throw new ConfigurationException("--preprocess: expected imagenet, unit or none, got '"
                     + o.get("preprocess") + "'");
         }
-        return new ImageSpec(mode, o.containsKey("resize"), o.containsKey("grayscale"));
+        return new ImageSpec(mode, o.containsKey("resize"), o.containsKey("grayscale"), ints(o, "size"),
+                ints(o, "crop"), doubles(o, "mean"), doubles(o, "std"));
+    }
+
+    private static List<Integer> ints(Map<String, String> o, String option) {
+        return o.containsKey(option) ? doubles(o, option).stream().map(v -> {
+            if (v != Math.rint(v)) {
+                throw new ConfigurationException("--" + option + ": expected whole numbers, got '" + o.get(option)
+                        + "'");
+            }
+            return (int) (double) v;
+        }).toList() : List.of();
+    }
+
+    private static List<Double> doubles(Map<String, String> o, String option) {
+        if (!o.containsKey(option)) {
+            return List.of();
+        }
+        try {
+            return java.util.Arrays.stream(o.get(option).split(",")).map(v -> Double.parseDouble(v.strip())).toList();
+        } catch (NumberFormatException e) {
+            throw new ConfigurationException("--" + option + ": expected numbers separated by commas, got '"
+                    + o.get(option) + "'");
+        }
     }
 
     /**
