@@ -167,6 +167,12 @@ final class Const implements Value {
         }
         float[] f = floats();
         float[] v = new float[f.length];
+        transpose(java.nio.FloatBuffer.wrap(f), java.nio.FloatBuffer.wrap(v), rows, cols);
+        return floats(t, v, origin);
+    }
+
+    /** Writes the {@code rows × cols} matrix {@code in} transposed into {@code out}, in tiles that stay in the cache. */
+    private static void transpose(java.nio.FloatBuffer in, java.nio.FloatBuffer out, int rows, int cols) {
         final int tile = 64;
         for (int r0 = 0; r0 < rows; r0 += tile) {
             int r1 = Math.min(rows, r0 + tile);
@@ -175,12 +181,11 @@ final class Const implements Value {
                 for (int r = r0; r < r1; r++) {
                     int src = r * cols;
                     for (int c = c0; c < c1; c++) {
-                        v[c * rows + r] = f[src + c];
+                        out.put(c * rows + r, in.get(src + c));
                     }
                 }
             }
         }
-        return floats(t, v, origin);
     }
 
     boolean isInt() {
@@ -276,20 +281,7 @@ final class Const implements Value {
         int rows = (int) dims[0];
         int cols = (int) dims[1];
         INDArray a = Nd4j.createUninitialized(DataType.FLOAT, cols, rows);
-        java.nio.FloatBuffer out = a.data().asNioFloat();
-        final int tile = 64;
-        for (int r0 = 0; r0 < rows; r0 += tile) {
-            int r1 = Math.min(rows, r0 + tile);
-            for (int c0 = 0; c0 < cols; c0 += tile) {
-                int c1 = Math.min(cols, c0 + tile);
-                for (int r = r0; r < r1; r++) {
-                    int src = r * cols;
-                    for (int c = c0; c < c1; c++) {
-                        out.put(c * rows + r, in.get(src + c));
-                    }
-                }
-            }
-        }
+        transpose(in, a.data().asNioFloat(), rows, cols);
         return a;
     }
 
