@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -80,8 +82,11 @@ final class Outputs {
     static void atomically(Path target, Consumer<Path> write) {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + target.getFileName() + ".part");
-        WRITING.add(tmp);
+        WRITING.lock();
         try {
+            if (stopping) {
+                throw new CliException(target + ": not written: the run is stopping");
+            }
             Files.createDirectories(dir);
             write.accept(tmp);
             try {
@@ -97,21 +102,29 @@ final class Outputs {
             } catch (IOException ignored) {
                 // the rename moved it, or the failure above says why
             }
-            WRITING.remove(tmp);
+            WRITING.unlock();
         }
     }
 
-    /** The temporary files being written; a run stopped by a signal (kill, Ctrl-C) deletes them on its way out. */
-    private static final java.util.Set<Path> WRITING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Held while an output is written: a run stopped by a signal (kill, Ctrl-C) lets the file being written finish
+     * (or fail and be deleted) and starts no other, so that no temporary file is left behind.
+     */
+    private static final ReentrantLock WRITING = new ReentrantLock();
+    private static volatile boolean stopping;
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> WRITING.forEach(p -> {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping = true;
             try {
-                Files.deleteIfExists(p);
-            } catch (IOException ignored) {
-                // nothing more can be done on the way out
+                // the write under way finishes (a picture or a tensor: well under the wait); no new one starts
+                if (WRITING.tryLock(30, TimeUnit.SECONDS)) {
+                    WRITING.unlock();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        }), "dtd-outputs-cleanup"));
+        }, "dtd-outputs-stop"));
     }
 
     /**

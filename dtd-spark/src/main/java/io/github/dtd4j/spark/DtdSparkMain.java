@@ -26,10 +26,10 @@ import org.apache.spark.sql.SparkSession;
  * </pre>
  *
  * <p>Options: {@code --model} (ONNX), {@code --input} (a directory of .png/.jpg, searched recursively, or a Parquet
- * dataset), {@code --out} (a new Parquet directory), {@code --method} and its options ({@code --preset},
- * {@code --rule}, {@code --epsilon}, {@code --gamma}, {@code --alpha}, {@code --beta}, {@code --low}, {@code --high}, {@code --ig-steps}, {@code --internal-batch-size},
- * {@code --samples}, {@code --noise}, {@code --smoothgrad-seed}, {@code --layer}, {@code --window},
- * {@code --stride}), {@code --preprocess imagenet|unit|none}, {@code --resize}, {@code --size H[,W]},
+ * dataset), {@code --out} (a new Parquet directory), {@code --method} and its options (dtd explain's: LRP's rule
+ * options, {@code --ig-steps}, {@code --ig-method}, {@code --samples}, {@code --noise}, {@code --layer},
+ * {@code --window}, {@code --stride}, ...), {@code --target N|FILE} (one class, or a file of {@code image,class}
+ * lines matched by file name), {@code --layout nchw|nhwc} (tensor rows), {@code --preprocess imagenet|unit|none}, {@code --resize}, {@code --size H[,W]},
  * {@code --crop H[,W]}, {@code --mean}/{@code --std}, {@code --grayscale},
  * {@code --batch B}, {@code --png}, {@code --target N}, {@code --aopc STEPS}, {@code --partition-by COLUMN},
  * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet), {@code --png-files DIR} (each
@@ -43,7 +43,7 @@ public final class DtdSparkMain {
             "noise", "smoothgrad-seed", "smoothgrad-variant", "layer", "channels", "window", "stride");
     private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "size", "crop",
             "mean", "std", "batch",
-            "target", "aopc", "partition-by", "stats", "png-files");
+            "target", "aopc", "partition-by", "stats", "png-files", "layout");
     private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");
 
     private DtdSparkMain() {
@@ -106,7 +106,7 @@ public final class DtdSparkMain {
         });
         MethodSpec.of(o.getOrDefault("method", "lrp"), methodOptions);
         imageSpec(o);
-        for (String n : List.of("batch", "target", "aopc")) {
+        for (String n : List.of("batch", "aopc")) {
             if (o.containsKey(n)) {
                 try {
                     Integer.parseInt(o.get(n));
@@ -114,6 +114,14 @@ public final class DtdSparkMain {
                     throw new ConfigurationException("--" + n + ": expected a whole number, got '" + o.get(n) + "'");
                 }
             }
+        }
+        if (o.containsKey("target") && !o.get("target").matches("-?\\d+")
+                && !Files.isRegularFile(Path.of(o.get("target")))) {
+            throw new ConfigurationException("--target: expected a class index or a file of 'image,class' lines, got '"
+                    + o.get("target") + "'");
+        }
+        if (o.containsKey("layout") && !o.get("layout").matches("(?i)nchw|nhwc")) {
+            throw new ConfigurationException("--layout: expected nchw or nhwc, got '" + o.get("layout") + "'");
         }
         if (Files.exists(Path.of(o.get("out")))) {
             throw new ConfigurationException("--out " + o.get("out") + " exists; dtd-spark writes a new dataset");
@@ -156,6 +164,37 @@ public final class DtdSparkMain {
     }
 
     /**
+     * {@return the input with a {@code target} column from a file of {@code image,class} lines, matched on the last
+     * part of each row's id (its file name); rows the file does not name get no target, and so an error row}
+     */
+    private static Dataset<Row> withTargets(SparkSession spark, Dataset<Row> in, Path file, String idColumn) {
+        List<Row> pairs = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(file)) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                String[] p = line.split(",");
+                if (p.length != 2) {
+                    throw new ConfigurationException("--target " + file + ": expected 'image,class' lines, got '"
+                            + line + "'");
+                }
+                pairs.add(org.apache.spark.sql.RowFactory.create(Path.of(p[0].strip()).getFileName().toString(),
+                        Integer.parseInt(p[1].strip())));
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            throw new ConfigurationException("--target " + file + ": " + e.getMessage());
+        }
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("target_name", "string").add("target", "int");
+        Dataset<Row> targets = spark.createDataFrame(pairs, schema);
+        Dataset<Row> named = in.withColumn("target_name", org.apache.spark.sql.functions.regexp_extract(
+                org.apache.spark.sql.functions.col(idColumn), "([^/\\\\]+)$", 1));
+        return named.join(targets, named.col("target_name").equalTo(targets.col("target_name")), "left")
+                .drop("target_name");
+    }
+
+    /**
      * Explains and writes, as {@link #main} does, in a session the caller owns.
      *
      * @param spark the session
@@ -171,9 +210,15 @@ public final class DtdSparkMain {
         });
         SparkExplainer sx = SparkExplainer.of(spark, Path.of(o.get("model")))
                 .method(MethodSpec.of(o.getOrDefault("method", "lrp"), methodOptions)).images(imageSpec(o))
-                .batchSize(Integer.parseInt(o.getOrDefault("batch", "16"))).png(o.containsKey("png") || o.containsKey("png-files"))
-                .target(Integer.parseInt(o.getOrDefault("target", "-1")))
+                .batchSize(Integer.parseInt(o.getOrDefault("batch", "16")))
+                .png(o.containsKey("png") || o.containsKey("png-files"))
+                .tensorLayout(o.getOrDefault("layout", "nchw"))
                 .aopc(Integer.parseInt(o.getOrDefault("aopc", "0")));
+        String target = o.getOrDefault("target", "-1");
+        boolean targetFile = !target.matches("-?\\d+");
+        if (!targetFile) {
+            sx = sx.target(Integer.parseInt(target));
+        }
         String input = o.get("input");
         Dataset<Row> in;
         if (input.endsWith(".parquet")) {
@@ -184,6 +229,10 @@ public final class DtdSparkMain {
         } else {
             in = spark.read().format("binaryFile").option("pathGlobFilter", "*.{png,jpg,jpeg,PNG,JPG,JPEG}")
                     .option("recursiveFileLookup", "true").load(input);
+        }
+        if (targetFile) {
+            in = withTargets(spark, in, Path.of(target), o.get("input").endsWith(".parquet") && !List.of(
+                    in.schema().fieldNames()).contains("path") ? "id" : "path");
         }
         Dataset<Row> explained = sx.explain(in).cache();
         List<String> partitions = new ArrayList<>();

@@ -59,9 +59,10 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     private final int target;
     private final String idColumn;
     private final int aopcSteps;
+    private final boolean nhwc;
 
     PartitionExplainer(Broadcast<byte[]> model, String modelKey, MethodSpec method, ImageSpec images, int batch,
-                       boolean png, int target, String idColumn, int aopcSteps) {
+                       boolean png, int target, String idColumn, int aopcSteps, boolean nhwc) {
         this.model = model;
         this.modelKey = modelKey;
         this.method = method;
@@ -71,6 +72,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         this.target = target;
         this.idColumn = idColumn;
         this.aopcSteps = aopcSteps;
+        this.nhwc = nhwc;
     }
 
     private Graph graph() {
@@ -119,25 +121,26 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     }
 
     /** One input row, read: its id and label, and its tensor or the reason it has none. */
-    private record Input(String id, Integer label, INDArray x, String error) {
+    private record Input(String id, Integer label, Integer target, INDArray x, String error) {
     }
 
     private Input read(Row r, Shape shape) {
         String id = idOf(r);
-        Integer label = labelOf(r);
+        Integer label = intOf(r, "label");
+        Integer target = intOf(r, "target");
         try {
             List<String> fields = Arrays.asList(r.schema().fieldNames());
             INDArray x;
             if (fields.contains("content")) {
                 byte[] bytes = r.getAs("content");
                 if (bytes == null) {
-                    return new Input(id, label, null, "no content");
+                    return new Input(id, label, target, null, "no content");
                 }
                 x = images.tensor(bytes, id, shape);
             } else if (fields.contains("image")) {
                 Row img = r.getStruct(r.fieldIndex("image"));
                 if (img == null) {
-                    return new Input(id, label, null, "no image");
+                    return new Input(id, label, target, null, "no image");
                 }
                 x = images.tensor(SparkImages.picture(img), shape);
             } else if (!fields.contains("tensor")) {
@@ -147,7 +150,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                 List<Object> values = r.getList(r.fieldIndex("tensor"));
                 long n = shape.size();
                 if (values == null || values.size() != n) {
-                    return new Input(id, label, null, "the tensor has " + (values == null ? 0 : values.size())
+                    return new Input(id, label, target, null, "the tensor has " + (values == null ? 0 : values.size())
                             + " values; the model takes " + shape.toBatchString() + " = " + n + " per input");
                 }
                 float[] v = new float[(int) n];
@@ -160,10 +163,27 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                     dims[i + 1] = shape.dim(i);
                 }
                 x = Nd4j.create(v, dims, DataType.FLOAT);
+                if (nhwc) {
+                    if (dims.length != 4) {
+                        return new Input(id, label, target, null, "an NHWC tensor needs a model of images; this one"
+                                + " takes " + shape.toBatchString());
+                    }
+                    // the values are [H, W, C]: read them so, then put the channels first
+                    INDArray hwc = Nd4j.create(v, new long[]{1, dims[2], dims[3], dims[1]}, DataType.FLOAT);
+                    x = hwc.permute(0, 3, 1, 2).dup('c');
+                }
             }
-            return new Input(id, label, x, null);
+            if (Arrays.asList(r.schema().fieldNames()).contains("target")) {
+                long classes = graph().outputShape().dim(graph().outputShape().rank() - 1);
+                if (target == null || target < 0 || target >= classes) {
+                    x.close();
+                    return new Input(id, label, target, null, "target: expected a class from 0 to " + (classes - 1)
+                            + ", got " + target);
+                }
+            }
+            return new Input(id, label, target, x, null);
         } catch (RuntimeException e) {
-            return new Input(id, label, null, message(e));
+            return new Input(id, label, target, null, message(e));
         }
     }
 
@@ -172,11 +192,12 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         return r.isNullAt(i) ? null : String.valueOf(r.get(i));
     }
 
-    private static Integer labelOf(Row r) {
-        if (!Arrays.asList(r.schema().fieldNames()).contains("label")) {
+    /** {@return an integer column's value, or null if the row has no such column or it is null there} */
+    private static Integer intOf(Row r, String column) {
+        if (!Arrays.asList(r.schema().fieldNames()).contains(column)) {
             return null;
         }
-        int i = r.fieldIndex("label");
+        int i = r.fieldIndex(column);
         return r.isNullAt(i) ? null : ((Number) r.get(i)).intValue();
     }
 
@@ -225,7 +246,10 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     private void explainTogether(List<Integer> group, List<Input> inputs, Attribution a, Row[] out) {
         INDArray x = group.size() == 1 ? inputs.get(group.get(0)).x()
                 : Nd4j.concat(0, group.stream().map(i -> inputs.get(i).x()).toArray(INDArray[]::new));
-        Start start = target < 0 ? Start.topClass() : Start.classes(target);
+        // a target column gives each row its class; else one class for all, or each row's top class
+        boolean perRow = inputs.get(group.get(0)).target() != null;
+        Start start = perRow ? Start.classes(group.stream().mapToInt(i -> inputs.get(i).target()).toArray())
+                : target < 0 ? Start.topClass() : Start.classes(target);
         try (Attributions r = a.attribute(x, start)) {
             INDArray att = r.attribution();
             double[] sums = r.ledger().map(Ledger::inputSums).orElse(null);

@@ -75,9 +75,11 @@ public final class SparkExplainer {
     private final int target;
     private final String idColumn;
     private final int aopcSteps;
+    private final boolean nhwc;
 
     private SparkExplainer(SparkSession spark, byte[] model, String modelKey, Graph graph, MethodSpec method,
-                           ImageSpec images, int batch, boolean png, int target, String idColumn, int aopcSteps) {
+                           ImageSpec images, int batch, boolean png, int target, String idColumn, int aopcSteps,
+                           boolean nhwc) {
         this.spark = spark;
         this.model = model;
         this.modelKey = modelKey;
@@ -89,6 +91,7 @@ public final class SparkExplainer {
         this.target = target;
         this.idColumn = idColumn;
         this.aopcSteps = aopcSteps;
+        this.nhwc = nhwc;
     }
 
     /**
@@ -113,17 +116,19 @@ public final class SparkExplainer {
             throw new IllegalStateException(e);
         }
         return new SparkExplainer(spark, bytes, key, g, MethodSpec.lrp(), ImageSpec.imagenet(), 16, false, -1, "path",
-                0);
+                0, false);
     }
 
     /** {@return a copy with another method} @param m the method and its options */
     public SparkExplainer method(MethodSpec m) {
-        return new SparkExplainer(spark, model, modelKey, graph, m, images, batch, png, target, idColumn, aopcSteps);
+        return new SparkExplainer(spark, model, modelKey, graph, m, images, batch, png, target, idColumn, aopcSteps,
+                nhwc);
     }
 
     /** {@return a copy with another preprocessing of pictures} @param s the preprocessing */
     public SparkExplainer images(ImageSpec s) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, s, batch, png, target, idColumn, aopcSteps);
+        return new SparkExplainer(spark, model, modelKey, graph, method, s, batch, png, target, idColumn, aopcSteps,
+                nhwc);
     }
 
     /** {@return a copy that explains {@code rows} inputs at once on the executors} @param rows at least 1 */
@@ -131,12 +136,14 @@ public final class SparkExplainer {
         if (rows < 1) {
             throw new ConfigurationException("dtd-spark: the batch size must be at least 1, got " + rows);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, rows, png, target, idColumn, aopcSteps);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, rows, png, target, idColumn,
+                aopcSteps, nhwc);
     }
 
     /** {@return a copy that also renders each heatmap as a PNG (red-blue, scaled by max |R|)} @param on whether */
     public SparkExplainer png(boolean on) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, on, target, idColumn, aopcSteps);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, on, target, idColumn,
+                aopcSteps, nhwc);
     }
 
     /** {@return a copy that explains one class for every row (-1: each row's top class)} @param c the class */
@@ -145,12 +152,29 @@ public final class SparkExplainer {
         if (c < -1 || c >= classes) {
             throw new ConfigurationException("dtd-spark: the model has " + classes + " classes, got target " + c);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, c, idColumn, aopcSteps);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, c, idColumn, aopcSteps,
+                nhwc);
     }
 
     /** {@return a copy that takes the rows' ids from another column (default {@code path})} @param column its name */
     public SparkExplainer idColumn(String column) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, column, aopcSteps);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, column,
+                aopcSteps, nhwc);
+    }
+
+    /**
+     * {@return a copy that reads {@code tensor} rows as {@code nchw} (the model's own layout, the default) or
+     * {@code nhwc} (channels last, as TensorFlow and most image arrays keep them), as dtd explain's --layout}
+     *
+     * @param layout nchw or nhwc
+     */
+    public SparkExplainer tensorLayout(String layout) {
+        String l = layout.strip().toLowerCase(java.util.Locale.ROOT);
+        if (!l.equals("nchw") && !l.equals("nhwc")) {
+            throw new ConfigurationException("dtd-spark: the tensor layout is nchw or nhwc, got '" + layout + "'");
+        }
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
+                aopcSteps, l.equals("nhwc"));
     }
 
     /**
@@ -167,14 +191,17 @@ public final class SparkExplainer {
         if (steps > 0) {
             io.github.dtd4j.eval.RegionPerturbation.of(graph).withSteps(steps);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn, steps);
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn, steps,
+                nhwc);
     }
 
     /**
      * {@return the explained rows, one per input row, lazily (Spark runs them when an action asks)}
      *
-     * @param input rows with a {@code content} binary column (PNG/JPEG bytes) or a {@code tensor} array column, an id
-     *              column ({@link #idColumn}, default {@code path}), and optionally an integer {@code label}
+     * @param input rows with a {@code content} binary column (PNG/JPEG bytes), an {@code image} struct, a
+     *              {@code tensor} array column or only paths; an id column ({@link #idColumn}, default {@code path});
+     *              optionally an integer {@code label}, and an integer {@code target}: the class to explain for that
+     *              row (a row without one, or with one out of range, gets an error)
      * @throws ConfigurationException if a column is missing, or the method does not fit the model (checked on the
      *                                driver, before any task)
      */
@@ -194,6 +221,6 @@ public final class SparkExplainer {
         method.make(graph, images.box());
         Broadcast<byte[]> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
         return input.mapPartitions(new PartitionExplainer(shared, modelKey, method, images, batch, png, target,
-                idColumn, aopcSteps), Encoders.row(SCHEMA));
+                idColumn, aopcSteps, nhwc), Encoders.row(SCHEMA));
     }
 }

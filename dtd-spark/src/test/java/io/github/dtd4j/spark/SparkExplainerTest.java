@@ -353,6 +353,22 @@ class SparkExplainerTest {
         assertThat(rows.stream().filter(r -> r.getAs("error") != null).map(r -> (String) r.getAs("id")))
                 .singleElement().asString().endsWith("broken.png");
         assertThat(spark.read().parquet(dir.resolve("stats/per-class.parquet").toString()).count()).isPositive();
+        // a target file: one class per picture, matched by file name; a picture it does not name gets an error
+        Path targets = java.nio.file.Files.write(dir.resolve("targets.csv"), List.of("s0.png,3", "sub/s1.png,7",
+                "s2.png,3", "s3.png,7", "s4.png,3"));
+        String targeted = dir.resolve("targeted.parquet").toString();
+        DtdSparkMain.run(spark, DtdSparkMain.parse(new String[]{"--model", FASHION.resolve("resnet.onnx").toString(),
+            "--input", photos.getParent().toString(), "--out", targeted, "--preprocess", "unit", "--resize",
+            "--grayscale", "--target", targets.toString()}));
+        for (Row r : spark.read().parquet(targeted).collectAsList()) {
+            String id = r.getAs("id");
+            String name = id.replaceAll(".*/", "");
+            if (name.equals("s5.png") || name.equals("broken.png")) {
+                assertThat((String) r.getAs("error")).as(id).isNotNull();
+            } else {
+                assertThat((Integer) r.getAs("class")).as(id).isEqualTo(name.matches("s[024]\\.png") ? 3 : 7);
+            }
+        }
         // one PNG per explained picture, named after its id, none half-written
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve("png"))) {
             List<String> names = files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")
