@@ -10,7 +10,10 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-/** Splits the explanation of a batch ({@code dtd explain --batch}) into one per element, as if each were explained alone. */
+/**
+ * Splits the explanation of a batch ({@code dtd explain --batch}) into one per element, as if each were explained
+ * alone.
+ */
 final class Batches {
     private Batches() {
     }

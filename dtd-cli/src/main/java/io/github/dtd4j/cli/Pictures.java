@@ -99,11 +99,15 @@ final class Pictures {
         return style.blur() > 0 ? Heatmaps.blur(px, style.blur()) : px;
     }
 
-    /** {@return the panel with contour lines at {@link #CONTOUR_LEVELS} of the scale: dark on a heatmap, else red/blue} */
+    /**
+     * {@return the panel with contour lines at {@link #CONTOUR_LEVELS} of the scale: dark on a heatmap, else red for
+     * positive and blue for negative relevance}
+     */
     static BufferedImage contours(BufferedImage panel, double[][] px, double scaleValue, boolean onHeatmap) {
         double[] levels = java.util.Arrays.stream(CONTOUR_LEVELS).map(l -> l * scaleValue).toArray();
         return onHeatmap ? Heatmaps.contours(panel, px, levels, new java.awt.Color(40, 40, 40),
                 new java.awt.Color(40, 40, 40))
-                : Heatmaps.contours(panel, px, levels, new java.awt.Color(230, 20, 20), new java.awt.Color(30, 90, 255));
+                : Heatmaps.contours(panel, px, levels, new java.awt.Color(230, 20, 20),
+                        new java.awt.Color(30, 90, 255));
     }
 }

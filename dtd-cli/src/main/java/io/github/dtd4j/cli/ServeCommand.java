@@ -25,7 +25,8 @@ final class ServeCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = ".onnx, DL4J model .zip or Keras .h5")
+    @Option(names = "--model", required = true, paramLabel = "PATH",
+            description = ".onnx, DL4J model .zip or Keras .h5")
     Path model;
 
     @Option(names = "--input-shape", paramLabel = "C,H,W",

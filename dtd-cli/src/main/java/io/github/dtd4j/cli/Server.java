@@ -74,7 +74,11 @@ final class Server implements AutoCloseable {
         }
     }
 
-    private static final int CACHED_METHODS = 8;
+    /**
+     * Methods kept made between requests: each keeps what its rules derive from the weights (LRP's z⁺: the positive
+     * weights, as large as the model), so a few only.
+     */
+    private static final int CACHED_METHODS = 3;
     /** Method options the page does not offer: a file, and the short aliases of --ig-steps and --smoothgrad-seed. */
     private static final java.util.Set<String> HIDDEN = java.util.Set.of("--ledger", "--baseline", "--steps", "--seed");
 
@@ -479,7 +483,8 @@ final class Server implements AutoCloseable {
 
     private void compare(HttpExchange ex, ServeRequest q, byte[] body) throws IOException {
         List<MethodRegistry.Entry> chosen = q.methods == null
-                ? MethodRegistry.DEFAULT_COMPARISON.stream().map(this::entry).toList() : MethodRegistry.parse(q.methods);
+                ? MethodRegistry.DEFAULT_COMPARISON.stream().map(this::entry).toList()
+                : MethodRegistry.parse(q.methods);
         q.check(chosen);
         try (Input in = input(body)) {
             compare(ex, q, chosen, in);
@@ -505,7 +510,8 @@ final class Server implements AutoCloseable {
                             + " gave " + io.github.dtd4j.graph.Shape.format(r.shape()));
                 }
                 header = header != null ? header : CompareCommand.headers(a).get(0);
-                rows.add(new ComparePanel.Row(e.name(), attribution.settings(), List.<double[][]>of(Heatmaps.pixels(r))));
+                rows.add(new ComparePanel.Row(e.name(), attribution.settings(),
+                        List.<double[][]>of(Heatmaps.pixels(r))));
                 items.addObject().put("method", e.name()).put("settings", attribution.settings())
                         .put("class", a.targets()[0]).put("sum", r.castTo(DataType.DOUBLE).sumNumber().doubleValue())
                         .put("seconds", Json.fixed(seconds, 4))

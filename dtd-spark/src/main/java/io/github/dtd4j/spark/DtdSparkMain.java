@@ -29,9 +29,9 @@ import org.apache.spark.sql.SparkSession;
  * dataset), {@code --out} (a new Parquet directory), {@code --method} and its options (dtd explain's: LRP's rule
  * options, {@code --ig-steps}, {@code --ig-method}, {@code --samples}, {@code --noise}, {@code --layer},
  * {@code --window}, {@code --stride}, ...), {@code --target N|FILE} (one class, or a file of {@code image,class}
- * lines matched by file name), {@code --layout nchw|nhwc} (tensor rows), {@code --preprocess imagenet|unit|none}, {@code --resize}, {@code --size H[,W]},
- * {@code --crop H[,W]}, {@code --mean}/{@code --std}, {@code --grayscale},
- * {@code --batch B}, {@code --png}, {@code --target N}, {@code --aopc STEPS}, {@code --partition-by COLUMN},
+ * lines matched by file name), {@code --layout nchw|nhwc} (tensor rows), {@code --preprocess imagenet|unit|none},
+ * {@code --resize}, {@code --size H[,W]}, {@code --crop H[,W]}, {@code --mean}/{@code --std}, {@code --grayscale},
+ * {@code --batch B}, {@code --png}, {@code --aopc STEPS}, {@code --partition-by COLUMN},
  * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet), {@code --png-files DIR} (each
  * heatmap as a PNG file, named after its id; implies {@code --png}). A mistake is one line on stderr
  * and exit code 2, before Spark reads anything.

@@ -25,10 +25,10 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Explains a corpus on Apache Spark: every row of a {@code Dataset<Row>} of pictures (a {@code content} binary
  * column, as Spark's {@code binaryFile} source reads them; an {@code image} column, as its {@code image} source reads
- * them; or only a {@code path} column, whose files the executors read) or tensors (a {@code tensor} array column,
- * one input without its batch axis) becomes a row of {@link #SCHEMA}: the id, the label if the input has one, the explained
- * class, its logit, the relevance sum, the heatmap (summed over channels), optionally as a PNG, LRP's ledger, and
- * the error for a row that could not be explained. The job never fails for a bad row.
+ * them; or only a {@code path} column, whose files the executors read) or tensors (a {@code tensor} array column, one
+ * input without its batch axis) becomes a row of {@link #SCHEMA}: the id, the label if the input has one, the
+ * explained class, its logit, the relevance sum, the heatmap (summed over channels), optionally as a PNG, LRP's
+ * ledger, and the error for a row that could not be explained. The job never fails for a bad row.
  *
  * <pre>{@code
  * Dataset<Row> pictures = spark.read().format("binaryFile").load("photos/");
