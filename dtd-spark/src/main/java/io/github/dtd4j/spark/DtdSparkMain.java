@@ -31,7 +31,8 @@ import org.apache.spark.sql.SparkSession;
  * {@code --window}, {@code --stride}, ...), {@code --target N|FILE} (one class, or a file of {@code image,class}
  * lines matched by file name), {@code --layout nchw|nhwc} (tensor rows), {@code --preprocess imagenet|unit|none},
  * {@code --resize}, {@code --size H[,W]}, {@code --crop H[,W]}, {@code --mean}/{@code --std}, {@code --grayscale},
- * {@code --batch B}, {@code --png}, {@code --aopc STEPS}, {@code --partition-by COLUMN},
+ * {@code --batch B}, {@code --png}, {@code --labels FILE}, {@code --colormap MAP}, {@code --scale max|pNN},
+ * {@code --aopc STEPS}, {@code --partition-by COLUMN},
  * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet), {@code --png-files DIR} (each
  * heatmap as a PNG file, named after its id; implies {@code --png}). A mistake is one line on stderr
  * and exit code 2, before Spark reads anything.
@@ -43,7 +44,7 @@ public final class DtdSparkMain {
             "noise", "smoothgrad-seed", "smoothgrad-variant", "layer", "channels", "window", "stride");
     private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "size", "crop",
             "mean", "std", "batch",
-            "target", "aopc", "partition-by", "stats", "png-files", "layout");
+            "target", "aopc", "partition-by", "stats", "png-files", "layout", "labels", "colormap", "scale");
     private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");
 
     private DtdSparkMain() {
@@ -106,6 +107,7 @@ public final class DtdSparkMain {
         });
         MethodSpec.of(o.getOrDefault("method", "lrp"), methodOptions);
         imageSpec(o);
+        style(o);
         for (String n : List.of("batch", "aopc")) {
             if (o.containsKey(n)) {
                 try {
@@ -163,6 +165,30 @@ public final class DtdSparkMain {
         }
     }
 
+    /** {@return --labels (a file, one name per line), --colormap and --scale (max or pNN) as the rows' style} */
+    private static OutputStyle style(Map<String, String> o) {
+        List<String> labels = List.of();
+        if (o.containsKey("labels")) {
+            try {
+                labels = Files.readAllLines(Path.of(o.get("labels"))).stream().map(String::strip)
+                        .filter(l -> !l.isEmpty()).toList();
+            } catch (java.io.IOException e) {
+                throw new ConfigurationException("--labels " + o.get("labels") + ": cannot read: " + e.getMessage());
+            }
+        }
+        String scale = o.getOrDefault("scale", "max").strip().toLowerCase(Locale.ROOT);
+        double percentile;
+        try {
+            percentile = scale.equals("max") ? 100 : Double.parseDouble(scale.substring(1));
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            throw new ConfigurationException("--scale: expected max or pNN, got '" + o.get("scale") + "'");
+        }
+        if (!scale.equals("max") && !scale.startsWith("p")) {
+            throw new ConfigurationException("--scale: expected max or pNN, got '" + o.get("scale") + "'");
+        }
+        return new OutputStyle(labels, o.getOrDefault("colormap", "red-blue"), percentile);
+    }
+
     /**
      * {@return the input with a {@code target} column from a file of {@code image,class} lines, matched on the last
      * part of each row's id (its file name); rows the file does not name get no target, and so an error row}
@@ -212,7 +238,7 @@ public final class DtdSparkMain {
                 .method(MethodSpec.of(o.getOrDefault("method", "lrp"), methodOptions)).images(imageSpec(o))
                 .batchSize(Integer.parseInt(o.getOrDefault("batch", "16")))
                 .png(o.containsKey("png") || o.containsKey("png-files"))
-                .tensorLayout(o.getOrDefault("layout", "nchw"))
+                .tensorLayout(o.getOrDefault("layout", "nchw")).style(style(o))
                 .aopc(Integer.parseInt(o.getOrDefault("aopc", "0")));
         String target = o.getOrDefault("target", "-1");
         boolean targetFile = !target.matches("-?\\d+");

@@ -8,7 +8,6 @@ import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.methods.Attribution;
 import io.github.dtd4j.methods.Attributions;
 import io.github.dtd4j.onnx.OnnxModels;
-import io.github.dtd4j.viz.ColorMap;
 import io.github.dtd4j.viz.Heatmaps;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -60,9 +59,10 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     private final String idColumn;
     private final int aopcSteps;
     private final boolean nhwc;
+    private final OutputStyle style;
 
     PartitionExplainer(Broadcast<byte[]> model, String modelKey, MethodSpec method, ImageSpec images, int batch,
-                       boolean png, int target, String idColumn, int aopcSteps, boolean nhwc) {
+                       boolean png, int target, String idColumn, int aopcSteps, boolean nhwc, OutputStyle style) {
         this.model = model;
         this.modelKey = modelKey;
         this.method = method;
@@ -73,6 +73,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         this.idColumn = idColumn;
         this.aopcSteps = aopcSteps;
         this.nhwc = nhwc;
+        this.style = style;
     }
 
     private Graph graph() {
@@ -270,8 +271,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                     INDArray m = e.size(1) == 1 ? e : e.sum(true, 1);
                     heat = m.castTo(DataType.FLOAT).dup('c').data().asFloat();
                     if (png) {
-                        picture = png(Heatmaps.render(Heatmaps.pixels(e), ColorMap.RED_BLUE,
-                                Heatmaps.Scale.maxAbs()));
+                        picture = png(Heatmaps.render(Heatmaps.pixels(e), style.colorMap(), style.scale()));
                     }
                 } else {
                     heat = e.castTo(DataType.FLOAT).dup('c').data().asFloat();
@@ -281,8 +281,8 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                 Object ledger = r.ledger().map(l -> scala.jdk.javaapi.CollectionConverters.asScala(
                         ledgerRows(l, element)).toSeq()).orElse(null);
                 Double aopc = morf == null ? null : aopc(morf[k]);
-                out[group.get(k)] = RowFactory.create(in.id(), in.label(), c, r.logits().getDouble(k, c), sum, heat,
-                        h, w, picture, ledger, aopc, null);
+                out[group.get(k)] = RowFactory.create(in.id(), in.label(), c, style.name(c), r.logits().getDouble(k, c),
+                        sum, heat, h, w, picture, ledger, aopc, null);
             }
         } finally {
             if (group.size() > 1) {
@@ -309,7 +309,8 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     }
 
     private static Row failed(Input in, String error) {
-        return RowFactory.create(in.id(), in.label(), null, null, null, null, null, null, null, null, null, error);
+        return RowFactory.create(in.id(), in.label(), null, null, null, null, null, null, null, null, null, null,
+                error);
     }
 
     private static byte[] png(java.awt.image.BufferedImage img) {

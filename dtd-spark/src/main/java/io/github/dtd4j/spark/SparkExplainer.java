@@ -48,6 +48,7 @@ public final class SparkExplainer {
         DataTypes.createStructField("id", DataTypes.StringType, true),
         DataTypes.createStructField("label", DataTypes.IntegerType, true),
         DataTypes.createStructField("class", DataTypes.IntegerType, true),
+        DataTypes.createStructField("class_name", DataTypes.StringType, true),
         DataTypes.createStructField("logit", DataTypes.DoubleType, true),
         DataTypes.createStructField("relevance_sum", DataTypes.DoubleType, true),
         DataTypes.createStructField("heatmap", DataTypes.createArrayType(DataTypes.FloatType, false), true),
@@ -76,10 +77,11 @@ public final class SparkExplainer {
     private final String idColumn;
     private final int aopcSteps;
     private final boolean nhwc;
+    private final OutputStyle style;
 
     private SparkExplainer(SparkSession spark, byte[] model, String modelKey, Graph graph, MethodSpec method,
                            ImageSpec images, int batch, boolean png, int target, String idColumn, int aopcSteps,
-                           boolean nhwc) {
+                           boolean nhwc, OutputStyle style) {
         this.spark = spark;
         this.model = model;
         this.modelKey = modelKey;
@@ -92,6 +94,7 @@ public final class SparkExplainer {
         this.idColumn = idColumn;
         this.aopcSteps = aopcSteps;
         this.nhwc = nhwc;
+        this.style = style;
     }
 
     /**
@@ -116,19 +119,19 @@ public final class SparkExplainer {
             throw new IllegalStateException(e);
         }
         return new SparkExplainer(spark, bytes, key, g, MethodSpec.lrp(), ImageSpec.imagenet(), 16, false, -1, "path",
-                0, false);
+                0, false, OutputStyle.defaults());
     }
 
     /** {@return a copy with another method} @param m the method and its options */
     public SparkExplainer method(MethodSpec m) {
         return new SparkExplainer(spark, model, modelKey, graph, m, images, batch, png, target, idColumn, aopcSteps,
-                nhwc);
+                nhwc, style);
     }
 
     /** {@return a copy with another preprocessing of pictures} @param s the preprocessing */
     public SparkExplainer images(ImageSpec s) {
         return new SparkExplainer(spark, model, modelKey, graph, method, s, batch, png, target, idColumn, aopcSteps,
-                nhwc);
+                nhwc, style);
     }
 
     /** {@return a copy that explains {@code rows} inputs at once on the executors} @param rows at least 1 */
@@ -137,13 +140,13 @@ public final class SparkExplainer {
             throw new ConfigurationException("dtd-spark: the batch size must be at least 1, got " + rows);
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, rows, png, target, idColumn,
-                aopcSteps, nhwc);
+                aopcSteps, nhwc, style);
     }
 
     /** {@return a copy that also renders each heatmap as a PNG (red-blue, scaled by max |R|)} @param on whether */
     public SparkExplainer png(boolean on) {
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, on, target, idColumn,
-                aopcSteps, nhwc);
+                aopcSteps, nhwc, style);
     }
 
     /** {@return a copy that explains one class for every row (-1: each row's top class)} @param c the class */
@@ -153,13 +156,28 @@ public final class SparkExplainer {
             throw new ConfigurationException("dtd-spark: the model has " + classes + " classes, got target " + c);
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, c, idColumn, aopcSteps,
-                nhwc);
+                nhwc, style);
     }
 
     /** {@return a copy that takes the rows' ids from another column (default {@code path})} @param column its name */
     public SparkExplainer idColumn(String column) {
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, column,
-                aopcSteps, nhwc);
+                aopcSteps, nhwc, style);
+    }
+
+    /**
+     * {@return a copy that names the classes ({@code class_name}) and draws the PNGs with a colour map and scale}
+     *
+     * @param s the style; its labels, if any, must be one per class of the model
+     */
+    public SparkExplainer style(OutputStyle s) {
+        long classes = graph.outputShape().dim(graph.outputShape().rank() - 1);
+        if (!s.labels().isEmpty() && s.labels().size() != classes) {
+            throw new ConfigurationException("dtd-spark: " + s.labels().size() + " labels for a model of " + classes
+                    + " classes");
+        }
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
+                aopcSteps, nhwc, s);
     }
 
     /**
@@ -174,7 +192,7 @@ public final class SparkExplainer {
             throw new ConfigurationException("dtd-spark: the tensor layout is nchw or nhwc, got '" + layout + "'");
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
-                aopcSteps, l.equals("nhwc"));
+                aopcSteps, l.equals("nhwc"), style);
     }
 
     /**
@@ -192,7 +210,7 @@ public final class SparkExplainer {
             io.github.dtd4j.eval.RegionPerturbation.of(graph).withSteps(steps);
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn, steps,
-                nhwc);
+                nhwc, style);
     }
 
     /**
@@ -221,6 +239,6 @@ public final class SparkExplainer {
         method.make(graph, images.box());
         Broadcast<byte[]> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
         return input.mapPartitions(new PartitionExplainer(shared, modelKey, method, images, batch, png, target,
-                idColumn, aopcSteps, nhwc), Encoders.row(SCHEMA));
+                idColumn, aopcSteps, nhwc, style), Encoders.row(SCHEMA));
     }
 }

@@ -343,15 +343,26 @@ class SparkExplainerTest {
         java.nio.file.Files.writeString(photos.resolve("broken.png"), "no picture");
         java.nio.file.Files.writeString(photos.resolve("notes.txt"), "skipped: not a picture's name");
         String out = dir.resolve("explained.parquet").toString();
+        List<String> classNames = new ArrayList<>();
+        for (int c = 0; c < 10; c++) {
+            classNames.add("kind-" + c);
+        }
+        Path labelsFile = java.nio.file.Files.write(dir.resolve("labels.txt"), classNames);
         Map<String, String> o = DtdSparkMain.parse(new String[]{"--model", FASHION.resolve("resnet.onnx").toString(),
             "--input", photos.getParent().toString(), "--out", out, "--preprocess", "unit", "--resize", "--grayscale",
             "--batch", "4", "--png-files", dir.resolve("png").toString(), "--stats", dir.resolve("stats").toString(),
-            "--method", "lrp", "--rule", "gamma", "--gamma", "0.5"});
+            "--method", "lrp", "--rule", "gamma", "--gamma", "0.5", "--labels", labelsFile.toString(),
+            "--colormap", "viridis", "--scale", "p99"});
         assertThat(DtdSparkMain.run(spark, o)).isEqualTo(1);
         List<Row> rows = spark.read().parquet(out).collectAsList();
         assertThat(rows).hasSize(7);
         assertThat(rows.stream().filter(r -> r.getAs("error") != null).map(r -> (String) r.getAs("id")))
                 .singleElement().asString().endsWith("broken.png");
+        for (Row r : rows) {
+            if (r.getAs("error") == null) {
+                assertThat((String) r.getAs("class_name")).isEqualTo("kind-" + r.<Integer>getAs("class"));
+            }
+        }
         assertThat(spark.read().parquet(dir.resolve("stats/per-class.parquet").toString()).count()).isPositive();
         // a target file: one class per picture, matched by file name; a picture it does not name gets an error
         Path targets = java.nio.file.Files.write(dir.resolve("targets.csv"), List.of("s0.png,3", "sub/s1.png,7",
@@ -382,7 +393,9 @@ class SparkExplainerTest {
         for (String[] bad : new String[][]{{"--model", "m.onnx", "--input", "x"}, {"--model", "m", "--input", "x",
             "--out", "y", "--colour", "red"}, {"--model", "m", "--input", "x", "--out", "y", "--method", "gradient",
             "--epsilon", "0.1"}, {"--model", "m", "--input", "x", "--out", out}, {"--model", "m", "--input", "x",
-            "--out", "y", "--preprocess", "fancy"}, {"--model", "m", "--input", "x", "--out", "y", "--batch", "many"}}) {
+            "--out", "y", "--preprocess", "fancy"}, {"--model", "m", "--input", "x", "--out", "y", "--batch", "many"},
+            {"--model", "m", "--input", "x", "--out", "y", "--colormap", "jet"}, {"--model", "m", "--input", "x",
+                "--out", "y", "--scale", "q5"}}) {
             assertThatThrownBy(() -> DtdSparkMain.parse(bad)).as(String.join(" ", bad))
                     .isInstanceOf(ConfigurationException.class);
         }
