@@ -286,6 +286,7 @@ final class Server implements AutoCloseable {
                 throw new HttpError(400, "malformed Content-Length: " + length);
             }
             if (n > limits.maxUpload()) {
+                drain(ex);
                 throw new HttpError(413, "the upload is " + n + " bytes; this server takes at most "
                         + limits.maxUpload() + " (dtd serve --max-upload)");
             }
@@ -293,6 +294,7 @@ final class Server implements AutoCloseable {
         try (InputStream in = ex.getRequestBody()) {
             byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxUpload() + 1));
             if (b.length > limits.maxUpload()) {
+                drain(ex);
                 throw new HttpError(413, "the upload is larger than " + limits.maxUpload()
                         + " bytes, the most this server takes (dtd serve --max-upload)");
             }
@@ -300,6 +302,30 @@ final class Server implements AutoCloseable {
                 throw new HttpError(400, "no picture: send a PNG or JPEG picture (or a .npy tensor) as the body");
             }
             return b;
+        }
+    }
+
+    /** Uploads read and dropped before a 413, at most: the client gets the answer instead of a reset connection. */
+    private static final long DRAINED = 64L << 20;
+
+    /**
+     * Reads and drops what is left of a refused upload (up to {@link #DRAINED} bytes), so that the client, still
+     * sending, reads the answer rather than a connection reset under it; past that the connection just closes.
+     */
+    private static void drain(HttpExchange ex) {
+        try {
+            InputStream in = ex.getRequestBody();
+            long left = DRAINED;
+            byte[] sink = new byte[64 << 10];
+            while (left > 0) {
+                int k = in.read(sink, 0, (int) Math.min(sink.length, left));
+                if (k < 0) {
+                    break;
+                }
+                left -= k;
+            }
+        } catch (IOException e) {
+            // the client went away: nothing to drain
         }
     }
 

@@ -31,7 +31,8 @@ import org.apache.spark.sql.SparkSession;
  * {@code --window}, {@code --stride}, ...), {@code --target N|FILE} (one class, or a file of {@code image,class}
  * lines matched by file name), {@code --layout nchw|nhwc} (tensor rows), {@code --preprocess imagenet|unit|none},
  * {@code --resize}, {@code --size H[,W]}, {@code --crop H[,W]}, {@code --mean}/{@code --std}, {@code --grayscale},
- * {@code --batch B}, {@code --png}, {@code --labels FILE}, {@code --colormap MAP}, {@code --scale max|pNN},
+ * {@code --contrast A,B} (LRP: class A against class B), {@code --batch B}, {@code --png}, {@code --labels FILE},
+ * {@code --colormap MAP}, {@code --scale max|pNN},
  * {@code --aopc STEPS}, {@code --partition-by COLUMN},
  * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet), {@code --png-files DIR} (each
  * heatmap as a PNG file, named after its id; implies {@code --png}). A mistake is one line on stderr
@@ -44,7 +45,8 @@ public final class DtdSparkMain {
             "noise", "smoothgrad-seed", "smoothgrad-variant", "layer", "channels", "window", "stride");
     private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "size", "crop",
             "mean", "std", "batch",
-            "target", "aopc", "partition-by", "stats", "png-files", "layout", "labels", "colormap", "scale");
+            "target", "aopc", "partition-by", "stats", "png-files", "layout", "labels", "colormap", "scale",
+            "contrast");
     private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");
 
     private DtdSparkMain() {
@@ -244,6 +246,15 @@ public final class DtdSparkMain {
         boolean targetFile = !target.matches("-?\\d+");
         if (!targetFile) {
             sx = sx.target(Integer.parseInt(target));
+        }
+        if (o.containsKey("contrast")) {
+            String[] ab = o.get("contrast").split(",");
+            try {
+                sx = sx.contrast(Integer.parseInt(ab[0].strip()), Integer.parseInt(ab[ab.length - 1].strip()));
+            } catch (NumberFormatException e) {
+                throw new ConfigurationException("--contrast: expected two class indices A,B, got '"
+                        + o.get("contrast") + "'");
+            }
         }
         String input = o.get("input");
         Dataset<Row> in;

@@ -60,9 +60,11 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     private final int aopcSteps;
     private final boolean nhwc;
     private final OutputStyle style;
+    private final int[] contrast;
 
     PartitionExplainer(Broadcast<byte[]> model, String modelKey, MethodSpec method, ImageSpec images, int batch,
-                       boolean png, int target, String idColumn, int aopcSteps, boolean nhwc, OutputStyle style) {
+                       boolean png, int target, String idColumn, int aopcSteps, boolean nhwc, OutputStyle style,
+                       int[] contrast) {
         this.model = model;
         this.modelKey = modelKey;
         this.method = method;
@@ -74,6 +76,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         this.aopcSteps = aopcSteps;
         this.nhwc = nhwc;
         this.style = style;
+        this.contrast = contrast == null ? null : contrast.clone();
     }
 
     private Graph graph() {
@@ -251,6 +254,17 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         boolean perRow = inputs.get(group.get(0)).target() != null;
         Start start = perRow ? Start.classes(group.stream().mapToInt(i -> inputs.get(i).target()).toArray())
                 : target < 0 ? Start.topClass() : Start.classes(target);
+        INDArray contrastLogits = null;
+        if (contrast != null) {
+            // +f_a at a and −f_b at b: the heatmap explains f_a − f_b (LRP's rules are linear in the start)
+            contrastLogits = ((io.github.dtd4j.methods.LrpMethod) a).explainer().forward(x);
+            INDArray r = Nd4j.zeros(contrastLogits.dataType(), contrastLogits.shape());
+            for (int i = 0; i < group.size(); i++) {
+                r.putScalar(i, contrast[0], contrastLogits.getDouble(i, contrast[0]));
+                r.putScalar(i, contrast[1], -contrastLogits.getDouble(i, contrast[1]));
+            }
+            start = Start.relevance(r);
+        }
         try (Attributions r = a.attribute(x, start)) {
             INDArray att = r.attribution();
             double[] sums = r.ledger().map(Ledger::inputSums).orElse(null);
@@ -281,8 +295,13 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                 Object ledger = r.ledger().map(l -> scala.jdk.javaapi.CollectionConverters.asScala(
                         ledgerRows(l, element)).toSeq()).orElse(null);
                 Double aopc = morf == null ? null : aopc(morf[k]);
-                out[group.get(k)] = RowFactory.create(in.id(), in.label(), c, style.name(c), r.logits().getDouble(k, c),
-                        sum, heat, h, w, picture, ledger, aopc, null);
+                double logit = contrast == null ? r.logits().getDouble(k, c)
+                        : contrastLogits.getDouble(k, contrast[0]) - contrastLogits.getDouble(k, contrast[1]);
+                if (contrast != null) {
+                    c = contrast[0];
+                }
+                out[group.get(k)] = RowFactory.create(in.id(), in.label(), c, style.name(c), logit, sum, heat, h, w,
+                        picture, ledger, aopc, null);
             }
         } finally {
             if (group.size() > 1) {

@@ -78,10 +78,11 @@ public final class SparkExplainer {
     private final int aopcSteps;
     private final boolean nhwc;
     private final OutputStyle style;
+    private final int[] contrast;
 
     private SparkExplainer(SparkSession spark, byte[] model, String modelKey, Graph graph, MethodSpec method,
                            ImageSpec images, int batch, boolean png, int target, String idColumn, int aopcSteps,
-                           boolean nhwc, OutputStyle style) {
+                           boolean nhwc, OutputStyle style, int[] contrast) {
         this.spark = spark;
         this.model = model;
         this.modelKey = modelKey;
@@ -95,6 +96,7 @@ public final class SparkExplainer {
         this.aopcSteps = aopcSteps;
         this.nhwc = nhwc;
         this.style = style;
+        this.contrast = contrast;
     }
 
     /**
@@ -119,19 +121,19 @@ public final class SparkExplainer {
             throw new IllegalStateException(e);
         }
         return new SparkExplainer(spark, bytes, key, g, MethodSpec.lrp(), ImageSpec.imagenet(), 16, false, -1, "path",
-                0, false, OutputStyle.defaults());
+                0, false, OutputStyle.defaults(), null);
     }
 
     /** {@return a copy with another method} @param m the method and its options */
     public SparkExplainer method(MethodSpec m) {
         return new SparkExplainer(spark, model, modelKey, graph, m, images, batch, png, target, idColumn, aopcSteps,
-                nhwc, style);
+                nhwc, style, contrast);
     }
 
     /** {@return a copy with another preprocessing of pictures} @param s the preprocessing */
     public SparkExplainer images(ImageSpec s) {
         return new SparkExplainer(spark, model, modelKey, graph, method, s, batch, png, target, idColumn, aopcSteps,
-                nhwc, style);
+                nhwc, style, contrast);
     }
 
     /** {@return a copy that explains {@code rows} inputs at once on the executors} @param rows at least 1 */
@@ -140,13 +142,13 @@ public final class SparkExplainer {
             throw new ConfigurationException("dtd-spark: the batch size must be at least 1, got " + rows);
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, rows, png, target, idColumn,
-                aopcSteps, nhwc, style);
+                aopcSteps, nhwc, style, contrast);
     }
 
     /** {@return a copy that also renders each heatmap as a PNG (red-blue, scaled by max |R|)} @param on whether */
     public SparkExplainer png(boolean on) {
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, on, target, idColumn,
-                aopcSteps, nhwc, style);
+                aopcSteps, nhwc, style, contrast);
     }
 
     /** {@return a copy that explains one class for every row (-1: each row's top class)} @param c the class */
@@ -156,13 +158,31 @@ public final class SparkExplainer {
             throw new ConfigurationException("dtd-spark: the model has " + classes + " classes, got target " + c);
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, c, idColumn, aopcSteps,
-                nhwc, style);
+                nhwc, style, contrast);
     }
 
     /** {@return a copy that takes the rows' ids from another column (default {@code path})} @param column its name */
     public SparkExplainer idColumn(String column) {
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, column,
-                aopcSteps, nhwc, style);
+                aopcSteps, nhwc, style, contrast);
+    }
+
+    /**
+     * {@return a copy that explains class {@code a} against class {@code b} in every row (LRP only, as
+     * {@code dtd explain --contrast A,B}): the relevance starts as +logit at a and −logit at b, so the heatmap
+     * explains f_a − f_b; the row's class is a and its logit f_a − f_b}
+     *
+     * @param a the class explained
+     * @param b the class it is set against
+     */
+    public SparkExplainer contrast(int a, int b) {
+        long classes = graph.outputShape().dim(graph.outputShape().rank() - 1);
+        if (a < 0 || b < 0 || a >= classes || b >= classes || a == b) {
+            throw new ConfigurationException("dtd-spark: contrast: two different classes of the model's " + classes
+                    + ", got " + a + " and " + b);
+        }
+        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
+                aopcSteps, nhwc, style, new int[]{a, b});
     }
 
     /**
@@ -177,7 +197,7 @@ public final class SparkExplainer {
                     + " classes");
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
-                aopcSteps, nhwc, s);
+                aopcSteps, nhwc, s, contrast);
     }
 
     /**
@@ -192,7 +212,7 @@ public final class SparkExplainer {
             throw new ConfigurationException("dtd-spark: the tensor layout is nchw or nhwc, got '" + layout + "'");
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
-                aopcSteps, l.equals("nhwc"), style);
+                aopcSteps, l.equals("nhwc"), style, contrast);
     }
 
     /**
@@ -210,7 +230,7 @@ public final class SparkExplainer {
             io.github.dtd4j.eval.RegionPerturbation.of(graph).withSteps(steps);
         }
         return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn, steps,
-                nhwc, style);
+                nhwc, style, contrast);
     }
 
     /**
@@ -235,10 +255,13 @@ public final class SparkExplainer {
             throw new ConfigurationException("dtd-spark: the input has no id column '" + idColumn + "' (it has "
                     + fields + "); choose one with idColumn(...)");
         }
+        if (contrast != null && (!method.name().equals("lrp") || target >= 0)) {
+            throw new ConfigurationException("dtd-spark: contrast is for the method lrp, without a target");
+        }
         // the method is made once on the driver too: a wrong layer or option fails here, not in every task
         method.make(graph, images.box());
         Broadcast<byte[]> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
         return input.mapPartitions(new PartitionExplainer(shared, modelKey, method, images, batch, png, target,
-                idColumn, aopcSteps, nhwc, style), Encoders.row(SCHEMA));
+                idColumn, aopcSteps, nhwc, style, contrast), Encoders.row(SCHEMA));
     }
 }

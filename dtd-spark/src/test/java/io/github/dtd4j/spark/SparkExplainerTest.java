@@ -508,4 +508,42 @@ class SparkExplainerTest {
         assertThatThrownBy(() -> MethodSpec.of("crp", Map.of())).hasMessageContaining("layer");
         assertThat(MethodSpec.of("activation-maximization", Map.of()).name()).isEqualTo("activation-maximization");
     }
+    /**
+     * A contrast (LRP, class a against class b) equals the library's explanation from the same start relevance, bit
+     * for bit, and the difference of the two classes' explanations (LRP's rules are linear in the start relevance).
+     */
+    @Test
+    void aContrastIsTheLibrarysAndTheDifferenceOfTheTwoClassesExplanations() {
+        Dataset<Row> in = spark.createDataFrame(tensorRows().subList(0, 6), TENSOR_ROWS).repartition(2);
+        SparkExplainer sx = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).idColumn("id")
+                .images(ImageSpec.unit(true)).batchSize(4);
+        List<Row> rows = sx.contrast(0, 3).explain(in).collectAsList();
+        Explainer local = Explainer.of(graph).preset(Presets.dtd(Rules.zBox(0, 1)));
+        for (Row r : rows) {
+            int i = Integer.parseInt(((String) r.getAs("id")).substring(1));
+            INDArray x = images.get(NDArrayIndex.interval(i, i + 1)).castTo(DataType.FLOAT).dup();
+            INDArray logits = local.forward(x);
+            INDArray start = org.nd4j.linalg.factory.Nd4j.zeros(logits.dataType(), logits.shape());
+            start.putScalar(0, 0, logits.getDouble(0, 0));
+            start.putScalar(0, 3, -logits.getDouble(0, 3));
+            float[] heat = floats(r.getList(r.fieldIndex("heatmap")));
+            try (Explanation e = local.explain(x, io.github.dtd4j.Start.relevance(start));
+                 Explanation a = local.explain(x, io.github.dtd4j.Start.classes(0));
+                 Explanation b = local.explain(x, io.github.dtd4j.Start.classes(3))) {
+                assertThat(Arrays.equals(heat, e.inputRelevance().castTo(DataType.FLOAT).dup('c').data().asFloat()))
+                        .as("t" + i).isTrue();
+                INDArray diff = a.inputRelevance().sub(b.inputRelevance());
+                double worst = 0;
+                for (int k = 0; k < heat.length; k++) {
+                    worst = Math.max(worst, Math.abs(heat[k] - diff.getDouble(k)));
+                }
+                assertThat(worst).isLessThanOrEqualTo(1e-5 * diff.amaxNumber().doubleValue());
+                assertThat((Integer) r.getAs("class")).isEqualTo(0);
+                assertThat((Double) r.getAs("logit")).isEqualTo(logits.getDouble(0, 0) - logits.getDouble(0, 3));
+            }
+        }
+        assertThatThrownBy(() -> sx.contrast(0, 0)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> sx.contrast(0, 3).method(MethodSpec.of("gradient", Map.of())).explain(in))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("lrp");
+    }
 }
