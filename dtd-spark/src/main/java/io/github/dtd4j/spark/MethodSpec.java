@@ -42,7 +42,8 @@ public final class MethodSpec implements Serializable {
             Map.entry("gradient", DTYPE),
             Map.entry("sensitivity", DTYPE),
             Map.entry("gradient-input", DTYPE),
-            Map.entry("integrated-gradients", Set.of("ig-steps", "ig-method", "internal-batch-size", "dtype")),
+            Map.entry("integrated-gradients", Set.of("ig-steps", "ig-method", "internal-batch-size", "baseline",
+                    "dtype")),
             Map.entry("smoothgrad", Set.of("samples", "noise", "smoothgrad-seed", "smoothgrad-variant", "dtype")),
             Map.entry("guided-backprop", DTYPE),
             Map.entry("deconvnet", DTYPE),
@@ -50,9 +51,9 @@ public final class MethodSpec implements Serializable {
             Map.entry("grad-cam", Set.of("layer", "dtype")),
             Map.entry("grad-cam-pp", Set.of("layer", "dtype")),
             Map.entry("guided-grad-cam", Set.of("layer", "dtype")),
-            Map.entry("occlusion", Set.of("window", "stride", "dtype")),
+            Map.entry("occlusion", Set.of("window", "stride", "baseline", "dtype")),
             Map.entry("taylor", DTYPE),
-            Map.entry("deeplift", DTYPE),
+            Map.entry("deeplift", Set.of("baseline", "dtype")),
             Map.entry("activation-maximization", DTYPE),
             Map.entry("crp", union(LRP, Set.of("layer", "channels"))));
 
@@ -64,10 +65,28 @@ public final class MethodSpec implements Serializable {
 
     private final String name;
     private final TreeMap<String, String> options;
+    /** The {@code baseline} file's values and shape, read on the driver: they travel with the method. */
+    private final float[] baseline;
+    private final long[] baselineShape;
 
     private MethodSpec(String name, Map<String, String> options) {
         this.name = name;
         this.options = new TreeMap<>(options);
+        String b = options.get("baseline");
+        if (b == null || b.strip().equalsIgnoreCase("zero")) {
+            baseline = null;
+            baselineShape = null;
+        } else {
+            org.nd4j.linalg.api.ndarray.INDArray a = io.github.dtd4j.io.Npy.read(java.nio.file.Path.of(b.strip()));
+            baseline = a.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+            baselineShape = a.shape();
+        }
+    }
+
+    /** {@return the baseline as an array, or null for zero} */
+    private org.nd4j.linalg.api.ndarray.INDArray baselineTensor() {
+        return baseline == null ? null : org.nd4j.linalg.factory.Nd4j.create(baseline, baselineShape,
+                org.nd4j.linalg.api.buffer.DataType.FLOAT);
     }
 
     /**
@@ -146,7 +165,8 @@ public final class MethodSpec implements Serializable {
                 if (graph == null) {
                     return null;
                 }
-                IntegratedGradients ig = Methods.integratedGradients(graph).withSteps(steps).withPrecision(p);
+                IntegratedGradients ig = Methods.integratedGradients(graph).withSteps(steps).withPrecision(p)
+                        .withBaseline(baselineTensor());
                 return (q == null ? ig : ig.withQuadrature(q)).withInternalBatchSize(rows);
             }
             case "smoothgrad" -> {
@@ -171,6 +191,7 @@ public final class MethodSpec implements Serializable {
                 }
                 Occlusion o = Methods.occlusion(graph).withPrecision(p);
                 o = window == null ? o : o.withWindow(window);
+                o = baseline == null ? o : o.withBaseline(baselineTensor());
                 return stride == null ? o : o.withStride(stride);
             }
             case "grad-cam", "grad-cam-pp", "guided-grad-cam" -> {
@@ -196,7 +217,7 @@ public final class MethodSpec implements Serializable {
                     case "cam" -> Methods.cam(graph);
                     case "taylor" -> Methods.taylor(graph).withPrecision(p);
                     case "activation-maximization" -> Methods.activationMaximization(graph).withPrecision(p);
-                    default -> Methods.deepLift(graph).withPrecision(p);
+                    default -> Methods.deepLift(graph).withPrecision(p).withBaseline(baselineTensor());
                 };
             }
         }

@@ -217,7 +217,7 @@ class SparkExplainerTest {
     }
 
     @Test
-    void methodsOptionsAndColumnsAreCheckedOnTheDriver() {
+    void methodsOptionsAndColumnsAreCheckedOnTheDriver() throws Exception {
         // a rule for every layer, as dtd explain --rule: the library's explainer with that rule
         INDArray x = images.get(NDArrayIndex.interval(0, 2)).castTo(DataType.FLOAT).dup();
         try (Attributions a = MethodSpec.of("lrp", Map.of("rule", "gamma", "gamma", "0.5")).make(graph,
@@ -242,6 +242,23 @@ class SparkExplainerTest {
         }
         assertThat(MethodSpec.of("integrated-gradients", Map.of("ig-method", "riemann-left", "dtype", "float64"))
                 .options()).hasSize(2);
+        // a baseline file, read on the driver, travels with the method: the library's result with that baseline
+        Path baselineFile = java.nio.file.Files.createTempFile("baseline", ".npy");
+        INDArray half = org.nd4j.linalg.factory.Nd4j.valueArrayOf(new long[]{1, 28, 28}, 0.5f);
+        Npy.write(half, baselineFile);
+        try (Attributions a = MethodSpec.of("integrated-gradients", Map.of("baseline", baselineFile.toString(),
+                "ig-steps", "8")).make(graph, null).attribute(x);
+             Attributions b = Methods.integratedGradients(graph).withSteps(8).withBaseline(half).attribute(x);
+             Attributions d = MethodSpec.of("deeplift", Map.of("baseline", baselineFile.toString())).make(graph, null)
+                     .attribute(x);
+             Attributions e = Methods.deepLift(graph).withBaseline(half).attribute(x)) {
+            assertThat(a.attribution()).isEqualTo(b.attribution());
+            assertThat(d.attribution()).isEqualTo(e.attribution());
+        } finally {
+            java.nio.file.Files.deleteIfExists(baselineFile);
+        }
+        assertThatThrownBy(() -> MethodSpec.of("deeplift", Map.of("baseline", "/no/such/file.npy")))
+                .hasMessageContaining("/no/such/file.npy");
         assertThat(MethodSpec.of("smoothgrad", Map.of("smoothgrad-variant", "vargrad")).name()).isEqualTo("smoothgrad");
         assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("maxpool", "huge")))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("winner-takes-all");
