@@ -92,6 +92,7 @@ final class Server implements AutoCloseable {
     private final HttpServer http;
     private final ExecutorService pool;
     private final Semaphore running;
+    private final ExecutorService explaining;
     private final io.github.dtd4j.Explainer forward;
     private final AtomicInteger admitted = new AtomicInteger();
     private final AtomicLong served = new AtomicLong();
@@ -125,6 +126,11 @@ final class Server implements AutoCloseable {
         this.examples = List.copyOf(examples);
         this.log = log;
         this.running = new Semaphore(limits.workers(), true);
+        this.explaining = java.util.concurrent.Executors.newFixedThreadPool(limits.workers(), r -> {
+            Thread t = new Thread(r, "dtd-serve-explain");
+            t.setDaemon(true);
+            return t;
+        });
         RuleOptions defaults = ServeRequest.parse(null).rules.options;
         defaults.defaultBounds = pre.bounds(false);
         this.forward = defaults.explainer(graph);
@@ -158,6 +164,7 @@ final class Server implements AutoCloseable {
     public void close() {
         http.stop(0);
         pool.shutdownNow();
+        explaining.shutdownNow();
     }
 
     private void handle(HttpExchange ex) {
@@ -264,11 +271,36 @@ final class Server implements AutoCloseable {
                     + " waiting; try again shortly");
         }
         try {
-            running.acquireUninterruptibly();
+            // on one of the workers' own threads: ND4J's native memory is then allocated by those threads only, and
+            // stays flat, instead of growing in the allocator's arenas of every HTTP thread that ever explained
+            java.util.concurrent.Future<?> done = explaining.submit(() -> {
+                running.acquireUninterruptibly();
+                try {
+                    w.run();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } finally {
+                    running.release();
+                }
+                return null;
+            });
             try {
-                w.run();
-            } finally {
-                running.release();
+                done.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new HttpError(503, "interrupted");
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof UncheckedIOException u) {
+                    throw u.getCause();
+                }
+                if (c instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (c instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException(c);
             }
         } finally {
             admitted.decrementAndGet();

@@ -15,7 +15,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A {@code dtd serve} process started from {@code dtd.jar} as a user would (with a 512 MB heap), on a free port,
+ * A {@code dtd serve} process started from {@code dtd.jar} as a user would (with a 512 MB heap, committed and touched
+ * at start, so that RSS grows only with native memory), on a free port,
  * stopped at close.
  */
 final class Served implements AutoCloseable {
@@ -34,7 +35,8 @@ final class Served implements AutoCloseable {
      */
     Served(Path dir, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("javacpp.cachedir"), "-jar",
+                "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch",
+                "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("javacpp.cachedir"), "-jar",
                 System.getProperty("dtd.jar", "target/dtd.jar"), "serve", "--port", "0"));
         cmd.addAll(List.of(args));
         err = Files.createTempFile(dir, "serve-err", ".txt");
