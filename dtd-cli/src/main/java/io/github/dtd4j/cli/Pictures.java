@@ -33,9 +33,6 @@ final class Pictures {
     record Style(ColorMap map, Heatmaps.Scale scale, Double overlay, double blur, boolean contour) {
     }
 
-    /** The contour levels, as fractions of the colour scale. */
-    static final double[] CONTOUR_LEVELS = {0.25, 0.5, 0.75};
-
     /**
      * {@return the picture of an explanation: the input (for one image), the heatmap, the overlay if asked, and for one
      * sample a colour bar with the scale and a title with the class, its label and its logit}; inputs smaller than
@@ -82,7 +79,7 @@ final class Pictures {
                     k = withPicture ? 0 : row.size() - 1;
                 }
                 boolean onHeatmap = over == null && !withPicture;
-                row.set(k, contours(row.get(k), px, scaleValue, onHeatmap));
+                row.set(k, Heatmaps.contourLines(row.get(k), px, scaleValue, onHeatmap));
             }
             panels.addAll(row);
         }
@@ -97,17 +94,5 @@ final class Pictures {
     static double[][] map(INDArray r, Style style) {
         double[][] px = Heatmaps.pixels(r);
         return style.blur() > 0 ? Heatmaps.blur(px, style.blur()) : px;
-    }
-
-    /**
-     * {@return the panel with contour lines at {@link #CONTOUR_LEVELS} of the scale: dark on a heatmap, else red for
-     * positive and blue for negative relevance}
-     */
-    static BufferedImage contours(BufferedImage panel, double[][] px, double scaleValue, boolean onHeatmap) {
-        double[] levels = java.util.Arrays.stream(CONTOUR_LEVELS).map(l -> l * scaleValue).toArray();
-        return onHeatmap ? Heatmaps.contours(panel, px, levels, new java.awt.Color(40, 40, 40),
-                new java.awt.Color(40, 40, 40))
-                : Heatmaps.contours(panel, px, levels, new java.awt.Color(230, 20, 20),
-                        new java.awt.Color(30, 90, 255));
     }
 }

@@ -520,9 +520,9 @@ final class Server implements AutoCloseable {
             if (in.picture() != null) {
                 o.put("input", dataUrl(Heatmaps.enlarge(in.picture(), factor)));
                 BufferedImage over = Heatmaps.enlarge(Heatmaps.overlay(in.picture(), heat, q.overlay), factor);
-                o.put("overlay", dataUrl(style.contour() ? Pictures.contours(over, px, value, false) : over));
+                o.put("overlay", dataUrl(style.contour() ? Heatmaps.contourLines(over, px, value, false) : over));
             } else if (style.contour()) {
-                shownHeat = Pictures.contours(shownHeat, px, value, true);
+                shownHeat = Heatmaps.contourLines(shownHeat, px, value, true);
             }
             o.put("heatmap", dataUrl(shownHeat));
         }

@@ -63,6 +63,9 @@ class SparkSubmitIT {
         try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(System.getProperty("app.jar"))) {
             assertThat(jar.getEntry("org/apache/spark/sql/SparkSession.class")).isNull();
             assertThat(jar.getEntry("io/github/dtd4j/spark/DtdSparkMain.class")).isNotNull();
+            // DL4J's importers and HDF5's natives, for DL4J zips and Keras .h5 models on the executors
+            assertThat(jar.getEntry("io/github/dtd4j/dl4j/Dl4jModels.class")).isNotNull();
+            assertThat(jar.getEntry("org/bytedeco/hdf5/linux-x86_64/libjnihdf5.so")).isNotNull();
         }
     }
 }

@@ -31,15 +31,23 @@ public final class CorpusStatistics {
         return Arrays.asList(explained.schema().fieldNames()).contains("label");
     }
 
+    /** {@return the rows without error, and of top-k's rows those of rank 1 only} */
+    private static Dataset<Row> usable(Dataset<Row> explained) {
+        Dataset<Row> ok = explained.filter(col("error").isNull());
+        return Arrays.asList(explained.schema().fieldNames()).contains("rank")
+                ? ok.filter(col("rank").isNull().or(col("rank").equalTo(1))) : ok;
+    }
+
     /**
      * {@return one row per explained class: {@code class}, {@code images}, {@code correct} (rows whose label is the
      * class; null without labels), {@code mean_logit}, {@code mean_relevance_sum}, {@code sd_relevance_sum},
-     * {@code mean_aopc_morf} (null unless AOPC was asked), ordered by class}; rows with an error are left out
+     * {@code mean_aopc_morf} (null unless AOPC was asked), ordered by class}; rows with an error, and top-k's rows
+     * beyond rank 1, are left out
      *
      * @param explained rows of {@link SparkExplainer#SCHEMA}
      */
     public static Dataset<Row> perClass(Dataset<Row> explained) {
-        Dataset<Row> ok = explained.filter(col("error").isNull());
+        Dataset<Row> ok = usable(explained);
         Column correct = hasLabels(explained) ? sum(when(col("label").equalTo(col("class")), 1).otherwise(0))
                 : lit(null).cast("long");
         return ok.groupBy("class").agg(count(lit(1)).as("images"), correct.as("correct"),
@@ -50,13 +58,13 @@ public final class CorpusStatistics {
 
     /**
      * {@return the relevance atlas: for each class, the mean heatmap of its correctly classified rows (all its rows
-     * when there are no labels): {@code class}, {@code height}, {@code width}, {@code images},
-     * {@code mean_heatmap} (row-major, as the rows' heatmaps), ordered by class}
+     * when there are no labels; of top-k's rows, rank 1 only): {@code class}, {@code height}, {@code width},
+     * {@code images}, {@code mean_heatmap} (row-major, as the rows' heatmaps), ordered by class}
      *
      * @param explained rows of {@link SparkExplainer#SCHEMA} whose heatmaps are of pictures (height and width set)
      */
     public static Dataset<Row> atlas(Dataset<Row> explained) {
-        Dataset<Row> ok = explained.filter(col("error").isNull().and(col("height").isNotNull()));
+        Dataset<Row> ok = usable(explained).filter(col("height").isNotNull());
         if (hasLabels(explained)) {
             ok = ok.filter(col("label").isNull().or(col("label").equalTo(col("class"))));
         }

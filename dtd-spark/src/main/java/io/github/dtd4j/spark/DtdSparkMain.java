@@ -25,15 +25,18 @@ import org.apache.spark.sql.SparkSession;
  *     --out explained.parquet --method lrp --preset epsilon-zplus --batch 16 --png --stats stats/
  * </pre>
  *
- * <p>Options: {@code --model} (ONNX), {@code --input} (a directory of .png/.jpg, searched recursively, or a Parquet
+ * <p>Options: {@code --model} (ONNX, a DL4J zip or a Keras .h5), {@code --input-shape C,H,W} (a DL4J zip's input,
+ * which DL4J does not keep for images), {@code --input} (a directory of .png/.jpg, searched recursively, or a Parquet
  * dataset), {@code --out} (a new Parquet directory), {@code --method} and its options (dtd explain's: LRP's rule
  * options, {@code --ig-steps}, {@code --ig-method}, {@code --samples}, {@code --noise}, {@code --layer},
- * {@code --window}, {@code --stride}, ...), {@code --target N|FILE} (one class, or a file of {@code image,class}
- * lines matched by file name), {@code --layout nchw|nhwc} (tensor rows), {@code --preprocess imagenet|unit|none},
+ * {@code --window}, {@code --stride}, ...), {@code --target top|N|top-k:K|FILE} (each row's top class,
+ * one class, each row's K top classes as K rows ranked 1 to K, or a file of {@code image,class} lines matched by file
+ * name), {@code --layout nchw|nhwc} (tensor rows), {@code --preprocess imagenet|unit|none},
  * {@code --resize}, {@code --size H[,W]}, {@code --crop H[,W]}, {@code --mean}/{@code --std}, {@code --grayscale},
  * {@code --contrast A,B} (LRP: class A against class B), {@code --batch B}, {@code --png}, {@code --labels FILE},
- * {@code --colormap MAP}, {@code --scale max|pNN},
- * {@code --aopc STEPS}, {@code --partition-by COLUMN},
+ * {@code --colormap MAP}, {@code --scale max|pNN}, {@code --overlay ALPHA} (the PNG: the heatmap blended over the
+ * picture the model saw), {@code --blur SIGMA} (the PNG's heatmap blurred), {@code --contour} (the PNG with contour
+ * lines at 25, 50 and 75 % of the scale), {@code --aopc STEPS}, {@code --partition-by COLUMN},
  * {@code --stats DIR} (per-class statistics and the relevance atlas, as Parquet), {@code --png-files DIR} (each
  * heatmap as a PNG file, named after its id; implies {@code --png}). A mistake is one line on stderr
  * and exit code 2, before Spark reads anything.
@@ -46,8 +49,8 @@ public final class DtdSparkMain {
     private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "size", "crop",
             "mean", "std", "batch",
             "target", "aopc", "partition-by", "stats", "png-files", "layout", "labels", "colormap", "scale",
-            "contrast");
-    private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png");
+            "contrast", "input-shape", "overlay", "blur");
+    private static final Set<String> FLAGS = Set.of("resize", "grayscale", "png", "contour");
 
     private DtdSparkMain() {
     }
@@ -119,11 +122,12 @@ public final class DtdSparkMain {
                 }
             }
         }
-        if (o.containsKey("target") && !o.get("target").matches("-?\\d+")
+        if (o.containsKey("target") && !o.get("target").matches("-?\\d+|top|top-k:\\d+")
                 && !Files.isRegularFile(Path.of(o.get("target")))) {
-            throw new ConfigurationException("--target: expected a class index or a file of 'image,class' lines, got '"
-                    + o.get("target") + "'");
+            throw new ConfigurationException("--target: expected top, a class index, top-k:K or a file of"
+                    + " 'image,class' lines, got '" + o.get("target") + "'");
         }
+        inputShape(o);
         if (o.containsKey("layout") && !o.get("layout").matches("(?i)nchw|nhwc")) {
             throw new ConfigurationException("--layout: expected nchw or nhwc, got '" + o.get("layout") + "'");
         }
@@ -188,7 +192,31 @@ public final class DtdSparkMain {
         if (!scale.equals("max") && !scale.startsWith("p")) {
             throw new ConfigurationException("--scale: expected max or pNN, got '" + o.get("scale") + "'");
         }
-        return new OutputStyle(labels, o.getOrDefault("colormap", "red-blue"), percentile);
+        Double overlay = o.containsKey("overlay") ? number(o, "overlay") : null;
+        double blur = o.containsKey("blur") ? number(o, "blur") : 0;
+        return new OutputStyle(labels, o.getOrDefault("colormap", "red-blue"), percentile, overlay, blur,
+                o.containsKey("contour"));
+    }
+
+    private static double number(Map<String, String> o, String option) {
+        try {
+            return Double.parseDouble(o.get(option).strip());
+        } catch (NumberFormatException e) {
+            throw new ConfigurationException("--" + option + ": expected a number, got '" + o.get(option) + "'");
+        }
+    }
+
+    /** {@return --input-shape C,H,W as a per-sample shape, or null} */
+    private static io.github.dtd4j.graph.Shape inputShape(Map<String, String> o) {
+        if (!o.containsKey("input-shape")) {
+            return null;
+        }
+        List<Integer> dims = ints(o, "input-shape");
+        if (dims.stream().anyMatch(d -> d < 1)) {
+            throw new ConfigurationException("--input-shape: expected positive sizes such as 3,224,224, got '"
+                    + o.get("input-shape") + "'");
+        }
+        return io.github.dtd4j.graph.Shape.of(dims.stream().mapToLong(Integer::longValue).toArray());
     }
 
     /**
@@ -236,16 +264,18 @@ public final class DtdSparkMain {
                 methodOptions.put(k, v);
             }
         });
-        SparkExplainer sx = SparkExplainer.of(spark, Path.of(o.get("model")))
+        SparkExplainer sx = SparkExplainer.of(spark, Path.of(o.get("model")), inputShape(o))
                 .method(MethodSpec.of(o.getOrDefault("method", "lrp"), methodOptions)).images(imageSpec(o))
                 .batchSize(Integer.parseInt(o.getOrDefault("batch", "16")))
                 .png(o.containsKey("png") || o.containsKey("png-files"))
                 .tensorLayout(o.getOrDefault("layout", "nchw")).style(style(o))
                 .aopc(Integer.parseInt(o.getOrDefault("aopc", "0")));
-        String target = o.getOrDefault("target", "-1");
-        boolean targetFile = !target.matches("-?\\d+");
-        if (!targetFile) {
-            sx = sx.target(Integer.parseInt(target));
+        String target = o.getOrDefault("target", "top");
+        boolean targetFile = !target.matches("-?\\d+|top|top-k:\\d+");
+        if (target.startsWith("top-k:")) {
+            sx = sx.topK(Integer.parseInt(target.substring("top-k:".length())));
+        } else if (!targetFile) {
+            sx = sx.target(target.equals("top") ? -1 : Integer.parseInt(target));
         }
         if (o.containsKey("contrast")) {
             String[] ab = o.get("contrast").split(",");
@@ -286,7 +316,7 @@ public final class DtdSparkMain {
                     .parquet(stats.resolve("atlas.parquet").toString());
         }
         if (o.containsKey("png-files")) {
-            explained.select("id", "png").foreachPartition(new PngFiles(o.get("png-files")));
+            explained.select("id", "rank", "png").foreachPartition(new PngFiles(o.get("png-files")));
         }
         long failed = explained.filter("error is not null").count();
         explained.unpersist();

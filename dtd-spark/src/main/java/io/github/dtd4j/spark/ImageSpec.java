@@ -120,6 +120,16 @@ public record ImageSpec(Images.Preprocess mode, boolean resize, boolean grayscal
      * @param model the model's per-sample input shape
      */
     INDArray tensor(BufferedImage img, Shape model) {
+        return tensorOf(prepared(img, model));
+    }
+
+    /**
+     * {@return the picture as the model sees it: resized, cropped and grey as the steps say, not yet normalised}
+     *
+     * @param img   the picture
+     * @param model the model's per-sample input shape
+     */
+    BufferedImage prepared(BufferedImage img, Shape model) {
         BufferedImage p = img;
         boolean imagenetSteps = mode == Images.Preprocess.IMAGENET && !resize && size.isEmpty() && crop.isEmpty();
         if (resize) {
@@ -138,9 +148,11 @@ public record ImageSpec(Images.Preprocess mode, boolean resize, boolean grayscal
         } else if (imagenetSteps || (mode == Images.Preprocess.IMAGENET && !size.isEmpty())) {
             p = Images.centreCrop(p, 224);
         }
-        if (grayscale) {
-            p = Images.grayscale(p);
-        }
+        return grayscale ? Images.grayscale(p) : p;
+    }
+
+    /** {@return a prepared picture as the model's input {@code [1,C,H,W]}} @param p from {@link #prepared} */
+    INDArray tensorOf(BufferedImage p) {
         Normalization norm = normalization();
         if (norm != null) {
             return Images.toTensor(p, norm);

@@ -7,8 +7,8 @@ import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.methods.Attribution;
 import io.github.dtd4j.methods.Attributions;
-import io.github.dtd4j.onnx.OnnxModels;
-import io.github.dtd4j.viz.Heatmaps;
+import io.github.dtd4j.viz.Images;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,42 +50,21 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
     static final String FAIL_FIRST_ATTEMPT = "dtd.spark.test.failFirstAttemptAfter";
 
     private final Broadcast<byte[]> model;
-    private final String modelKey;
-    private final MethodSpec method;
-    private final ImageSpec images;
-    private final int batch;
-    private final boolean png;
-    private final int target;
-    private final String idColumn;
-    private final int aopcSteps;
-    private final boolean nhwc;
-    private final OutputStyle style;
-    private final int[] contrast;
+    private final SparkExplainer.Settings settings;
 
-    PartitionExplainer(Broadcast<byte[]> model, String modelKey, MethodSpec method, ImageSpec images, int batch,
-                       boolean png, int target, String idColumn, int aopcSteps, boolean nhwc, OutputStyle style,
-                       int[] contrast) {
+    PartitionExplainer(Broadcast<byte[]> model, SparkExplainer.Settings settings) {
         this.model = model;
-        this.modelKey = modelKey;
-        this.method = method;
-        this.images = images;
-        this.batch = batch;
-        this.png = png;
-        this.target = target;
-        this.idColumn = idColumn;
-        this.aopcSteps = aopcSteps;
-        this.nhwc = nhwc;
-        this.style = style;
-        this.contrast = contrast == null ? null : contrast.clone();
+        this.settings = settings;
     }
 
     private Graph graph() {
-        return GRAPHS.computeIfAbsent(modelKey, k -> OnnxModels.load(model.value()).frozen());
+        return GRAPHS.computeIfAbsent(settings.modelKey, k -> settings.format.load(model.value(),
+                settings.inputShape == null ? null : Shape.of(settings.inputShape)));
     }
 
     private Attribution attribution() {
-        return METHODS.computeIfAbsent(modelKey + "|" + method + "|" + images,
-                k -> method.make(graph(), images.box()));
+        return METHODS.computeIfAbsent(settings.modelKey + "|" + settings.method + "|" + settings.images,
+                k -> settings.method.make(graph(), settings.images.box()));
     }
 
     @Override
@@ -103,7 +82,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
             public boolean hasNext() {
                 if (ready.isEmpty() && rows.hasNext()) {
                     List<Row> in = new ArrayList<>();
-                    while (in.size() < batch && rows.hasNext()) {
+                    while (in.size() < settings.batch && rows.hasNext()) {
                         in.add(rows.next());
                     }
                     ready.addAll(explain(in, g, a));
@@ -124,8 +103,14 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         };
     }
 
-    /** One input row, read: its id and label, and its tensor or the reason it has none. */
-    private record Input(String id, Integer label, Integer target, INDArray x, String error) {
+    /**
+     * One input row, read: its id and label, its tensor or the reason it has none, and the picture the model saw if
+     * the PNG is drawn over it.
+     */
+    private record Input(String id, Integer label, Integer target, INDArray x, String error, BufferedImage picture) {
+        Input(String id, Integer label, Integer target, String error) {
+            this(id, label, target, null, error, null);
+        }
     }
 
     private Input read(Row r, Shape shape) {
@@ -135,26 +120,35 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         try {
             List<String> fields = Arrays.asList(r.schema().fieldNames());
             INDArray x;
-            if (fields.contains("content")) {
-                byte[] bytes = r.getAs("content");
-                if (bytes == null) {
-                    return new Input(id, label, target, null, "no content");
+            BufferedImage picture = null;
+            if (!fields.contains("tensor")) {
+                BufferedImage decoded;
+                if (fields.contains("content")) {
+                    byte[] bytes = r.getAs("content");
+                    if (bytes == null) {
+                        return new Input(id, label, target, "no content");
+                    }
+                    decoded = Images.read(bytes, id);
+                } else if (fields.contains("image")) {
+                    Row img = r.getStruct(r.fieldIndex("image"));
+                    if (img == null) {
+                        return new Input(id, label, target, "no image");
+                    }
+                    decoded = SparkImages.picture(img);
+                } else {
+                    // only a path: the executor reads the file, from any file system Hadoop reaches
+                    decoded = Images.read(SparkImages.read(id), id);
                 }
-                x = images.tensor(bytes, id, shape);
-            } else if (fields.contains("image")) {
-                Row img = r.getStruct(r.fieldIndex("image"));
-                if (img == null) {
-                    return new Input(id, label, target, null, "no image");
+                BufferedImage prepared = settings.images.prepared(decoded, shape);
+                x = settings.images.tensorOf(prepared);
+                if (settings.png && settings.style.needsPicture()) {
+                    picture = prepared;
                 }
-                x = images.tensor(SparkImages.picture(img), shape);
-            } else if (!fields.contains("tensor")) {
-                // only a path: the executor reads the file, from any file system Hadoop reaches
-                x = images.tensor(SparkImages.read(id), id, shape);
             } else {
                 List<Object> values = r.getList(r.fieldIndex("tensor"));
                 long n = shape.size();
                 if (values == null || values.size() != n) {
-                    return new Input(id, label, target, null, "the tensor has " + (values == null ? 0 : values.size())
+                    return new Input(id, label, target, "the tensor has " + (values == null ? 0 : values.size())
                             + " values; the model takes " + shape.toBatchString() + " = " + n + " per input");
                 }
                 float[] v = new float[(int) n];
@@ -167,9 +161,9 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                     dims[i + 1] = shape.dim(i);
                 }
                 x = Nd4j.create(v, dims, DataType.FLOAT);
-                if (nhwc) {
+                if (settings.nhwc) {
                     if (dims.length != 4) {
-                        return new Input(id, label, target, null, "an NHWC tensor needs a model of images; this one"
+                        return new Input(id, label, target, "an NHWC tensor needs a model of images; this one"
                                 + " takes " + shape.toBatchString());
                     }
                     // the values are [H, W, C]: read them so, then put the channels first
@@ -181,18 +175,18 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                 long classes = graph().outputShape().dim(graph().outputShape().rank() - 1);
                 if (target == null || target < 0 || target >= classes) {
                     x.close();
-                    return new Input(id, label, target, null, "target: expected a class from 0 to " + (classes - 1)
+                    return new Input(id, label, target, "target: expected a class from 0 to " + (classes - 1)
                             + ", got " + target);
                 }
             }
-            return new Input(id, label, target, x, null);
+            return new Input(id, label, target, x, null, picture);
         } catch (RuntimeException e) {
-            return new Input(id, label, target, null, message(e));
+            return new Input(id, label, target, message(e));
         }
     }
 
     private String idOf(Row r) {
-        int i = r.fieldIndex(idColumn);
+        int i = r.fieldIndex(settings.idColumn);
         return r.isNullAt(i) ? null : String.valueOf(r.get(i));
     }
 
@@ -210,17 +204,18 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
         return e.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
     }
 
-    /** {@return the output rows of a batch of input rows, in order} */
+    /** {@return the output rows of a batch of input rows, in order (k per input for top-k)} */
     private List<Row> explain(List<Row> in, Graph g, Attribution a) {
         Shape shape = g.inputShape();
         List<Input> inputs = in.stream().map(r -> read(r, shape)).toList();
-        Row[] out = new Row[inputs.size()];
+        @SuppressWarnings("unchecked")
+        List<Row>[] out = new List[inputs.size()];
         // explained together: the readable inputs of one size
         Map<List<Long>, List<Integer>> bySize = new LinkedHashMap<>();
         for (int i = 0; i < inputs.size(); i++) {
             Input x = inputs.get(i);
             if (x.error() != null) {
-                out[i] = failed(x, x.error());
+                out[i] = List.of(failed(x, x.error()));
             } else {
                 bySize.computeIfAbsent(Arrays.stream(x.x().shape()).boxed().toList(), s -> new ArrayList<>()).add(i);
             }
@@ -234,7 +229,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                     try {
                         explainTogether(List.of(i), inputs, a, out);
                     } catch (RuntimeException alone) {
-                        out[i] = failed(inputs.get(i), message(alone));
+                        out[i] = List.of(failed(inputs.get(i), message(alone)));
                     }
                 }
             }
@@ -244,70 +239,119 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
                 x.x().close();
             }
         });
-        return Arrays.asList(out);
+        List<Row> rows = new ArrayList<>();
+        for (List<Row> r : out) {
+            rows.addAll(r);
+        }
+        return rows;
     }
 
-    private void explainTogether(List<Integer> group, List<Input> inputs, Attribution a, Row[] out) {
+    private void explainTogether(List<Integer> group, List<Input> inputs, Attribution a, List<Row>[] out) {
         INDArray x = group.size() == 1 ? inputs.get(group.get(0)).x()
                 : Nd4j.concat(0, group.stream().map(i -> inputs.get(i).x()).toArray(INDArray[]::new));
-        // a target column gives each row its class; else one class for all, or each row's top class
-        boolean perRow = inputs.get(group.get(0)).target() != null;
-        Start start = perRow ? Start.classes(group.stream().mapToInt(i -> inputs.get(i).target()).toArray())
-                : target < 0 ? Start.topClass() : Start.classes(target);
-        INDArray contrastLogits = null;
-        if (contrast != null) {
-            // +f_a at a and −f_b at b: the heatmap explains f_a − f_b (LRP's rules are linear in the start)
-            contrastLogits = ((io.github.dtd4j.methods.LrpMethod) a).explainer().forward(x);
-            INDArray r = Nd4j.zeros(contrastLogits.dataType(), contrastLogits.shape());
-            for (int i = 0; i < group.size(); i++) {
-                r.putScalar(i, contrast[0], contrastLogits.getDouble(i, contrast[0]));
-                r.putScalar(i, contrast[1], -contrastLogits.getDouble(i, contrast[1]));
+        try {
+            // a target column gives each row its class; else one class for all, or each row's top class(es)
+            boolean perRow = inputs.get(group.get(0)).target() != null;
+            int[] contrast = settings.contrast;
+            Start start = perRow ? Start.classes(group.stream().mapToInt(i -> inputs.get(i).target()).toArray())
+                    : settings.target < 0 ? Start.topClass() : Start.classes(settings.target);
+            INDArray contrastLogits = null;
+            if (contrast != null) {
+                // +f_a at a and −f_b at b: the heatmap explains f_a − f_b (LRP's rules are linear in the start)
+                contrastLogits = ((io.github.dtd4j.methods.LrpMethod) a).explainer().forward(x);
+                INDArray r = Nd4j.zeros(contrastLogits.dataType(), contrastLogits.shape());
+                for (int i = 0; i < group.size(); i++) {
+                    r.putScalar(i, contrast[0], contrastLogits.getDouble(i, contrast[0]));
+                    r.putScalar(i, contrast[1], -contrastLogits.getDouble(i, contrast[1]));
+                }
+                start = Start.relevance(r);
             }
-            start = Start.relevance(r);
-        }
-        try (Attributions r = a.attribute(x, start)) {
-            INDArray att = r.attribution();
-            double[] sums = r.ledger().map(Ledger::inputSums).orElse(null);
-            double[][] morf = aopcSteps > 0 && att.rank() == 4 ? io.github.dtd4j.eval.RegionPerturbation.of(graph())
-                    .withSteps(aopcSteps).evaluate(method.name(), x, att).perImageMorf() : null;
-            for (int k = 0; k < group.size(); k++) {
-                Input in = inputs.get(group.get(k));
-                INDArray e = att.get(NDArrayIndex.interval(k, k + 1));
-                int c = r.targets()[k];
-                double sum = sums != null ? sums[k] : e.castTo(DataType.DOUBLE).sumNumber().doubleValue();
-                float[] heat;
-                Integer h = null;
-                Integer w = null;
-                byte[] picture = null;
-                if (e.rank() == 4) {
-                    h = (int) e.size(2);
-                    w = (int) e.size(3);
-                    INDArray m = e.size(1) == 1 ? e : e.sum(true, 1);
-                    heat = m.castTo(DataType.FLOAT).dup('c').data().asFloat();
-                    if (png) {
-                        picture = png(Heatmaps.render(Heatmaps.pixels(e), style.colorMap(), style.scale()));
+            List<List<Row>> rows = new ArrayList<>();
+            group.forEach(i -> rows.add(new ArrayList<>()));
+            int[][] order = null;
+            for (int rank = 1; rank <= Math.max(1, settings.topK); rank++) {
+                if (rank > 1) {
+                    final int k = rank - 1;
+                    start = Start.classes(Arrays.stream(order).mapToInt(o -> o[k]).toArray());
+                }
+                try (Attributions r = a.attribute(x, start)) {
+                    if (settings.topK > 1 && order == null) {
+                        order = ranked(r.logits(), r.targets(), settings.topK);
                     }
-                } else {
-                    heat = e.castTo(DataType.FLOAT).dup('c').data().asFloat();
+                    Integer shownRank = settings.topK > 0 ? rank : null;
+                    // AOPC perturbs for the top class: scored for the heatmaps of rank 1 only
+                    double[][] morf = settings.aopcSteps > 0 && rank == 1 && r.attribution().rank() == 4
+                            ? io.github.dtd4j.eval.RegionPerturbation.of(graph()).withSteps(settings.aopcSteps)
+                            .evaluate(settings.method.name(), x, r.attribution()).perImageMorf() : null;
+                    for (int k = 0; k < group.size(); k++) {
+                        Double aopc = morf == null ? null : aopc(morf[k]);
+                        rows.get(k).add(row(r, k, inputs.get(group.get(k)), contrastLogits, shownRank, aopc));
+                    }
                 }
-                final int element = k;
-                // a Scala Seq: what Spark's row encoder takes for an array of structs
-                Object ledger = r.ledger().map(l -> scala.jdk.javaapi.CollectionConverters.asScala(
-                        ledgerRows(l, element)).toSeq()).orElse(null);
-                Double aopc = morf == null ? null : aopc(morf[k]);
-                double logit = contrast == null ? r.logits().getDouble(k, c)
-                        : contrastLogits.getDouble(k, contrast[0]) - contrastLogits.getDouble(k, contrast[1]);
-                if (contrast != null) {
-                    c = contrast[0];
-                }
-                out[group.get(k)] = RowFactory.create(in.id(), in.label(), c, style.name(c), logit, sum, heat, h, w,
-                        picture, ledger, aopc, null);
+            }
+            for (int k = 0; k < group.size(); k++) {
+                out[group.get(k)] = rows.get(k);
             }
         } finally {
             if (group.size() > 1) {
                 x.close();
             }
         }
+    }
+
+    /**
+     * {@return each row's classes by decreasing logit (ties: the lower class first), its top class (the one explained
+     * first) at rank 1}
+     */
+    private static int[][] ranked(INDArray logits, int[] top, int k) {
+        int[][] order = new int[top.length][];
+        double[][] z = logits.castTo(DataType.DOUBLE).toDoubleMatrix();
+        for (int i = 0; i < top.length; i++) {
+            final double[] zi = z[i];
+            final int t = top[i];
+            int[] rest = java.util.stream.IntStream.range(0, zi.length).filter(c -> c != t).boxed()
+                    .sorted((p, q) -> zi[p] != zi[q] ? Double.compare(zi[q], zi[p]) : Integer.compare(p, q))
+                    .mapToInt(Integer::intValue).limit(k - 1L).toArray();
+            order[i] = new int[k];
+            order[i][0] = t;
+            System.arraycopy(rest, 0, order[i], 1, k - 1);
+        }
+        return order;
+    }
+
+    /** {@return the output row of the k-th element of a batch's attribution} */
+    private Row row(Attributions r, int k, Input in, INDArray contrastLogits, Integer rank, Double aopc) {
+        int[] contrast = settings.contrast;
+        INDArray att = r.attribution();
+        INDArray e = att.get(NDArrayIndex.interval(k, k + 1));
+        int c = r.targets()[k];
+        double[] sums = r.ledger().map(Ledger::inputSums).orElse(null);
+        double sum = sums != null ? sums[k] : e.castTo(DataType.DOUBLE).sumNumber().doubleValue();
+        float[] heat;
+        Integer h = null;
+        Integer w = null;
+        byte[] picture = null;
+        if (e.rank() == 4) {
+            h = (int) e.size(2);
+            w = (int) e.size(3);
+            INDArray m = e.size(1) == 1 ? e : e.sum(true, 1);
+            heat = m.castTo(DataType.FLOAT).dup('c').data().asFloat();
+            if (settings.png) {
+                picture = png(settings.style.draw(e, in.picture()));
+            }
+        } else {
+            heat = e.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        }
+        // a Scala Seq: what Spark's row encoder takes for an array of structs
+        Object ledger = r.ledger().map(l -> scala.jdk.javaapi.CollectionConverters.asScala(
+                ledgerRows(l, k)).toSeq()).orElse(null);
+        double logit = contrast == null ? r.logits().getDouble(k, c)
+                : contrastLogits.getDouble(k, contrast[0]) - contrastLogits.getDouble(k, contrast[1]);
+        if (contrast != null) {
+            c = contrast[0];
+        }
+        return RowFactory.create(in.id(), in.label(), c, rank, settings.style.name(c), logit, sum, heat, h, w,
+                picture, ledger, aopc, null);
     }
 
     /** {@return the mean drop of the score along a MoRF curve, as RegionPerturbation averages it} */
@@ -329,7 +373,7 @@ final class PartitionExplainer implements MapPartitionsFunction<Row, Row> {
 
     private static Row failed(Input in, String error) {
         return RowFactory.create(in.id(), in.label(), null, null, null, null, null, null, null, null, null, null,
-                error);
+                null, error);
     }
 
     private static byte[] png(java.awt.image.BufferedImage img) {

@@ -17,7 +17,8 @@ import org.apache.spark.sql.Row;
 /**
  * Writes the {@code png} column of explained rows as files, from the executors, into a directory of any file system
  * Hadoop reaches (HDFS, S3, local): one file per row, named after the id's last part and 8 hex digits of its SHA-256
- * (so that {@code a/cat.png} and {@code b/cat.png} do not collide, and a retried task writes the same names), each
+ * (so that {@code a/cat.png} and {@code b/cat.png} do not collide, and a retried task writes the same names), and
+ * for top-k rows {@code .topR} after the rank; each
  * written to a temporary name and renamed, so that no half-written file is left.
  */
 final class PngFiles implements ForeachPartitionFunction<Row> {
@@ -29,12 +30,12 @@ final class PngFiles implements ForeachPartitionFunction<Row> {
         this.dir = dir;
     }
 
-    /** {@return the file name of a row's PNG} @param id the row's id */
-    static String name(String id) {
+    /** {@return the file name of a row's PNG} @param id the row's id @param rank its rank for top-k, or null */
+    static String name(String id, Integer rank) {
         String last = id.replaceAll(".*[/\\\\]", "").replaceAll("[^A-Za-z0-9._-]", "_");
         try {
             byte[] h = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
-            return last + "-" + HexFormat.of().formatHex(h, 0, 4) + ".png";
+            return last + "-" + HexFormat.of().formatHex(h, 0, 4) + (rank == null ? "" : ".top" + rank) + ".png";
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -53,7 +54,7 @@ final class PngFiles implements ForeachPartitionFunction<Row> {
                 if (png == null || id == null) {
                     continue;
                 }
-                Path target = new Path(base, name(id));
+                Path target = new Path(base, name(id, r.getAs("rank")));
                 Path tmp = new Path(base, "." + target.getName() + ".part");
                 try (OutputStream out = fs.create(tmp, true)) {
                     out.write(png);

@@ -2,7 +2,7 @@ package io.github.dtd4j.spark;
 
 import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.graph.Graph;
-import io.github.dtd4j.onnx.OnnxModels;
+import io.github.dtd4j.graph.Shape;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,8 +27,9 @@ import org.apache.spark.sql.types.StructType;
  * column, as Spark's {@code binaryFile} source reads them; an {@code image} column, as its {@code image} source reads
  * them; or only a {@code path} column, whose files the executors read) or tensors (a {@code tensor} array column, one
  * input without its batch axis) becomes a row of {@link #SCHEMA}: the id, the label if the input has one, the
- * explained class, its logit, the relevance sum, the heatmap (summed over channels), optionally as a PNG, LRP's
- * ledger, and the error for a row that could not be explained. The job never fails for a bad row.
+ * explained class (and its rank among the row's top classes), its logit, the relevance sum, the heatmap (summed over
+ * channels), optionally as a PNG, LRP's ledger, and the error for a row that could not be explained. The job never
+ * fails for a bad row. The model is an ONNX file, a Keras .h5 or a DL4J zip.
  *
  * <pre>{@code
  * Dataset<Row> pictures = spark.read().format("binaryFile").load("photos/");
@@ -48,6 +49,7 @@ public final class SparkExplainer {
         DataTypes.createStructField("id", DataTypes.StringType, true),
         DataTypes.createStructField("label", DataTypes.IntegerType, true),
         DataTypes.createStructField("class", DataTypes.IntegerType, true),
+        DataTypes.createStructField("rank", DataTypes.IntegerType, true),
         DataTypes.createStructField("class_name", DataTypes.StringType, true),
         DataTypes.createStructField("logit", DataTypes.DoubleType, true),
         DataTypes.createStructField("relevance_sum", DataTypes.DoubleType, true),
@@ -67,73 +69,102 @@ public final class SparkExplainer {
 
     private final SparkSession spark;
     private final byte[] model;
-    private final String modelKey;
     private final Graph graph;
-    private final MethodSpec method;
-    private final ImageSpec images;
-    private final int batch;
-    private final boolean png;
-    private final int target;
-    private final String idColumn;
-    private final int aopcSteps;
-    private final boolean nhwc;
-    private final OutputStyle style;
-    private final int[] contrast;
+    private final Settings settings;
 
-    private SparkExplainer(SparkSession spark, byte[] model, String modelKey, Graph graph, MethodSpec method,
-                           ImageSpec images, int batch, boolean png, int target, String idColumn, int aopcSteps,
-                           boolean nhwc, OutputStyle style, int[] contrast) {
+    /** Everything the executors need besides the model's bytes: a copy per setting, never changed once shared. */
+    static final class Settings implements java.io.Serializable, Cloneable {
+        private static final long serialVersionUID = 1L;
+        String modelKey;
+        ModelFormat format;
+        /** The given per-sample input shape's sizes (Shape is not serializable), or null. */
+        long[] inputShape;
+        MethodSpec method = MethodSpec.lrp();
+        ImageSpec images = ImageSpec.imagenet();
+        int batch = 16;
+        boolean png;
+        int target = -1;
+        int topK;
+        String idColumn = "path";
+        int aopcSteps;
+        boolean nhwc;
+        OutputStyle style = OutputStyle.defaults();
+        int[] contrast;
+
+        Settings copy() {
+            try {
+                return (Settings) clone();
+            } catch (CloneNotSupportedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private SparkExplainer(SparkSession spark, byte[] model, Graph graph, Settings settings) {
         this.spark = spark;
         this.model = model;
-        this.modelKey = modelKey;
         this.graph = graph;
-        this.method = method;
-        this.images = images;
-        this.batch = batch;
-        this.png = png;
-        this.target = target;
-        this.idColumn = idColumn;
-        this.aopcSteps = aopcSteps;
-        this.nhwc = nhwc;
-        this.style = style;
-        this.contrast = contrast;
+        this.settings = settings;
+    }
+
+    private SparkExplainer with(java.util.function.Consumer<Settings> change) {
+        Settings s = settings.copy();
+        change.accept(s);
+        return new SparkExplainer(spark, model, graph, s);
     }
 
     /**
-     * {@return an explainer of an ONNX model: LRP's DTD preset, ImageNet preprocessing, batches of 16, the top class}
+     * {@return an explainer of a model file: LRP's DTD preset, ImageNet preprocessing, batches of 16, the top class}
      *
      * @param spark the session
-     * @param model an ONNX file, read on the driver and imported there once to check it
+     * @param model an ONNX file, a Keras .h5 or a DL4J model zip whose configuration gives its input shape; read on
+     *              the driver and imported there once to check it
      * @throws UncheckedIOException if it cannot be read
      */
     public static SparkExplainer of(SparkSession spark, Path model) {
+        return of(spark, model, null);
+    }
+
+    /**
+     * {@return an explainer of a model file, as {@link #of(SparkSession, Path)}, with its per-sample input shape}:
+     * DL4J's zips do not keep it for images (dtd explain's {@code --input-shape})
+     *
+     * @param spark      the session
+     * @param model      an ONNX file, a DL4J model zip or a Keras .h5
+     * @param inputShape the per-sample input shape, channels first ({@code Shape.of(3, 224, 224)}); for ONNX and Keras
+     *                   it must equal the file's own; null: the file's own
+     * @throws UncheckedIOException   if it cannot be read
+     * @throws ConfigurationException for an unknown extension or a shape that does not fit
+     */
+    public static SparkExplainer of(SparkSession spark, Path model, Shape inputShape) {
+        ModelFormat format = ModelFormat.of(model);
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(model);
         } catch (IOException e) {
             throw new UncheckedIOException(model + ": cannot read the model", e);
         }
-        Graph g = OnnxModels.load(bytes).frozen();
-        String key;
+        Graph g = format.load(bytes, inputShape);
+        Settings s = new Settings();
         try {
-            key = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            s.modelKey = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)) + "|"
+                    + inputShape;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        return new SparkExplainer(spark, bytes, key, g, MethodSpec.lrp(), ImageSpec.imagenet(), 16, false, -1, "path",
-                0, false, OutputStyle.defaults(), null);
+        s.format = format;
+        s.inputShape = inputShape == null ? null : inputShape.dims();
+        return new SparkExplainer(spark, bytes, g, s);
     }
 
     /** {@return a copy with another method} @param m the method and its options */
     public SparkExplainer method(MethodSpec m) {
-        return new SparkExplainer(spark, model, modelKey, graph, m, images, batch, png, target, idColumn, aopcSteps,
-                nhwc, style, contrast);
+        return with(s -> s.method = m);
     }
 
-    /** {@return a copy with another preprocessing of pictures} @param s the preprocessing */
-    public SparkExplainer images(ImageSpec s) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, s, batch, png, target, idColumn, aopcSteps,
-                nhwc, style, contrast);
+    /** {@return a copy with another preprocessing of pictures} @param spec the preprocessing */
+    public SparkExplainer images(ImageSpec spec) {
+        return with(s -> s.images = spec);
     }
 
     /** {@return a copy that explains {@code rows} inputs at once on the executors} @param rows at least 1 */
@@ -141,30 +172,56 @@ public final class SparkExplainer {
         if (rows < 1) {
             throw new ConfigurationException("dtd-spark: the batch size must be at least 1, got " + rows);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, rows, png, target, idColumn,
-                aopcSteps, nhwc, style, contrast);
+        return with(s -> s.batch = rows);
     }
 
-    /** {@return a copy that also renders each heatmap as a PNG (red-blue, scaled by max |R|)} @param on whether */
+    /**
+     * {@return a copy that also renders each heatmap as a PNG (by default red-blue, scaled by max |R|; the
+     * {@link #style} may blend it over the picture, blur it and draw contour lines)}
+     *
+     * @param on whether
+     */
     public SparkExplainer png(boolean on) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, on, target, idColumn,
-                aopcSteps, nhwc, style, contrast);
+        return with(s -> s.png = on);
     }
 
     /** {@return a copy that explains one class for every row (-1: each row's top class)} @param c the class */
     public SparkExplainer target(int c) {
-        long classes = graph.outputShape().dim(graph.outputShape().rank() - 1);
+        long classes = classes();
         if (c < -1 || c >= classes) {
             throw new ConfigurationException("dtd-spark: the model has " + classes + " classes, got target " + c);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, c, idColumn, aopcSteps,
-                nhwc, style, contrast);
+        return with(s -> {
+            s.target = c;
+            s.topK = 0;
+        });
+    }
+
+    /**
+     * {@return a copy that explains each row's {@code k} top classes (dtd explain's {@code --target top-k:K}): k rows
+     * per input, their {@code rank} 1 to k, the classes by decreasing logit (ties: the lower class first)}
+     *
+     * @param k from 1 to the number of classes
+     */
+    public SparkExplainer topK(int k) {
+        long classes = classes();
+        if (k < 1 || k > classes) {
+            throw new ConfigurationException("dtd-spark: top-k needs k from 1 to the model's " + classes
+                    + " classes, got " + k);
+        }
+        return with(s -> {
+            s.topK = k;
+            s.target = -1;
+        });
+    }
+
+    private long classes() {
+        return graph.outputShape().dim(graph.outputShape().rank() - 1);
     }
 
     /** {@return a copy that takes the rows' ids from another column (default {@code path})} @param column its name */
     public SparkExplainer idColumn(String column) {
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, column,
-                aopcSteps, nhwc, style, contrast);
+        return with(s -> s.idColumn = column);
     }
 
     /**
@@ -176,28 +233,27 @@ public final class SparkExplainer {
      * @param b the class it is set against
      */
     public SparkExplainer contrast(int a, int b) {
-        long classes = graph.outputShape().dim(graph.outputShape().rank() - 1);
+        long classes = classes();
         if (a < 0 || b < 0 || a >= classes || b >= classes || a == b) {
             throw new ConfigurationException("dtd-spark: contrast: two different classes of the model's " + classes
                     + ", got " + a + " and " + b);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
-                aopcSteps, nhwc, style, new int[]{a, b});
+        return with(s -> s.contrast = new int[]{a, b});
     }
 
     /**
-     * {@return a copy that names the classes ({@code class_name}) and draws the PNGs with a colour map and scale}
+     * {@return a copy that names the classes ({@code class_name}) and draws the PNGs with a colour map, scale,
+     * overlay, blur and contour lines}
      *
-     * @param s the style; its labels, if any, must be one per class of the model
+     * @param style the style; its labels, if any, must be one per class of the model
      */
-    public SparkExplainer style(OutputStyle s) {
-        long classes = graph.outputShape().dim(graph.outputShape().rank() - 1);
-        if (!s.labels().isEmpty() && s.labels().size() != classes) {
-            throw new ConfigurationException("dtd-spark: " + s.labels().size() + " labels for a model of " + classes
-                    + " classes");
+    public SparkExplainer style(OutputStyle style) {
+        long classes = classes();
+        if (!style.labels().isEmpty() && style.labels().size() != classes) {
+            throw new ConfigurationException("dtd-spark: " + style.labels().size() + " labels for a model of "
+                    + classes + " classes");
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
-                aopcSteps, nhwc, s, contrast);
+        return with(s -> s.style = style);
     }
 
     /**
@@ -211,8 +267,7 @@ public final class SparkExplainer {
         if (!l.equals("nchw") && !l.equals("nhwc")) {
             throw new ConfigurationException("dtd-spark: the tensor layout is nchw or nhwc, got '" + layout + "'");
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn,
-                aopcSteps, l.equals("nhwc"), style, contrast);
+        return with(s -> s.nhwc = l.equals("nhwc"));
     }
 
     /**
@@ -229,12 +284,12 @@ public final class SparkExplainer {
         if (steps > 0) {
             io.github.dtd4j.eval.RegionPerturbation.of(graph).withSteps(steps);
         }
-        return new SparkExplainer(spark, model, modelKey, graph, method, images, batch, png, target, idColumn, steps,
-                nhwc, style, contrast);
+        return with(s -> s.aopcSteps = steps);
     }
 
     /**
-     * {@return the explained rows, one per input row, lazily (Spark runs them when an action asks)}
+     * {@return the explained rows, one per input row (k per input row with {@link #topK}; an input that fails gives
+     * one error row), lazily (Spark runs them when an action asks)}
      *
      * @param input rows with a {@code content} binary column (PNG/JPEG bytes), an {@code image} struct, a
      *              {@code tensor} array column or only paths; an id column ({@link #idColumn}, default {@code path});
@@ -246,22 +301,26 @@ public final class SparkExplainer {
     public Dataset<Row> explain(Dataset<Row> input) {
         List<String> fields = Arrays.asList(input.schema().fieldNames());
         if (!fields.contains("content") && !fields.contains("tensor") && !fields.contains("image")
-                && !idColumn.equals("path")) {
+                && !settings.idColumn.equals("path")) {
             throw new ConfigurationException("dtd-spark: the input needs a 'content' column (picture bytes), an"
                     + " 'image' column (Spark's image source), a 'tensor' column (numbers) or a 'path' column (files"
                     + " the executors read); it has " + fields);
         }
-        if (!fields.contains(idColumn)) {
-            throw new ConfigurationException("dtd-spark: the input has no id column '" + idColumn + "' (it has "
-                    + fields + "); choose one with idColumn(...)");
+        if (!fields.contains(settings.idColumn)) {
+            throw new ConfigurationException("dtd-spark: the input has no id column '" + settings.idColumn
+                    + "' (it has " + fields + "); choose one with idColumn(...)");
         }
-        if (contrast != null && (!method.name().equals("lrp") || target >= 0)) {
+        if (settings.contrast != null && (!settings.method.name().equals("lrp") || settings.target >= 0
+                || settings.topK > 0)) {
             throw new ConfigurationException("dtd-spark: contrast is for the method lrp, without a target");
         }
+        if (settings.topK > 0 && fields.contains("target")) {
+            throw new ConfigurationException("dtd-spark: top-k explains each row's top classes; the input's 'target'"
+                    + " column names one class per row: drop one of them");
+        }
         // the method is made once on the driver too: a wrong layer or option fails here, not in every task
-        method.make(graph, images.box());
+        settings.method.make(graph, settings.images.box());
         Broadcast<byte[]> shared = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
-        return input.mapPartitions(new PartitionExplainer(shared, modelKey, method, images, batch, png, target,
-                idColumn, aopcSteps, nhwc, style, contrast), Encoders.row(SCHEMA));
+        return input.mapPartitions(new PartitionExplainer(shared, settings), Encoders.row(SCHEMA));
     }
 }

@@ -77,6 +77,11 @@ class SparkExplainerTest {
 
     /** {@return sample i as a 28×28 grey PNG} */
     private static byte[] png(int i) throws Exception {
+        return greyPng(images, i);
+    }
+
+    /** {@return picture i of a {@code [N,1,28,28]} array of values in [0, 1] as a 28×28 grey PNG} */
+    static byte[] greyPng(INDArray images, int i) throws java.io.IOException {
         BufferedImage grey = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
         for (int y = 0; y < 28; y++) {
             for (int x = 0; x < 28; x++) {

@@ -285,6 +285,23 @@ public final class Heatmaps {
     }
 
     /**
+     * {@return the panel with contour lines at 25, 50 and 75 % of the colour scale, as dtd explain's {@code --contour}
+     * draws them: dark grey on a heatmap; on a picture or an overlay, red for positive and blue for negative
+     * relevance}
+     *
+     * @param panel      what to draw on (not modified), the map's size times an integer factor
+     * @param px         [H][W]
+     * @param scaleValue the value of full colour ({@link #scaleValue(double[][], Scale)})
+     * @param onHeatmap  whether the panel is the heatmap itself
+     */
+    public static BufferedImage contourLines(BufferedImage panel, double[][] px, double scaleValue,
+                                             boolean onHeatmap) {
+        double[] levels = {0.25 * scaleValue, 0.5 * scaleValue, 0.75 * scaleValue};
+        return onHeatmap ? contours(panel, px, levels, new Color(40, 40, 40), new Color(40, 40, 40))
+                : contours(panel, px, levels, new Color(230, 20, 20), new Color(30, 90, 255));
+    }
+
+    /**
      * {@return the picture with contour lines of a map drawn on it}: for each level, the pixels whose value reaches it
      * while a 4-neighbour's does not (the inner edge of the region above the level), in the level's colour — positive
      * levels of positive relevance, and with {@code negative} also the mirrored levels of negative relevance
