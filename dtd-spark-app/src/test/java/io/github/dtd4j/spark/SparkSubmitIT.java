@@ -23,12 +23,13 @@ class SparkSubmitIT {
     @TempDir
     Path dir;
 
-    @Test
-    void theJarExplainsADirectoryBesideSparksOwnJars() throws Exception {
-        Path fashion = Path.of("../models/fashion-mnist").toAbsolutePath().normalize();
-        INDArray images = Npy.read(fashion.resolve("sample-images.npy"));
+    /**
+     * {@return a directory of the first n samples as 28×28 grey PNGs {@code p0.png}… and a {@code broken.png} that is
+     * not a picture}
+     */
+    static Path photos(Path dir, INDArray images, int n) throws java.io.IOException {
         Path photos = Files.createDirectories(dir.resolve("photos"));
-        for (int i = 0; i < 10; i++) {
+        for (int i = 0; i < n; i++) {
             BufferedImage grey = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
             for (int y = 0; y < 28; y++) {
                 for (int x = 0; x < 28; x++) {
@@ -38,6 +39,14 @@ class SparkSubmitIT {
             ImageIO.write(grey, "png", photos.resolve("p" + i + ".png").toFile());
         }
         Files.writeString(photos.resolve("broken.png"), "not a picture");
+        return photos;
+    }
+
+    @Test
+    void theJarExplainsADirectoryBesideSparksOwnJars() throws Exception {
+        Path fashion = Path.of("../models/fashion-mnist").toAbsolutePath().normalize();
+        INDArray images = Npy.read(fashion.resolve("sample-images.npy"));
+        Path photos = photos(dir, images, 10);
         String sparkJars = Files.readString(Path.of(System.getProperty("spark.classpath"))).strip();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx2g", "@" + System.getProperty("spark.jvm.options"), "-Dspark.master=local[2]",
