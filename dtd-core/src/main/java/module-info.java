@@ -7,6 +7,7 @@ module io.github.dtd4j.core {
     requires transitive nd4j.api;
     requires transitive nd4j.common;
     requires org.bytedeco.javacpp;
+    requires protobuf;
 
     exports io.github.dtd4j;
     exports io.github.dtd4j.errors;

@@ -273,6 +273,86 @@ public final class Explainer {
     }
 
     /**
+     * {@return this explainer as one ONNX model (opset 17): the forward pass, the start relevance and the relevance
+     * sweep written as standard operators, so that ONNX Runtime (or any runtime that reads ONNX) computes the
+     * explanation}. Inputs: {@code input} {@code [N, ...inputShape]} in the precision, and {@code target} int64
+     * {@code [N]} (the class to explain, −1 for the element's top class). Outputs: {@code logits} {@code [N,K]},
+     * {@code relevance} (the input relevance) and {@code targets} int64 {@code [N]}. The model's metadata
+     * ({@link #onnxMetadata()}) names the conventions, the inputs and outputs and every node's rule.
+     *
+     * <p>Node kinds compiled: Dense, Conv2d, ReLU, MaxPool2d, AvgPool2d, GlobalAvgPool, Add, Flatten, Reshape,
+     * Identity, Dropout, BatchNorm (folded, bypassed or affine); rules: those whose {@code LinearRule.compile} writes
+     * them (all of dtd-rules'), pass-through, bypass, proportional (signed and positive), winner-take-all and max
+     * pooling as a sum. The ledger is not part of the compiled graph.
+     *
+     * @throws ConfigurationException listing every node whose kind or rule cannot be compiled, or for an explainer
+     *                                that stops at a node
+     */
+    public byte[] toOnnx() {
+        return OnnxCompiler.compile(plan(), onnxMetadata());
+    }
+
+    /**
+     * Checks an input and its classes as {@link #explain(INDArray, int[])} checks them before any relevance moves,
+     * for an engine that runs the compiled graph ({@link #toOnnx()}): the shape, a floating-point type, finite
+     * values, each class in range, and the domain of every rule on a node that reads the input directly (the z^B
+     * box).
+     *
+     * @param x       {@code [N, ...inputShape]}; never modified
+     * @param targets one class per element, or null for the top classes
+     * @return {@code x} in the computation precision (x itself if it already is)
+     * @throws InvalidInputException naming what is wrong
+     */
+    public INDArray checkInput(INDArray x, int[] targets) {
+        Plan p = plan();
+        INDArray xc = Engine.checkInput(p.graph, x, settings.precision().dataType());
+        if (targets != null) {
+            long k = p.graph.outputShape().dim(0);
+            if (targets.length != x.size(0)) {
+                throw new InvalidInputException("targets: " + targets.length + " classes given for a batch of "
+                        + x.size(0));
+            }
+            for (int i = 0; i < targets.length; i++) {
+                if (targets[i] < 0 || targets[i] >= k) {
+                    throw new InvalidInputException("targets: class " + targets[i] + " for batch element " + i
+                            + " is not in [0," + k + ") (output '" + p.graph.outputName() + "' has " + k
+                            + " classes)");
+                }
+            }
+        }
+        for (io.github.dtd4j.graph.Node n : p.graph.nodes()) {
+            if (n.inputs().stream().allMatch(i -> i.equals(p.graph.inputName()))) {
+                Plan.Compiled c = p.nodes.get(n.name());
+                java.util.List<INDArray> ins = java.util.Collections.nCopies(n.inputs().size(), xc);
+                c.rule().checkInput(c.info(), ins);
+            }
+        }
+        return xc;
+    }
+
+    /** {@return what {@link #toOnnx()} stores in the model's metadata, in order} */
+    public java.util.Map<String, String> onnxMetadata() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        Graph g = compiledGraph();
+        String dt = settings.precision() == Precision.FLOAT64 ? "float64" : "float32";
+        m.put("dtd4j.conventions", "dtd4j-conventions 1");
+        m.put("dtd4j.inputs", "input " + dt + " " + g.inputShape().toBatchString()
+                + "; target int64 [N] (class to explain, -1: the element's top class)");
+        m.put("dtd4j.outputs", "logits " + dt + " " + g.outputShape().toBatchString() + "; relevance " + dt + " "
+                + g.inputShape().toBatchString() + "; targets int64 [N]");
+        m.put("dtd4j.settings", "stabilizer " + settings.stabilizer() + ", bias policy " + settings.biasPolicy()
+                + ", sum split " + settings.sumSplit() + ", max pooling " + settings.maxPool() + ", BatchNorm "
+                + settings.batchNorm() + ", precision " + settings.precision());
+        StringBuilder rules = new StringBuilder();
+        for (Coverage.Row r : coverage().rows()) {
+            rules.append(r.node()).append(" (").append(r.kind()).append("): ").append(r.propagation()).append('\n');
+        }
+        m.put("dtd4j.rules", rules.toString().strip());
+        m.put("dtd4j.model", String.valueOf(graph.provenance()));
+        return m;
+    }
+
+    /**
      * Explains the top-scoring class of each batch element.
      *
      * @param x {@code [N, ...inputShape]}, finite; never modified

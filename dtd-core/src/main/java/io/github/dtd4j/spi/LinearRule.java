@@ -88,4 +88,15 @@ public interface LinearRule extends Rule {
      * @return the input relevance, shaped like {@code ctx.input()}, in a newly allocated array
      */
     INDArray propagate(RuleContext ctx);
+
+    /**
+     * {@return the rule written as ONNX operators on the graph's tensors, computing what {@link #propagate} computes
+     * (to float rounding), or empty if this rule cannot be compiled}; an explainer compiled to ONNX
+     * ({@code Explainer.toOnnx()}) lists every node whose rule returns empty
+     *
+     * @param ctx the layer, its input, output and relevance as symbols, and the operators
+     */
+    default java.util.Optional<Symbol> compile(SymbolicRuleContext ctx) {
+        return java.util.Optional.empty();
+    }
 }

@@ -1,5 +1,9 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+import java.util.Optional;
+
 import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.LinearRule;
@@ -64,5 +68,25 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
         INDArray zNeg = DerivedWeights.forwardSplit(l, xp, xn, wn, wp);
         INDArray sNeg = ctx.divide(r.mul(-beta), zNeg, Tensors.negative(ctx.bias()));
         return out.addi(DerivedWeights.backwardSplit(l, sNeg, xp, xn, wn, wp));
+    }
+
+    @Override
+    public Optional<Symbol> compile(SymbolicRuleContext ctx) {
+        LinearLayer l = ctx.layer().layer();
+        Symbol x = ctx.input();
+        Symbol xp = ctx.ops().positive(x);
+        Symbol xn = ctx.ops().negative(x);
+        INDArray wp = DerivedWeights.positive(l);
+        INDArray wn = DerivedWeights.negative(l);
+        Symbol r = ctx.relevance();
+        Symbol zPos = DerivedWeights.forwardSplit(ctx, xp, xn, wp, wn);
+        Symbol sPos = ctx.divide(ctx.ops().mul(r, alpha), zPos, ctx.layer().perOutput(Tensors.positive(ctx.bias())));
+        Symbol out = DerivedWeights.backwardSplit(ctx, sPos, xp, xn, wp, wn);
+        if (beta == 0) {
+            return Optional.of(out);
+        }
+        Symbol zNeg = DerivedWeights.forwardSplit(ctx, xp, xn, wn, wp);
+        Symbol sNeg = ctx.divide(ctx.ops().mul(r, -beta), zNeg, ctx.layer().perOutput(Tensors.negative(ctx.bias())));
+        return Optional.of(ctx.ops().add(out, DerivedWeights.backwardSplit(ctx, sNeg, xp, xn, wn, wp)));
     }
 }

@@ -1,5 +1,8 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+
 import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -41,5 +44,16 @@ final class DerivedWeights {
     /** {@return min(0, x), or null when x has no negative element (its terms would all be zero)} */
     static INDArray negativePartOrNull(INDArray x) {
         return Tensors.nonNegative(x) ? null : Tensors.negative(x);
+    }
+
+    /** {@return forwardSplit on symbols: the map of x⁺ with wa plus the map of x⁻ with wb} */
+    static Symbol forwardSplit(SymbolicRuleContext ctx, Symbol xp, Symbol xn, INDArray wa, INDArray wb) {
+        return ctx.ops().add(ctx.layer().forward(xp, wa), ctx.layer().forward(xn, wb));
+    }
+
+    /** {@return backwardSplit on symbols: x⁺ ⊙ (transpose of s with wa) + x⁻ ⊙ (transpose of s with wb)} */
+    static Symbol backwardSplit(SymbolicRuleContext ctx, Symbol s, Symbol xp, Symbol xn, INDArray wa, INDArray wb) {
+        return ctx.ops().add(ctx.ops().mul(ctx.layer().transpose(s, wa), xp),
+                ctx.ops().mul(ctx.layer().transpose(s, wb), xn));
     }
 }

@@ -1,5 +1,9 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+import java.util.Optional;
+
 import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.LinearRule;
@@ -37,5 +41,14 @@ public record EpsilonRule(double epsilon) implements LinearRule {
         double eps = epsilon == 0 ? ctx.stabilizer() : epsilon;
         INDArray s = ctx.divide(ctx.relevance(), zq, ctx.bias(), eps);
         return l.transpose(s, l.weight()).muli(ctx.input());
+    }
+
+    @Override
+    public Optional<Symbol> compile(SymbolicRuleContext ctx) {
+        LinearLayer l = ctx.layer().layer();
+        Symbol zq = l.hasBias() ? ctx.ops().sub(ctx.output(), ctx.layer().perOutput(l.bias())) : ctx.output();
+        double eps = epsilon == 0 ? ctx.stabilizer() : epsilon;
+        Symbol s = ctx.divide(ctx.relevance(), zq, ctx.layer().perOutput(ctx.bias()), eps);
+        return Optional.of(ctx.ops().mul(ctx.layer().transpose(s, l.weight()), ctx.input()));
     }
 }

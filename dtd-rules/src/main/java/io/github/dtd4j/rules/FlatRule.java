@@ -1,5 +1,9 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+import java.util.Optional;
+
 import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
@@ -29,5 +33,14 @@ public record FlatRule() implements LinearRule {
         INDArray ones = io.github.dtd4j.spi.Tensors.onesLike(ctx.input());
         INDArray s = ctx.divide(ctx.relevance(), l.forward(ones, w1), null);
         return l.transpose(s, w1);
+    }
+
+    @Override
+    public Optional<Symbol> compile(SymbolicRuleContext ctx) {
+        LinearLayer l = ctx.layer().layer();
+        INDArray w1 = DerivedWeights.ones(l);
+        Symbol ones = ctx.ops().add(ctx.ops().mul(ctx.input(), 0), ctx.ops().scalar(1));
+        Symbol s = ctx.divide(ctx.relevance(), ctx.layer().forward(ones, w1), null);
+        return Optional.of(ctx.layer().transpose(s, w1));
     }
 }

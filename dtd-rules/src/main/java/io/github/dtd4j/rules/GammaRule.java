@@ -1,5 +1,9 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+import java.util.Optional;
+
 import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.LinearRule;
@@ -55,5 +59,30 @@ public record GammaRule(double gamma) implements LinearRule {
         INDArray sUp = s.mul(up);
         INDArray sDown = s.muli(down);
         return DerivedWeights.backwardSplit(l, sUp, xp, xn, wUp, wDown).addi(DerivedWeights.backwardSplit(l, sDown, xp, xn, wDown, wUp));
+    }
+
+    @Override
+    public Optional<Symbol> compile(SymbolicRuleContext ctx) {
+        LinearLayer l = ctx.layer().layer();
+        Symbol x = ctx.input();
+        Symbol xp = ctx.ops().positive(x);
+        Symbol xn = ctx.ops().negative(x);
+        double g = gamma;
+        String key = Double.toString(g);
+        INDArray wUp = l.derivedWeight("W+gW+" + key, w -> w.add(Tensors.positive(w).muli(g)));
+        INDArray wDown = l.derivedWeight("W+gW-" + key, w -> w.add(Tensors.negative(w).muli(g)));
+        INDArray b = ctx.bias();
+        INDArray bUp = b.add(Tensors.positive(b).muli(g));
+        INDArray bDown = b.add(Tensors.negative(b).muli(g));
+        // the output's sign picks the branch; sign(0) = +1 as for the stabilizer
+        Symbol up = ctx.ops().nonNegativeMask(ctx.output());
+        Symbol down = ctx.ops().sub(ctx.ops().scalar(1), up);
+        Symbol zq = ctx.ops().add(ctx.ops().mul(DerivedWeights.forwardSplit(ctx, xp, xn, wUp, wDown), up),
+                ctx.ops().mul(DerivedWeights.forwardSplit(ctx, xp, xn, wDown, wUp), down));
+        Symbol bq = ctx.ops().add(ctx.ops().mul(ctx.layer().perOutput(bUp), up),
+                ctx.ops().mul(ctx.layer().perOutput(bDown), down));
+        Symbol s = ctx.divide(ctx.relevance(), zq, bq);
+        return Optional.of(ctx.ops().add(DerivedWeights.backwardSplit(ctx, ctx.ops().mul(s, up), xp, xn, wUp, wDown),
+                DerivedWeights.backwardSplit(ctx, ctx.ops().mul(s, down), xp, xn, wDown, wUp)));
     }
 }

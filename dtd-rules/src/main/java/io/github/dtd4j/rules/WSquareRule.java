@@ -1,5 +1,9 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+import java.util.Optional;
+
 import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
@@ -30,5 +34,14 @@ public record WSquareRule() implements LinearRule {
         // a ones image through the convolution counts exactly the taps that fall inside the image
         INDArray s = ctx.divide(ctx.relevance(), l.forward(ones, w2), null);
         return l.transpose(s, w2);
+    }
+
+    @Override
+    public Optional<Symbol> compile(SymbolicRuleContext ctx) {
+        LinearLayer l = ctx.layer().layer();
+        INDArray w2 = DerivedWeights.squared(l);
+        Symbol ones = ctx.ops().add(ctx.ops().mul(ctx.input(), 0), ctx.ops().scalar(1));
+        Symbol s = ctx.divide(ctx.relevance(), ctx.layer().forward(ones, w2), null);
+        return Optional.of(ctx.layer().transpose(s, w2));
     }
 }

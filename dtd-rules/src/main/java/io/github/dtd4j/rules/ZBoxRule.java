@@ -1,5 +1,9 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+import java.util.Optional;
+
 import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.errors.InvalidInputException;
 import io.github.dtd4j.graph.Shape;
@@ -129,5 +133,25 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
     public String toString() {
         return "ZBoxRule[low=" + Arrays.toString(low) + ", high=" + Arrays.toString(high) + ", positiveBias="
                 + positiveBias + "]";
+    }
+
+    @Override
+    public Optional<Symbol> compile(SymbolicRuleContext ctx) {
+        LinearLayer lay = ctx.layer().layer();
+        Symbol x = ctx.input();
+        // the l and h images: constants broadcast per channel, zero-padded like x by the convolution itself
+        Symbol ones = ctx.ops().add(ctx.ops().mul(x, 0), ctx.ops().scalar(1));
+        Symbol l = ctx.ops().mul(ones, ctx.perInputChannel(low));
+        Symbol h = ctx.ops().mul(ones, ctx.perInputChannel(high));
+        INDArray w = lay.weight();
+        INDArray wp = DerivedWeights.positive(lay);
+        INDArray wn = DerivedWeights.negative(lay);
+        Symbol zq = ctx.ops().sub(ctx.ops().sub(ctx.layer().forward(x, w), ctx.layer().forward(l, wp)),
+                ctx.layer().forward(h, wn));
+        Symbol s = ctx.divide(ctx.relevance(), zq,
+                positiveBias ? ctx.layer().perOutput(Tensors.positive(ctx.bias())) : null);
+        Symbol r = ctx.ops().sub(ctx.ops().mul(ctx.layer().transpose(s, w), x),
+                ctx.ops().mul(ctx.layer().transpose(s, wp), l));
+        return Optional.of(ctx.ops().sub(r, ctx.ops().mul(ctx.layer().transpose(s, wn), h)));
     }
 }

@@ -1,5 +1,9 @@
 package io.github.dtd4j.rules;
 
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+import java.util.Optional;
+
 import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.LinearRule;
 import io.github.dtd4j.spi.RuleContext;
@@ -37,5 +41,18 @@ public record ZPlusRule() implements LinearRule {
         INDArray zq = DerivedWeights.forwardSplit(l, xp, xn, wp, wn);
         INDArray s = ctx.divide(ctx.relevance(), zq, Tensors.positive(ctx.bias()));
         return DerivedWeights.backwardSplit(l, s, xp, xn, wp, wn);
+    }
+
+    @Override
+    public Optional<Symbol> compile(SymbolicRuleContext ctx) {
+        LinearLayer l = ctx.layer().layer();
+        Symbol x = ctx.input();
+        Symbol xp = ctx.ops().positive(x);
+        Symbol xn = ctx.ops().negative(x);
+        INDArray wp = DerivedWeights.positive(l);
+        INDArray wn = DerivedWeights.negative(l);
+        Symbol zq = DerivedWeights.forwardSplit(ctx, xp, xn, wp, wn);
+        Symbol s = ctx.divide(ctx.relevance(), zq, ctx.layer().perOutput(Tensors.positive(ctx.bias())));
+        return Optional.of(DerivedWeights.backwardSplit(ctx, s, xp, xn, wp, wn));
     }
 }

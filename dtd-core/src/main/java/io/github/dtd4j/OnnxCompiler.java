@@ -1,0 +1,617 @@
+package io.github.dtd4j;
+
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.graph.Add;
+import io.github.dtd4j.graph.AvgPool2d;
+import io.github.dtd4j.graph.BatchNorm;
+import io.github.dtd4j.graph.Conv2d;
+import io.github.dtd4j.graph.Dense;
+import io.github.dtd4j.graph.Dropout;
+import io.github.dtd4j.graph.Flatten;
+import io.github.dtd4j.graph.GlobalAvgPool;
+import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.Identity;
+import io.github.dtd4j.graph.Layer;
+import io.github.dtd4j.graph.MaxPool2d;
+import io.github.dtd4j.graph.Node;
+import io.github.dtd4j.graph.Relu;
+import io.github.dtd4j.graph.Reshape;
+import io.github.dtd4j.graph.Shape;
+import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.LinearRule;
+import io.github.dtd4j.spi.OnnxOps;
+import io.github.dtd4j.spi.Rule;
+import io.github.dtd4j.spi.Symbol;
+import io.github.dtd4j.spi.SymbolicLinearLayer;
+import io.github.dtd4j.spi.SymbolicRuleContext;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import onnx.OnnxMl.AttributeProto;
+import onnx.OnnxMl.GraphProto;
+import onnx.OnnxMl.ModelProto;
+import onnx.OnnxMl.NodeProto;
+import onnx.OnnxMl.OperatorSetIdProto;
+import onnx.OnnxMl.StringStringEntryProto;
+import onnx.OnnxMl.TensorProto;
+import onnx.OnnxMl.TensorShapeProto;
+import onnx.OnnxMl.TypeProto;
+import onnx.OnnxMl.ValueInfoProto;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.protobuf.ByteString;
+
+/**
+ * Writes a compiled explainer (its rewritten graph, every node's rule, the settings) as one ONNX graph (opset 17):
+ * the forward pass, the start relevance and the relevance sweep, as standard operators. Inputs: {@code input}
+ * {@code [N, ...]} and {@code target} int64 {@code [N]} (a class, or −1 for the element's top class). Outputs:
+ * {@code logits} {@code [N,K]}, {@code relevance} (input-shaped), {@code targets} int64 {@code [N]}.
+ */
+final class OnnxCompiler implements OnnxOps {
+    static final int OPSET = 17;
+
+    private final Plan plan;
+    private final DataType dtype;
+    private final int elemType;
+    private final GraphProto.Builder graph = GraphProto.newBuilder();
+    private final Map<INDArray, Symbol> constants = new IdentityHashMap<>();
+    private final Map<String, Symbol> scalars = new LinkedHashMap<>();
+    private int counter;
+
+    private OnnxCompiler(Plan plan) {
+        this.plan = plan;
+        this.dtype = plan.settings.precision().dataType();
+        this.elemType = dtype == DataType.DOUBLE ? TensorProto.DataType.DOUBLE_VALUE : TensorProto.DataType.FLOAT_VALUE;
+    }
+
+    /**
+     * {@return the ONNX model's bytes}
+     *
+     * @param plan     the compiled explainer
+     * @param metadata key-value pairs stored in the model
+     * @throws ConfigurationException listing every node whose layer or rule cannot be compiled
+     */
+    static byte[] compile(Plan plan, Map<String, String> metadata) {
+        if (plan.settings.stopAt() != null) {
+            throw new ConfigurationException("toOnnx: an explainer that stops at a node ('" + plan.settings.stopAt()
+                    + "') cannot be compiled; compile one that runs to the input");
+        }
+        List<String> unsupported = new ArrayList<>();
+        for (Node n : plan.graph.nodes()) {
+            String why = unsupported(n, plan.nodes.get(n.name()));
+            if (why != null) {
+                unsupported.add("'" + n.name() + "' (" + n.kind() + "): " + why);
+            }
+        }
+        if (!unsupported.isEmpty()) {
+            throw new ConfigurationException("toOnnx: " + unsupported.size() + " node(s) cannot be compiled to ONNX: "
+                    + String.join("; ", unsupported) + ". Explain them with the reference engine.");
+        }
+        return new OnnxCompiler(plan).write(metadata);
+    }
+
+    /** {@return why a node cannot be compiled, or null} */
+    private static String unsupported(Node n, Plan.Compiled c) {
+        Layer l = n.layer();
+        boolean forward = l instanceof Dense || l instanceof Conv2d || l instanceof Relu || l instanceof MaxPool2d
+                || l instanceof AvgPool2d || l instanceof GlobalAvgPool || l instanceof Add || l instanceof Flatten
+                || l instanceof Reshape || l instanceof Identity || l instanceof Dropout || l instanceof BatchNorm;
+        if (!forward) {
+            return "no ONNX form for this layer kind yet";
+        }
+        Rule r = c.rule();
+        if (r instanceof LinearRule) {
+            return null; // checked when written: compile() may return empty
+        }
+        boolean known = r == Propagations.pass() || r == Propagations.bypass()
+                || ((r == Propagations.proportional() || r == Propagations.proportionalPositive())
+                && (l instanceof Add || l instanceof AvgPool2d || l instanceof GlobalAvgPool))
+                || ((r == Propagations.winnerTakesAll() || r == Propagations.maxPoolAsSum()
+                || r == Propagations.maxPoolAsSumPositive()) && l instanceof MaxPool2d);
+        return known ? null : "rule '" + r.name() + "' has no ONNX form";
+    }
+
+    // ------------------------------------------------------------------------------------------------ writing
+
+    private byte[] write(Map<String, String> metadata) {
+        Graph g = plan.graph;
+        graph.setName("dtd4j-explanation");
+        graph.addInput(valueInfo("input", elemType, g.inputShape()));
+        graph.addInput(valueInfo("target", TensorProto.DataType.INT64_VALUE, null));
+        Map<String, Symbol> out = new LinkedHashMap<>();
+        Map<String, Symbol> maxIndices = new LinkedHashMap<>();
+        out.put(g.inputName(), new Symbol("input"));
+        for (Node n : g.nodes()) {
+            List<Symbol> in = n.inputs().stream().map(out::get).toList();
+            out.put(n.name(), forward(n, in, maxIndices));
+        }
+        Symbol logits = out.get(g.outputName());
+        long classes = g.outputShape().dim(0);
+        Symbol top = op("ArgMax", List.of(logits), Map.of("axis", 1L, "keepdims", 0L));
+        Symbol t = op("Where", List.of(op("Less", List.of(new Symbol("target"), int64(0)), Map.of()), top,
+                new Symbol("target")), Map.of());
+        Symbol oneHot = op("OneHot", List.of(t, int64(classes), constant(Nd4j.createFromArray(0.0, 1.0)
+                .castTo(dtype))), Map.of("axis", -1L));
+        Symbol start = mul(logits, oneHot);
+        // the sweep: each node's relevance is the sum of what its consumers sent it
+        Map<String, List<Symbol>> arrived = new LinkedHashMap<>();
+        arrived.computeIfAbsent(g.outputName(), k -> new ArrayList<>()).add(start);
+        List<Node> nodes = g.nodes();
+        for (int k = nodes.size() - 1; k >= 0; k--) {
+            Node n = nodes.get(k);
+            List<Symbol> parts = arrived.get(n.name());
+            if (parts == null) {
+                continue;
+            }
+            Symbol r = sum(parts);
+            List<Symbol> ins = n.inputs().stream().map(out::get).toList();
+            List<Symbol> sent = propagate(n, plan.nodes.get(n.name()), r, ins, out.get(n.name()),
+                    maxIndices.get(n.name()));
+            for (int i = 0; i < n.inputs().size(); i++) {
+                arrived.computeIfAbsent(n.inputs().get(i), x -> new ArrayList<>()).add(sent.get(i));
+            }
+        }
+        List<Symbol> atInput = arrived.get(g.inputName());
+        Symbol relevance = atInput == null ? mul(new Symbol("input"), 0) : sum(atInput);
+        named(logits, "logits");
+        named(relevance, "relevance");
+        named(t, "targets");
+        graph.addOutput(valueInfo("logits", elemType, g.outputShape()));
+        graph.addOutput(valueInfo("relevance", elemType, g.inputShape()));
+        graph.addOutput(valueInfo("targets", TensorProto.DataType.INT64_VALUE, null));
+        ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(8).setProducerName("dtd4j")
+                .setGraph(graph).addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
+        metadata.forEach((k, v) -> m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        return m.build().toByteArray();
+    }
+
+    private void named(Symbol s, String name) {
+        graph.addNode(NodeProto.newBuilder().setOpType("Identity").addInput(s.name()).addOutput(name)
+                .setName(name));
+    }
+
+    private Symbol sum(List<Symbol> parts) {
+        return parts.size() == 1 ? parts.get(0) : op("Sum", parts, Map.of());
+    }
+
+    // ------------------------------------------------------------------------------------------------ forward
+
+    private Symbol forward(Node n, List<Symbol> in, Map<String, Symbol> maxIndices) {
+        Layer l = n.layer();
+        Symbol x = in.isEmpty() ? null : in.get(0);
+        if (l instanceof Dense d) {
+            Symbol z = op("MatMul", List.of(x, constant(d.weight())), Map.of());
+            return d.bias() == null ? z : add(z, constant(d.bias()));
+        } else if (l instanceof Conv2d c) {
+            List<Symbol> args = new ArrayList<>(List.of(x, constant(c.weight())));
+            if (c.bias() != null) {
+                args.add(constant(c.bias()));
+            }
+            return op("Conv", args, convAttributes(c));
+        } else if (l instanceof Relu) {
+            return op("Relu", List.of(x), Map.of());
+        } else if (l instanceof MaxPool2d p) {
+            Symbol[] both = op2("MaxPool", List.of(x), Map.of("kernel_shape", new long[]{p.kernelH(), p.kernelW()},
+                    "strides", new long[]{p.strideH(), p.strideW()}, "pads", new long[]{p.padTop(), p.padLeft(),
+                        p.padBottom(), p.padRight()}));
+            maxIndices.put(n.name(), both[1]);
+            return both[0];
+        } else if (l instanceof AvgPool2d p) {
+            return op("AveragePool", List.of(x), avgAttributes(p));
+        } else if (l instanceof GlobalAvgPool) {
+            return op("GlobalAveragePool", List.of(x), Map.of());
+        } else if (l instanceof Add) {
+            return sum(in);
+        } else if (l instanceof Flatten) {
+            return op("Flatten", List.of(x), Map.of("axis", 1L));
+        } else if (l instanceof Reshape) {
+            return reshape(x, n.outputShape());
+        } else if (l instanceof BatchNorm b) {
+            return op("BatchNormalization", List.of(x, constant(b.gamma()), constant(b.beta()), constant(b.mean()),
+                    constant(b.var())), Map.of("epsilon", b.eps()));
+        }
+        return op("Identity", List.of(x), Map.of());
+    }
+
+    private Symbol reshape(Symbol x, Shape perSample) {
+        long[] dims = new long[perSample.rank() + 1];
+        dims[0] = -1;
+        System.arraycopy(perSample.dims(), 0, dims, 1, perSample.rank());
+        return op("Reshape", List.of(x, int64Vector(dims)), Map.of());
+    }
+
+    private static Map<String, Object> convAttributes(Conv2d c) {
+        return Map.of("kernel_shape", new long[]{c.weight().size(2), c.weight().size(3)},
+                "strides", new long[]{c.strideH(), c.strideW()},
+                "pads", new long[]{c.padTop(), c.padLeft(), c.padBottom(), c.padRight()},
+                "dilations", new long[]{c.dilationH(), c.dilationW()}, "group", (long) c.groups());
+    }
+
+    private static Map<String, Object> avgAttributes(AvgPool2d p) {
+        return Map.of("kernel_shape", new long[]{p.kernelH(), p.kernelW()},
+                "strides", new long[]{p.strideH(), p.strideW()},
+                "pads", new long[]{p.padTop(), p.padLeft(), p.padBottom(), p.padRight()},
+                "count_include_pad", p.countIncludePad() ? 1L : 0L);
+    }
+
+    // ------------------------------------------------------------------------------------------------ sweep
+
+    private List<Symbol> propagate(Node n, Plan.Compiled c, Symbol r, List<Symbol> ins, Symbol y, Symbol indices) {
+        Rule rule = c.rule();
+        Layer l = n.layer();
+        if (rule instanceof LinearRule lr) {
+            Ctx ctx = new Ctx(c, ins.get(0), y, r);
+            Optional<Symbol> s = lr.compile(ctx);
+            if (s.isEmpty()) {
+                throw new ConfigurationException("toOnnx: node '" + n.name() + "' (" + n.kind() + "): rule '"
+                        + rule.name() + "' has no ONNX form");
+            }
+            return List.of(s.get());
+        }
+        if (rule == Propagations.pass() || rule == Propagations.bypass()) {
+            Shape in = plan.graph.shapeOf(n.inputs().get(0));
+            return List.of(in.equals(n.outputShape()) ? r : reshape(r, in));
+        }
+        if (rule == Propagations.winnerTakesAll()) {
+            Symbol x = ins.get(0);
+            Symbol zeros = reshape1d(mul(x, 0));
+            Symbol flatIdx = reshape1d(indices);
+            Symbol flatR = reshape1d(r);
+            Symbol scattered = op("ScatterElements", List.of(zeros, flatIdx, flatR),
+                    Map.of("axis", 0L, "reduction", "add"));
+            return List.of(op("Reshape", List.of(scattered, op("Shape", List.of(x), Map.of())), Map.of()));
+        }
+        boolean positive = rule == Propagations.proportionalPositive() || rule == Propagations.maxPoolAsSumPositive();
+        if (l instanceof Add) {
+            List<Symbol> xs = positive ? ins.stream().map(this::positive).toList() : ins;
+            Symbol s = stabilizedDivide(r, positive ? sum(xs) : y, plan.settings.stabilizer());
+            return xs.stream().map(x -> mul(x, s)).toList();
+        }
+        Symbol x = positive ? positive(ins.get(0)) : ins.get(0);
+        if (l instanceof GlobalAvgPool) {
+            Symbol z = positive ? op("GlobalAveragePool", List.of(x), Map.of()) : y;
+            Shape in = plan.graph.shapeOf(n.inputs().get(0));
+            Symbol s = stabilizedDivide(r, z, plan.settings.stabilizer());
+            return List.of(mul(x, mul(s, 1.0 / (in.dim(1) * in.dim(2)))));
+        }
+        if (l instanceof AvgPool2d p) {
+            Symbol z = positive ? op("AveragePool", List.of(x), avgAttributes(p)) : y;
+            Symbol s = stabilizedDivide(r, z, plan.settings.stabilizer());
+            Shape in = plan.graph.shapeOf(n.inputs().get(0));
+            INDArray coefficient = avgCoefficients(p, in, n.outputShape());
+            return List.of(mul(x, windowTranspose(mul(s, constant(coefficient)), in, p.kernelH(), p.kernelW(),
+                    p.strideH(), p.strideW(), new long[]{p.padTop(), p.padLeft(), p.padBottom(), p.padRight()},
+                    n.outputShape())));
+        }
+        MaxPool2d p = (MaxPool2d) l;
+        Shape in = plan.graph.shapeOf(n.inputs().get(0));
+        long[] pads = {p.padTop(), p.padLeft(), p.padBottom(), p.padRight()};
+        // the window sum, zero-padded: the average over the whole window times its size
+        Symbol z = mul(op("AveragePool", List.of(x), Map.of("kernel_shape", new long[]{p.kernelH(), p.kernelW()},
+                "strides", new long[]{p.strideH(), p.strideW()}, "pads", pads, "count_include_pad", 1L)),
+                (double) p.kernelH() * p.kernelW());
+        Symbol s = stabilizedDivide(r, z, plan.settings.stabilizer());
+        return List.of(mul(x, windowTranspose(s, in, p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), pads,
+                n.outputShape())));
+    }
+
+    /** {@return per output position of an average pool, its coefficient 1/(taps counted), {@code [1,1,Ho,Wo]}} */
+    private INDArray avgCoefficients(AvgPool2d p, Shape in, Shape out) {
+        long ho = out.dim(1);
+        long wo = out.dim(2);
+        double[] c = new double[(int) (ho * wo)];
+        for (int i = 0; i < ho; i++) {
+            for (int j = 0; j < wo; j++) {
+                long taps;
+                if (p.countIncludePad()) {
+                    taps = (long) p.kernelH() * p.kernelW();
+                } else {
+                    long r0 = (long) i * p.strideH() - p.padTop();
+                    long c0 = (long) j * p.strideW() - p.padLeft();
+                    long rows = Math.min(r0 + p.kernelH(), in.dim(1)) - Math.max(r0, 0);
+                    long cols = Math.min(c0 + p.kernelW(), in.dim(2)) - Math.max(c0, 0);
+                    taps = Math.max(rows, 0) * Math.max(cols, 0);
+                }
+                c[(int) (i * wo + j)] = taps == 0 ? 0 : 1.0 / taps;
+            }
+        }
+        return Nd4j.createFromArray(c).reshape(1, 1, ho, wo).castTo(dtype);
+    }
+
+    /** {@return the transpose of a window sum: each output's value added to every input of its window} */
+    private Symbol windowTranspose(Symbol s, Shape in, int kh, int kw, int sh, int sw, long[] pads, Shape out) {
+        long channels = in.dim(0);
+        INDArray ones = Nd4j.ones(dtype, channels, 1, kh, kw);
+        return convTranspose(s, ones, new long[]{kh, kw}, new long[]{sh, sw}, pads, new long[]{1, 1}, channels, in,
+                out);
+    }
+
+    private Symbol convTranspose(Symbol s, INDArray w, long[] kernel, long[] strides, long[] pads, long[] dilations,
+                                 long groups, Shape in, Shape out) {
+        long[] outputPadding = new long[2];
+        for (int a = 0; a < 2; a++) {
+            long natural = (out.dim(a + 1) - 1) * strides[a] - pads[a] - pads[a + 2] + dilations[a] * (kernel[a] - 1)
+                    + 1;
+            outputPadding[a] = in.dim(a + 1) - natural;
+        }
+        Map<String, Object> attrs = new LinkedHashMap<>();
+        attrs.put("kernel_shape", kernel);
+        attrs.put("strides", strides);
+        attrs.put("pads", pads);
+        attrs.put("dilations", dilations);
+        attrs.put("group", groups);
+        if (outputPadding[0] != 0 || outputPadding[1] != 0) {
+            attrs.put("output_padding", outputPadding);
+        }
+        return op("ConvTranspose", List.of(s, constant(w)), attrs);
+    }
+
+    private Symbol stabilizedDivide(Symbol r, Symbol d, double eps) {
+        Symbol stab = op("Where", List.of(op("GreaterOrEqual", List.of(d, scalar(0)), Map.of()), scalar(eps),
+                scalar(-eps)), Map.of());
+        return op("Div", List.of(r, add(d, stab)), Map.of());
+    }
+
+    private Symbol reshape1d(Symbol s) {
+        return op("Reshape", List.of(s, int64Vector(new long[]{-1})), Map.of());
+    }
+
+    /** A linear node's rule context on symbols. */
+    private final class Ctx implements SymbolicRuleContext {
+        private final Plan.Compiled c;
+        private final Symbol x;
+        private final Symbol y;
+        private final Symbol r;
+
+        Ctx(Plan.Compiled c, Symbol x, Symbol y, Symbol r) {
+            this.c = c;
+            this.x = x;
+            this.y = y;
+            this.r = r;
+        }
+
+        @Override
+        public SymbolicLinearLayer layer() {
+            return new Linear(c);
+        }
+
+        @Override
+        public OnnxOps ops() {
+            return OnnxCompiler.this;
+        }
+
+        @Override
+        public Symbol input() {
+            return x;
+        }
+
+        @Override
+        public Symbol output() {
+            return y;
+        }
+
+        @Override
+        public Symbol relevance() {
+            return r;
+        }
+
+        @Override
+        public INDArray bias() {
+            return c.bias();
+        }
+
+        @Override
+        public double stabilizer() {
+            return plan.settings.stabilizer();
+        }
+
+        @Override
+        public Symbol divide(Symbol relevance, Symbol numeratorSum, Symbol biasTerm) {
+            return divide(relevance, numeratorSum, biasTerm, plan.settings.stabilizer());
+        }
+
+        @Override
+        public Symbol divide(Symbol relevance, Symbol numeratorSum, Symbol biasTerm, double epsilon) {
+            return stabilizedDivide(relevance, biasTerm == null ? numeratorSum : add(numeratorSum, biasTerm), epsilon);
+        }
+
+        @Override
+        public Symbol perInputChannel(double[] values) {
+            Shape in = c.info().inputShapes().get(0);
+            INDArray v = Nd4j.createFromArray(values).castTo(dtype);
+            if (values.length == 1) {
+                return constant(v.reshape(new long[0]));
+            }
+            long[] dims = new long[in.rank() + 1];
+            java.util.Arrays.fill(dims, 1);
+            dims[1] = values.length;
+            if (in.rank() == 1) {
+                dims = new long[]{1, values.length};
+            }
+            return constant(v.reshape(dims));
+        }
+
+    }
+
+    /** A linear node's maps on symbols. */
+    private final class Linear implements SymbolicLinearLayer {
+        private final Plan.Compiled c;
+
+        Linear(Plan.Compiled c) {
+            this.c = c;
+        }
+
+        @Override
+        public LinearLayer layer() {
+            return c.info().linear();
+        }
+
+        @Override
+        public Symbol forward(Symbol in, INDArray w) {
+            Layer l = c.info().layer();
+            if (l instanceof Dense) {
+                return op("MatMul", List.of(in, constant(w)), Map.of());
+            } else if (l instanceof Conv2d conv) {
+                return op("Conv", List.of(in, constant(w)), convAttributes(conv));
+            }
+            return OnnxCompiler.this.mul(in, perOutput(w));
+        }
+
+        @Override
+        public Symbol transpose(Symbol s, INDArray w) {
+            Layer l = c.info().layer();
+            if (l instanceof Dense) {
+                return op("MatMul", List.of(s, constant(w.transpose().dup('c'))), Map.of());
+            } else if (l instanceof Conv2d conv) {
+                Shape in = c.info().inputShapes().get(0);
+                return convTranspose(s, w, new long[]{w.size(2), w.size(3)}, new long[]{conv.strideH(),
+                    conv.strideW()}, new long[]{conv.padTop(), conv.padLeft(), conv.padBottom(), conv.padRight()},
+                        new long[]{conv.dilationH(), conv.dilationW()}, conv.groups(), in, c.info().outputShape());
+            }
+            return OnnxCompiler.this.mul(s, perOutput(w));
+        }
+
+        @Override
+        public Symbol perOutput(INDArray b) {
+            Shape out = c.info().outputShape();
+            if (c.info().layer() instanceof Dense || out.rank() == 1) {
+                return constant(b.reshape(new long[]{b.length()}));
+            }
+            long[] dims = new long[out.rank() + 1];
+            java.util.Arrays.fill(dims, 1);
+            dims[1] = b.length();
+            return constant(b.reshape(dims));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ OnnxOps
+
+    @Override
+    public Symbol constant(INDArray value) {
+        Symbol s = constants.get(value);
+        if (s != null) {
+            return s;
+        }
+        INDArray v = value.castTo(dtype).dup('c');
+        String name = "c" + (counter++);
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(elemType);
+        for (long d : v.shape()) {
+            t.addDims(d);
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) v.length() * (dtype == DataType.DOUBLE ? 8 : 4))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        if (dtype == DataType.DOUBLE) {
+            for (double d : v.data().asDouble()) {
+                buf.putDouble(d);
+            }
+        } else {
+            for (float f : v.data().asFloat()) {
+                buf.putFloat(f);
+            }
+        }
+        t.setRawData(ByteString.copyFrom(buf.array()));
+        graph.addInitializer(t);
+        s = new Symbol(name);
+        constants.put(value, s);
+        return s;
+    }
+
+    @Override
+    public Symbol scalar(double value) {
+        String key = Double.toString(value);
+        Symbol s = scalars.get(key);
+        if (s == null) {
+            s = constant(Nd4j.scalar(value).castTo(dtype));
+            scalars.put(key, s);
+        }
+        return s;
+    }
+
+    private Symbol int64(long value) {
+        return int64Tensor(new long[]{value}, new long[0]);
+    }
+
+    private Symbol int64Vector(long[] values) {
+        return int64Tensor(values, new long[]{values.length});
+    }
+
+    private Symbol int64Tensor(long[] values, long[] dims) {
+        String name = "c" + (counter++);
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE);
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        for (long v : values) {
+            t.addInt64Data(v);
+        }
+        graph.addInitializer(t);
+        return new Symbol(name);
+    }
+
+    @Override
+    public Symbol op(String type, List<Symbol> inputs, Map<String, Object> attributes) {
+        return node(type, inputs, attributes, 1)[0];
+    }
+
+    private Symbol[] op2(String type, List<Symbol> inputs, Map<String, Object> attributes) {
+        return node(type, inputs, attributes, 2);
+    }
+
+    private Symbol[] node(String type, List<Symbol> inputs, Map<String, Object> attributes, int outputs) {
+        String base = "n" + (counter++);
+        NodeProto.Builder b = NodeProto.newBuilder().setOpType(type).setName(base + "_" + type);
+        for (Symbol s : inputs) {
+            b.addInput(s.name());
+        }
+        Symbol[] out = new Symbol[outputs];
+        for (int k = 0; k < outputs; k++) {
+            out[k] = new Symbol(base + (k == 0 ? "" : "_" + k));
+            b.addOutput(out[k].name());
+        }
+        attributes.forEach((k, v) -> b.addAttribute(attribute(k, v)));
+        graph.addNode(b);
+        return out;
+    }
+
+    private static AttributeProto attribute(String name, Object v) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name);
+        if (v instanceof Long || v instanceof Integer) {
+            a.setType(AttributeProto.AttributeType.INT).setI(((Number) v).longValue());
+        } else if (v instanceof Double || v instanceof Float) {
+            a.setType(AttributeProto.AttributeType.FLOAT).setF(((Number) v).floatValue());
+        } else if (v instanceof String s) {
+            a.setType(AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(s));
+        } else if (v instanceof long[] ls) {
+            a.setType(AttributeProto.AttributeType.INTS);
+            for (long l : ls) {
+                a.addInts(l);
+            }
+        } else if (v instanceof double[] ds) {
+            a.setType(AttributeProto.AttributeType.FLOATS);
+            for (double d : ds) {
+                a.addFloats((float) d);
+            }
+        } else {
+            throw new IllegalArgumentException("attribute " + name + ": unsupported value " + v);
+        }
+        return a.build();
+    }
+
+    private static ValueInfoProto valueInfo(String name, int elemType, Shape perSample) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
+                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
+        if (perSample != null) {
+            for (long d : perSample.dims()) {
+                shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+            }
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
+    }
+}
