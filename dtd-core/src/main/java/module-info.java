@@ -14,4 +14,6 @@ module io.github.dtd4j.core {
     exports io.github.dtd4j.graph;
     exports io.github.dtd4j.io;
     exports io.github.dtd4j.spi;
+
+    uses io.github.dtd4j.spi.CompiledRuntime;
 }

@@ -328,6 +328,12 @@ final class Engine {
         return region;
     }
 
+    /** {@return a start relevance at the output checked against {@code [n,K]}, in the precision} (compiled engine) */
+    static INDArray checkStart(Graph g, Start.Tensor t, long n, Precision precision) {
+        long[] shape = {n, g.outputShape().dim(0)};
+        return checkStartTensor(g, t, g.outputName(), Nd4j.zeros(precision.dataType(), shape), precision);
+    }
+
     private static INDArray checkStartTensor(Graph g, Start.Tensor t, String node, INDArray at, Precision precision) {
         INDArray r = t.relevance();
         String where = "start relevance at '" + node + "'";

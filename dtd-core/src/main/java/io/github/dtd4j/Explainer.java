@@ -36,16 +36,31 @@ import org.nd4j.linalg.factory.Nd4j;
  * treatment takes a new copy. The copy's arrays ({@link #compiledGraph()}) must not be modified: ND4J has no
  * read-only arrays, so this is a contract, not a check.
  */
-public final class Explainer {
+public final class Explainer implements AutoCloseable {
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
     private final Graph graph;
     private final Settings settings;
+    private final ExplanationEngine engine;
     private volatile Plan.Prepared prepared;
     private volatile Plan plan;
+    /** The compiled graph's session, opened at the first explanation on ONNX Runtime. */
+    private volatile Compiled compiled;
 
     private Explainer(Graph graph, Settings settings, Plan.Prepared prepared) {
+        this(graph, settings, prepared, ExplanationEngine.ND4J);
+    }
+
+    private Explainer(Graph graph, Settings settings, Plan.Prepared prepared, ExplanationEngine engine) {
         this.graph = graph;
         this.settings = settings;
         this.prepared = prepared;
+        this.engine = engine;
+    }
+
+    /** A compiled graph's session and what reads its ledger; closed by {@link #close()} or when unreachable. */
+    private record Compiled(io.github.dtd4j.spi.CompiledRuntime.Session session, List<String[]> ledgerLayout,
+                            java.lang.ref.Cleaner.Cleanable cleanable) {
     }
 
     /**
@@ -69,7 +84,176 @@ public final class Explainer {
 
     private Explainer with(Settings s) {
         // the copied, rewritten graph is shared while the settings that shape it stay the same
-        return new Explainer(graph, s, s.sameGraph(settings) ? prepared : null);
+        return new Explainer(graph, s, s.sameGraph(settings) ? prepared : null, engine);
+    }
+
+    /**
+     * {@return a copy that computes its explanations with another engine}: {@link ExplanationEngine#ND4J} (the
+     * default, the reference) or {@link ExplanationEngine#ONNX_RUNTIME} (the explainer compiled into one ONNX graph,
+     * {@link #toOnnx()}, run by ONNX Runtime; needs {@code dtd-ort}). The session is opened at the first explanation,
+     * reused by every call and thread, and closed by {@link #close()} (or when the explainer is unreachable).
+     *
+     * @param e the engine
+     */
+    public Explainer engine(ExplanationEngine e) {
+        Explainer copy = new Explainer(graph, settings, prepared, require(e, "the engine"));
+        copy.plan = plan;
+        return copy;
+    }
+
+    /** {@return the engine that computes this explainer's explanations} */
+    public ExplanationEngine engine() {
+        return engine;
+    }
+
+    /**
+     * Closes the ONNX Runtime session of an explainer on {@link ExplanationEngine#ONNX_RUNTIME}, if one is open (a
+     * later explanation opens a new one); nothing for the ND4J engine.
+     */
+    @Override
+    public void close() {
+        Compiled c;
+        synchronized (this) {
+            c = compiled;
+            compiled = null;
+        }
+        if (c != null) {
+            c.cleanable().clean();
+        }
+    }
+
+    private Compiled compiled() {
+        Compiled c = compiled;
+        if (c == null) {
+            synchronized (this) {
+                c = compiled;
+                if (c == null) {
+                    if (plan().settings.recordLayers()) {
+                        throw new ConfigurationException("the ONNX Runtime engine does not record the layers'"
+                                + " relevances; use ExplanationEngine.ND4J with recordLayers(true)");
+                    }
+                    byte[] model = toOnnx();
+                    io.github.dtd4j.spi.CompiledRuntime runtime = java.util.ServiceLoader
+                            .load(io.github.dtd4j.spi.CompiledRuntime.class).findFirst()
+                            .orElseThrow(() -> new ConfigurationException("the ONNX Runtime engine needs the module"
+                                    + " dtd-ort (io.github.dtd4j:dtd-ort) on the class or module path"));
+                    io.github.dtd4j.spi.CompiledRuntime.Session session = runtime.open(model, settings.precision());
+                    List<String[]> layout = new java.util.ArrayList<>();
+                    for (String line : session.metadata().getOrDefault(OnnxCompiler.LEDGER_LAYOUT, "").split("\n")) {
+                        if (!line.isEmpty()) {
+                            layout.add(line.split("\t", -1));
+                        }
+                    }
+                    java.lang.ref.Cleaner.Cleanable cleanable = CLEANER.register(this, session::close);
+                    c = new Compiled(session, List.copyOf(layout), cleanable);
+                    compiled = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** An explanation on the compiled graph: the start as target codes, the ledger from its columns. */
+    private Explanation explainCompiled(INDArray x, Start start) {
+        if (start instanceof Start.Tensor t && t.node() != null) {
+            throw new ConfigurationException("the ONNX Runtime engine starts at the output; a start at node '"
+                    + t.node() + "' needs ExplanationEngine.ND4J");
+        }
+        Plan p = plan();
+        long k = p.graph.outputShape().dim(0);
+        long n = x == null || x.rank() == 0 ? 0 : x.size(0);
+        int[] classes = null;
+        long[] codes = new long[(int) n];
+        INDArray startRows = null;
+        if (start instanceof Start.TopClass) {
+            java.util.Arrays.fill(codes, -1);
+        } else if (start instanceof Start.Classes c) {
+            classes = c.classes().length == 1 && n != 1 ? filled((int) n, c.classes()[0]) : c.classes();
+        } else if (start instanceof Start.OneHot o) {
+            if (o.classes() == null) {
+                java.util.Arrays.fill(codes, -3);
+            } else {
+                classes = o.classes().length == 1 && n != 1 ? filled((int) n, o.classes()[0]) : o.classes();
+            }
+        }
+        INDArray xc = checkInput(x, classes);
+        if (start instanceof Start.Tensor t) {
+            startRows = Engine.checkStart(p.graph, t, n, settings.precision());
+            java.util.Arrays.fill(codes, -2);
+        }
+        if (classes != null) {
+            for (int i = 0; i < n; i++) {
+                codes[i] = start instanceof Start.OneHot ? -2 : classes[i];
+            }
+            if (start instanceof Start.OneHot) {
+                startRows = Nd4j.zeros(settings.precision().dataType(), n, k);
+                for (int i = 0; i < n; i++) {
+                    startRows.putScalar(i, classes[i], 1.0);
+                }
+            }
+        }
+        INDArray startIn = startRows == null ? Nd4j.zeros(settings.precision().dataType(), n, k)
+                : startRows.castTo(settings.precision().dataType());
+        Compiled c = compiled();
+        INDArray xd = xc.dup('c');
+        io.github.dtd4j.spi.CompiledRuntime.Outputs o;
+        try {
+            o = c.session().run(xd, codes, startIn);
+        } finally {
+            xd.close();
+            startIn.close();
+            if (xc != x) {
+                xc.close();
+            }
+        }
+        int[] targets = new int[(int) n];
+        for (int i = 0; i < n; i++) {
+            targets[i] = (int) o.targets()[i];
+        }
+        return new Explanation(o.relevance(), o.logits(), targets, ledger(o.ledger(), c.ledgerLayout(), (int) n),
+                java.util.Map.of(), p.graph.inputName());
+    }
+
+    private static int[] filled(int n, int v) {
+        int[] a = new int[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    /** {@return the ledger from the compiled graph's columns (start, input, then per node in, out, bias, ...)} */
+    private static Ledger ledger(double[][] columns, List<String[]> layout, int n) {
+        double[] startSum = column(columns, 0, n);
+        double[] input = column(columns, 1, n);
+        List<LedgerEntry> entries = new java.util.ArrayList<>();
+        int c = 2;
+        for (String[] e : layout) {
+            double[] in = column(columns, c++, n);
+            double[] out = column(columns, c++, n);
+            double[] bias = column(columns, c++, n);
+            double[] stab = column(columns, c++, n);
+            java.util.Map<String, double[]> branches = new java.util.LinkedHashMap<>();
+            if (!e[3].isEmpty()) {
+                for (String input1 : e[3].split(",")) {
+                    branches.merge(input1, column(columns, c++, n), (a, b) -> {
+                        double[] sum = a.clone();
+                        for (int i = 0; i < sum.length; i++) {
+                            sum[i] += b[i];
+                        }
+                        return sum;
+                    });
+                }
+            }
+            entries.add(new LedgerEntry(e[0], e[1], e[2], in, out, bias, stab, branches, 0));
+        }
+        return new Ledger(startSum, input, entries);
+    }
+
+    private static double[] column(double[][] columns, int c, int n) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = columns[i][c];
+        }
+        return v;
     }
 
     /** {@return a copy that applies {@code rule} to every node whose kind it accepts, unless matched more specifically} */
@@ -306,6 +490,10 @@ public final class Explainer {
     public INDArray checkInput(INDArray x, int[] targets) {
         Plan p = plan();
         INDArray xc = Engine.checkInput(p.graph, x, settings.precision().dataType());
+        if (targets != null && targets.length == 1 && x.size(0) != 1) {
+            throw new InvalidInputException("targets: 1 class given for a batch of " + x.size(0)
+                    + " (use explain(x, int) for one class for all)");
+        }
         if (targets != null) {
             long k = p.graph.outputShape().dim(0);
             if (targets.length != x.size(0)) {
@@ -415,6 +603,9 @@ public final class Explainer {
     public Explanation explain(INDArray x, Start start) {
         if (start == null) {
             throw new InvalidInputException("explain: the start is null (use explain(x) for the top class)");
+        }
+        if (engine == ExplanationEngine.ONNX_RUNTIME) {
+            return explainCompiled(x, start);
         }
         Engine.Result r = Engine.explain(plan(), x, start);
         return new Explanation(r.inputRelevance(), r.logits(), r.targets(), r.ledger(), r.layers(), r.end());

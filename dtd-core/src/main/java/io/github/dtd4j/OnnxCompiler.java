@@ -63,6 +63,16 @@ final class OnnxCompiler implements OnnxOps {
     private final Map<INDArray, Symbol> constants = new IdentityHashMap<>();
     private final Map<String, Symbol> scalars = new LinkedHashMap<>();
     private int counter;
+    /** The ledger's columns, per sample {@code [N,1]}: start, input, then per node in, out, bias, stabilizer, branches. */
+    private final List<Symbol> ledger = new ArrayList<>();
+    /** The current node's shares absorbed by bias terms and by the stabilizer, per sample. */
+    private final List<Symbol> biasShares = new ArrayList<>();
+    private final List<Symbol> stabilizerShares = new ArrayList<>();
+    /** One line per ledger entry: node, kind, propagation, inputs (when more than one), tab-separated. */
+    private final StringBuilder layout = new StringBuilder();
+
+    /** The metadata key of the ledger's layout. */
+    static final String LEDGER_LAYOUT = "dtd4j.ledger";
 
     private OnnxCompiler(Plan plan) {
         this.plan = plan;
@@ -124,6 +134,7 @@ final class OnnxCompiler implements OnnxOps {
         graph.setName("dtd4j-explanation");
         graph.addInput(valueInfo("input", elemType, g.inputShape()));
         graph.addInput(valueInfo("target", TensorProto.DataType.INT64_VALUE, null));
+        graph.addInput(valueInfo("start", elemType, g.outputShape()));
         Map<String, Symbol> out = new LinkedHashMap<>();
         Map<String, Symbol> maxIndices = new LinkedHashMap<>();
         out.put(g.inputName(), new Symbol("input"));
@@ -133,12 +144,22 @@ final class OnnxCompiler implements OnnxOps {
         }
         Symbol logits = out.get(g.outputName());
         long classes = g.outputShape().dim(0);
+        // target codes: c >= 0 the class c, -1 the top class (both start at the logit), -2 the given start row,
+        // -3 one at the top class
+        Symbol target = new Symbol("target");
         Symbol top = op("ArgMax", List.of(logits), Map.of("axis", 1L, "keepdims", 0L));
-        Symbol t = op("Where", List.of(op("Less", List.of(new Symbol("target"), int64(0)), Map.of()), top,
-                new Symbol("target")), Map.of());
-        Symbol oneHot = op("OneHot", List.of(t, int64(classes), constant(Nd4j.createFromArray(0.0, 1.0)
+        Symbol idx = op("Where", List.of(op("GreaterOrEqual", List.of(target, int64(0)), Map.of()), target, top),
+                Map.of());
+        Symbol oneHot = op("OneHot", List.of(idx, int64(classes), constant(Nd4j.createFromArray(0.0, 1.0)
                 .castTo(dtype))), Map.of("axis", -1L));
-        Symbol start = mul(logits, oneHot);
+        Symbol column = int64Vector(new long[]{-1, 1});
+        Symbol unit = op("Reshape", List.of(op("Equal", List.of(target, int64(-3)), Map.of()), column), Map.of());
+        Symbol given = op("Reshape", List.of(op("Equal", List.of(target, int64(-2)), Map.of()), column), Map.of());
+        Symbol start = op("Where", List.of(given, new Symbol("start"), op("Where", List.of(unit, oneHot,
+                mul(logits, oneHot)), Map.of())), Map.of());
+        Symbol startTop = op("ArgMax", List.of(new Symbol("start")), Map.of("axis", 1L, "keepdims", 0L));
+        Symbol t = op("Where", List.of(op("Equal", List.of(target, int64(-2)), Map.of()), startTop, idx), Map.of());
+        ledger.add(perSample(start));
         // the sweep: each node's relevance is the sum of what its consumers sent it
         Map<String, List<Symbol>> arrived = new LinkedHashMap<>();
         arrived.computeIfAbsent(g.outputName(), k -> new ArrayList<>()).add(start);
@@ -151,24 +172,55 @@ final class OnnxCompiler implements OnnxOps {
             }
             Symbol r = sum(parts);
             List<Symbol> ins = n.inputs().stream().map(out::get).toList();
+            biasShares.clear();
+            stabilizerShares.clear();
             List<Symbol> sent = propagate(n, plan.nodes.get(n.name()), r, ins, out.get(n.name()),
                     maxIndices.get(n.name()));
+            List<Symbol> sentSums = new ArrayList<>();
             for (int i = 0; i < n.inputs().size(); i++) {
                 arrived.computeIfAbsent(n.inputs().get(i), x -> new ArrayList<>()).add(sent.get(i));
+                sentSums.add(perSample(sent.get(i)));
             }
+            ledger.add(perSample(r));
+            ledger.add(sumOrZero(sentSums, r));
+            ledger.add(sumOrZero(biasShares, r));
+            ledger.add(sumOrZero(stabilizerShares, r));
+            if (sentSums.size() > 1) {
+                ledger.addAll(sentSums);
+            }
+            layout.append(n.name()).append('\t').append(n.kind()).append('\t')
+                    .append(Plan.describe(plan.nodes.get(n.name()).rule())).append('\t')
+                    .append(n.inputs().size() > 1 ? String.join(",", n.inputs()) : "").append('\n');
         }
         List<Symbol> atInput = arrived.get(g.inputName());
         Symbol relevance = atInput == null ? mul(new Symbol("input"), 0) : sum(atInput);
+        ledger.add(1, perSample(relevance));
         named(logits, "logits");
         named(relevance, "relevance");
         named(t, "targets");
+        named(op("Cast", List.of(op("Concat", ledger, Map.of("axis", 1L))), Map.of("to",
+                (long) TensorProto.DataType.DOUBLE_VALUE)), "ledger");
         graph.addOutput(valueInfo("logits", elemType, g.outputShape()));
         graph.addOutput(valueInfo("relevance", elemType, g.inputShape()));
         graph.addOutput(valueInfo("targets", TensorProto.DataType.INT64_VALUE, null));
+        graph.addOutput(valueInfo("ledger", TensorProto.DataType.DOUBLE_VALUE, null));
         ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(8).setProducerName("dtd4j")
                 .setGraph(graph).addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
-        metadata.forEach((k, v) -> m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+        Map<String, String> meta = new LinkedHashMap<>(metadata);
+        meta.put(LEDGER_LAYOUT, layout.toString());
+        meta.forEach((k, v) -> m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         return m.build().toByteArray();
+    }
+
+    /** {@return Σ over every axis but the batch axis, {@code [N,1]}} */
+    private Symbol perSample(Symbol a) {
+        return op("ReduceSum", List.of(op("Flatten", List.of(a), Map.of("axis", 1L)), int64Vector(new long[]{1})),
+                Map.of("keepdims", 1L));
+    }
+
+    /** {@return the sum of per-sample columns, or a zero column shaped like {@code like}'s} */
+    private Symbol sumOrZero(List<Symbol> columns, Symbol like) {
+        return columns.isEmpty() ? mul(perSample(like), 0) : sum(new ArrayList<>(columns));
     }
 
     private void named(Symbol s, String name) {
@@ -353,9 +405,20 @@ final class OnnxCompiler implements OnnxOps {
     }
 
     private Symbol stabilizedDivide(Symbol r, Symbol d, double eps) {
+        return stabilizedDivide(r, d, null, eps);
+    }
+
+    /** {@return r / stab(d + bias)}, booking what the bias term and the stabilizer take in the node's ledger */
+    private Symbol stabilizedDivide(Symbol r, Symbol numerator, Symbol bias, double eps) {
+        Symbol d = bias == null ? numerator : add(numerator, bias);
         Symbol stab = op("Where", List.of(op("GreaterOrEqual", List.of(d, scalar(0)), Map.of()), scalar(eps),
                 scalar(-eps)), Map.of());
-        return op("Div", List.of(r, add(d, stab)), Map.of());
+        Symbol s = op("Div", List.of(r, add(d, stab)), Map.of());
+        stabilizerShares.add(perSample(mul(stab, s)));
+        if (bias != null) {
+            biasShares.add(perSample(mul(bias, s)));
+        }
+        return s;
     }
 
     private Symbol reshape1d(Symbol s) {
@@ -418,7 +481,7 @@ final class OnnxCompiler implements OnnxOps {
 
         @Override
         public Symbol divide(Symbol relevance, Symbol numeratorSum, Symbol biasTerm, double epsilon) {
-            return stabilizedDivide(relevance, biasTerm == null ? numeratorSum : add(numeratorSum, biasTerm), epsilon);
+            return stabilizedDivide(relevance, numeratorSum, biasTerm, epsilon);
         }
 
         @Override

@@ -7,8 +7,12 @@ import io.github.dtd4j.BatchNormMode;
 import io.github.dtd4j.BiasPolicy;
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
+import io.github.dtd4j.ExplanationEngine;
+import io.github.dtd4j.Ledger;
+import io.github.dtd4j.LedgerEntry;
 import io.github.dtd4j.MaxPoolMode;
 import io.github.dtd4j.Selector;
+import io.github.dtd4j.Start;
 import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.errors.InvalidInputException;
@@ -73,22 +77,61 @@ class OrtExplainerTest {
     }
 
     private static void assertSame(Explainer e, INDArray x, int[] targets, String what) {
-        try (OrtExplainer ort = OrtExplainer.of(e, 2)) {
-            for (int[] t : targets == null ? new int[][]{null} : new int[][]{null, targets}) {
-                try (Explanation ref = t == null ? e.explain(x) : e.explain(x, t);
-                     OrtExplanation got = t == null ? ort.explain(x) : ort.explain(x, t)) {
-                    assertThat(got.targets()).as(what).containsExactly(ref.targets());
+        try (Explainer ort = e.engine(ExplanationEngine.ONNX_RUNTIME)) {
+            List<Start> starts = new ArrayList<>(List.of(Start.topClass(), Start.oneHot()));
+            if (targets != null) {
+                starts.add(Start.classes(targets));
+                starts.add(Start.oneHot(targets));
+                INDArray soft = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(5), targets.length,
+                        e.compiledGraph().outputShape().dim(0)).castTo(DataType.FLOAT).subi(0.3);
+                starts.add(Start.relevance(soft));
+            }
+            for (Start start : starts) {
+                String how = what + " (" + start.getClass().getSimpleName() + ")";
+                try (Explanation ref = e.explain(x, start); Explanation got = ort.explain(x, start)) {
+                    assertThat(got.targets()).as(how).containsExactly(ref.targets());
                     double scale = Math.max(1e-30, ref.inputRelevance().amaxNumber().doubleValue());
                     double diff = got.inputRelevance().castTo(DataType.DOUBLE)
                             .sub(ref.inputRelevance().castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
-                    assertThat(diff / scale).as(what + (t == null ? " (top class)" : " (given classes)"))
-                            .isLessThanOrEqualTo(1e-5);
+                    assertThat(diff / scale).as(how).isLessThanOrEqualTo(1e-5);
                     double logits = got.logits().castTo(DataType.DOUBLE).sub(ref.logits().castTo(DataType.DOUBLE))
                             .amaxNumber().doubleValue();
-                    assertThat(logits).as(what + " logits").isLessThanOrEqualTo(1e-5 * Math.max(1,
+                    assertThat(logits).as(how + " logits").isLessThanOrEqualTo(1e-5 * Math.max(1,
                             ref.logits().amaxNumber().doubleValue()));
+                    assertSameLedger(ref.ledger(), got.ledger(), how);
                 }
             }
+        }
+    }
+
+    /** The compiled graph's ledger has the reference's entries, in its order, with its sums. */
+    private static void assertSameLedger(Ledger ref, Ledger got, String what) {
+        double scale = Math.max(1e-12, java.util.Arrays.stream(ref.start()).map(Math::abs).max().orElse(0));
+        close(got.start(), ref.start(), scale, what + ": start");
+        close(got.inputSums(), ref.inputSums(), scale, what + ": input");
+        assertThat(got.entries()).extracting(LedgerEntry::node).as(what)
+                .containsExactlyElementsOf(ref.entries().stream().map(LedgerEntry::node).toList());
+        for (int k = 0; k < ref.entries().size(); k++) {
+            LedgerEntry a = ref.entries().get(k);
+            LedgerEntry b = got.entries().get(k);
+            String where = what + ": " + a.node();
+            assertThat(b.propagation()).as(where).isEqualTo(a.propagation());
+            close(b.in(), a.in(), scale, where + " in");
+            close(b.out(), a.out(), scale, where + " out");
+            close(b.bias(), a.bias(), scale, where + " bias");
+            close(b.stabilizer(), a.stabilizer(), scale, where + " stabilizer");
+            assertThat(b.branches().keySet()).as(where).containsExactlyElementsOf(a.branches().keySet());
+            for (String branch : a.branches().keySet()) {
+                close(b.branches().get(branch), a.branches().get(branch), scale, where + " branch " + branch);
+            }
+        }
+    }
+
+    private static void close(double[] got, double[] want, double scale, String what) {
+        assertThat(got).as(what).hasSameSizeAs(want);
+        for (int i = 0; i < want.length; i++) {
+            assertThat(Math.abs(got[i] - want[i])).as(what + "[" + i + "]: " + got[i] + " vs " + want[i])
+                    .isLessThanOrEqualTo(1e-5 * scale);
         }
     }
 
@@ -150,7 +193,7 @@ class OrtExplainerTest {
     @Test
     void badInputIsRefusedAsTheReferenceEngineRefusesIt() {
         Explainer e = Explainer.of(cnn(7)).preset(Presets.dtd(Rules.zBox(-1, 2)));
-        try (OrtExplainer ort = OrtExplainer.of(e, 2)) {
+        try (Explainer ort = e.engine(ExplanationEngine.ONNX_RUNTIME)) {
             INDArray wrong = Nd4j.rand(DataType.FLOAT, 1, 3, 11, 12);
             assertThatThrownBy(() -> ort.explain(wrong)).isInstanceOf(InvalidInputException.class)
                     .hasMessageContaining("expected [N,3,12,12]");

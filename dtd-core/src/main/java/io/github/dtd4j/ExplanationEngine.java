@@ -1,0 +1,21 @@
+package io.github.dtd4j;
+
+/**
+ * What computes an {@link Explainer}'s explanations.
+ *
+ * <ul>
+ *   <li>{@link #ND4J}: the reference engine, node by node on ND4J (the default; every node kind, rule, start and
+ *       option; the per-layer relevances and timings).</li>
+ *   <li>{@link #ONNX_RUNTIME}: the explainer compiled into one ONNX graph ({@link Explainer#toOnnx()}) and run by
+ *       ONNX Runtime; needs the {@code dtd-ort} module on the class or module path. The same relevance to float
+ *       rounding, the same checks of the input before it runs, and the ledger's sums (without per-node timings);
+ *       it refuses, listing them, the nodes and rules it cannot compile, starts at an intermediate node, and
+ *       {@code recordLayers}.</li>
+ * </ul>
+ */
+public enum ExplanationEngine {
+    /** The reference engine on ND4J. */
+    ND4J,
+    /** The compiled graph on ONNX Runtime ({@code dtd-ort}). */
+    ONNX_RUNTIME
+}

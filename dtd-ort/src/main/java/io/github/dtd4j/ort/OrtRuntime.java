@@ -1,0 +1,109 @@
+package io.github.dtd4j.ort;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.graph.Precision;
+import io.github.dtd4j.spi.CompiledRuntime;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * ONNX Runtime (the CPU build of {@code com.microsoft.onnxruntime:onnxruntime}) as the runtime of compiled
+ * explainers: one session per explainer, with all of ONNX Runtime's graph optimisations, and as many threads per
+ * operator as the system property {@code dtd4j.ort.threads} says (default: ONNX Runtime's, one per core). Found by
+ * {@link java.util.ServiceLoader}; applications use {@code Explainer.engine(ExplanationEngine.ONNX_RUNTIME)}.
+ */
+public final class OrtRuntime implements CompiledRuntime {
+    /** The system property that sets the intra-op threads of new sessions. */
+    public static final String THREADS = "dtd4j.ort.threads";
+
+    /** For {@link java.util.ServiceLoader}. */
+    public OrtRuntime() {
+    }
+
+    @Override
+    public String name() {
+        return "onnxruntime";
+    }
+
+    @Override
+    public Session open(byte[] model, Precision precision) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            int threads = Integer.getInteger(THREADS, 0);
+            if (threads > 0) {
+                o.setIntraOpNumThreads(threads);
+            }
+            return new OrtCompiledSession(env, env.createSession(model, o), precision == Precision.FLOAT64);
+        } catch (OrtException e) {
+            throw new ConfigurationException("ONNX Runtime refused the compiled explanation graph: " + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** A session and the conversions between ND4J arrays and ONNX Runtime tensors. */
+    private record OrtCompiledSession(OrtEnvironment env, OrtSession session, boolean float64) implements Session {
+        @Override
+        public Outputs run(INDArray x, long[] targets, INDArray start) {
+            long n = x.size(0);
+            try (OnnxTensor in = tensor(x);
+                 OnnxTensor target = OnnxTensor.createTensor(env, LongBuffer.wrap(targets), new long[]{n});
+                 OnnxTensor st = tensor(start.dup('c'));
+                 OrtSession.Result r = session.run(Map.of("input", in, "target", target, "start", st))) {
+                INDArray logits = array((OnnxTensor) r.get("logits").orElseThrow());
+                INDArray relevance = array((OnnxTensor) r.get("relevance").orElseThrow());
+                long[] chosen = ((OnnxTensor) r.get("targets").orElseThrow()).getLongBuffer().array();
+                OnnxTensor ledger = (OnnxTensor) r.get("ledger").orElseThrow();
+                long columns = ledger.getInfo().getShape()[1];
+                double[] flat = ledger.getDoubleBuffer().array();
+                double[][] rows = new double[(int) n][(int) columns];
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(flat, (int) (i * columns), rows[i], 0, (int) columns);
+                }
+                return new Outputs(logits, relevance, chosen, rows);
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed on the compiled explanation: " + e.getMessage(),
+                        e);
+            }
+        }
+
+        private OnnxTensor tensor(INDArray x) throws OrtException {
+            ByteBuffer b = x.data().asNio().order(ByteOrder.nativeOrder());
+            return float64 ? OnnxTensor.createTensor(env, b.asDoubleBuffer(), x.shape())
+                    : OnnxTensor.createTensor(env, b.asFloatBuffer(), x.shape());
+        }
+
+        private INDArray array(OnnxTensor t) {
+            long[] shape = t.getInfo().getShape();
+            return float64 ? Nd4j.create(t.getDoubleBuffer().array(), shape, DataType.DOUBLE)
+                    : Nd4j.create(t.getFloatBuffer().array(), shape, DataType.FLOAT);
+        }
+
+        @Override
+        public Map<String, String> metadata() {
+            try {
+                return session.getMetadata().getCustomMetadata();
+            } catch (OrtException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                session.close();
+            } catch (OrtException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}
