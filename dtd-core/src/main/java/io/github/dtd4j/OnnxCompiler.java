@@ -203,7 +203,7 @@ final class OnnxCompiler implements OnnxOps {
         graph.addOutput(valueInfo("logits", elemType, g.outputShape()));
         graph.addOutput(valueInfo("relevance", elemType, g.inputShape()));
         graph.addOutput(valueInfo("targets", TensorProto.DataType.INT64_VALUE, null));
-        graph.addOutput(valueInfo("ledger", TensorProto.DataType.DOUBLE_VALUE, null));
+        graph.addOutput(valueInfo("ledger", TensorProto.DataType.DOUBLE_VALUE, Shape.of(ledger.size())));
         ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(8).setProducerName("dtd4j")
                 .setGraph(graph).addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
         Map<String, String> meta = new LinkedHashMap<>(metadata);
@@ -637,7 +637,8 @@ final class OnnxCompiler implements OnnxOps {
             out[k] = new Symbol(base + (k == 0 ? "" : "_" + k));
             b.addOutput(out[k].name());
         }
-        attributes.forEach((k, v) -> b.addAttribute(attribute(k, v)));
+        // by name: the model's bytes do not depend on a map's iteration order
+        new java.util.TreeMap<>(attributes).forEach((k, v) -> b.addAttribute(attribute(k, v)));
         graph.addNode(b);
         return out;
     }
