@@ -109,6 +109,11 @@ def run(model, feeds):
             sh = (1, -1, 1, 1)
             out = [(x[0] - x[3].reshape(sh)) / np.sqrt(x[4].reshape(sh) + a.get("epsilon", 1e-5))
                    * x[1].reshape(sh) + x[2].reshape(sh)]
+        elif op == "Gemm":
+            a_ = x[0].T if a.get("transA", 0) else x[0]
+            b_ = x[1].T if a.get("transB", 0) else x[1]
+            y = a.get("alpha", 1.0) * (a_ @ b_)
+            out = [(y + a.get("beta", 1.0) * x[2] if len(x) > 2 and x[2] is not None else y).astype(x[0].dtype)]
         elif op == "MatMul":
             out = [np.matmul(x[0], x[1])]
         elif op == "Add":

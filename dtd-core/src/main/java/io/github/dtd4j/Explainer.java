@@ -132,12 +132,14 @@ public final class Explainer implements AutoCloseable {
                         throw new ConfigurationException("the ONNX Runtime engine does not record the layers'"
                                 + " relevances; use ExplanationEngine.ND4J with recordLayers(true)");
                     }
-                    byte[] model = toOnnx();
+                    // the weights stay in ND4J's memory: the session takes them as external initializers
+                    OnnxCompiler.Output model = OnnxCompiler.compile(plan(), onnxMetadata(), "dtd4j-weights.data");
                     io.github.dtd4j.spi.CompiledRuntime runtime = java.util.ServiceLoader
                             .load(io.github.dtd4j.spi.CompiledRuntime.class).findFirst()
                             .orElseThrow(() -> new ConfigurationException("the ONNX Runtime engine needs the module"
                                     + " dtd-ort (io.github.dtd4j:dtd-ort) on the class or module path"));
-                    io.github.dtd4j.spi.CompiledRuntime.Session session = runtime.open(model, settings.precision());
+                    io.github.dtd4j.spi.CompiledRuntime.Session session = runtime.open(model.model(),
+                            model.external(), settings.precision());
                     List<String[]> layout = new java.util.ArrayList<>();
                     for (String line : session.metadata().getOrDefault(OnnxCompiler.LEDGER_LAYOUT, "").split("\n")) {
                         if (!line.isEmpty()) {
@@ -516,6 +518,73 @@ public final class Explainer implements AutoCloseable {
             }
         }
         return xc;
+    }
+
+    /**
+     * {@return the forward pass alone of the graph explanations run on ({@link #compiledGraph()}) as an ONNX model:
+     * input {@code input}, output {@code logits}}; the basis of the compiled explanation's cost ({@code dtd bench})
+     *
+     * @throws ConfigurationException listing every node kind that has no ONNX form yet
+     */
+    public byte[] forwardToOnnx() {
+        return OnnxCompiler.compileForward(compiledGraph(), settings.precision());
+    }
+
+    /**
+     * Writes {@link #toOnnx()}'s model to a file; when its weights would make the file larger than 1 GB (ONNX files
+     * hold at most 2 GB), they go into {@code FILE.data} beside it, as ONNX's external data (which ONNX Runtime,
+     * onnx.load and other runtimes read from the model's directory). Each file is written under a temporary name
+     * and renamed: no half-written file is left.
+     *
+     * @param file the model file, e.g. {@code explainer.onnx}
+     * @return the files written
+     * @throws java.io.UncheckedIOException if a file cannot be written
+     */
+    public List<java.nio.file.Path> writeOnnx(java.nio.file.Path file) {
+        long weightBytes = 0;
+        for (io.github.dtd4j.graph.Node n : compiledGraph().nodes()) {
+            INDArray w = n.layer() instanceof io.github.dtd4j.graph.Dense d ? d.weight()
+                    : n.layer() instanceof io.github.dtd4j.graph.Conv2d c ? c.weight() : null;
+            weightBytes += w == null ? 0 : w.length() * (settings.precision() == Precision.FLOAT64 ? 8 : 4);
+        }
+        String dataName = file.getFileName() + ".data";
+        OnnxCompiler.Output out = OnnxCompiler.compile(plan(), onnxMetadata(), 3 * weightBytes > (1L << 30)
+                ? dataName : null);
+        List<java.nio.file.Path> written = new java.util.ArrayList<>();
+        try {
+            if (!out.external().isEmpty()) {
+                java.nio.file.Path data = file.resolveSibling(dataName);
+                java.nio.file.Path tmp = data.resolveSibling(dataName + ".part");
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+                        java.nio.file.StandardOpenOption.WRITE)) {
+                    for (INDArray a : out.external().values()) {
+                        java.nio.ByteBuffer b = a.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+                        java.nio.ByteBuffer le = java.nio.ByteBuffer.allocateDirect(b.remaining())
+                                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                        if (settings.precision() == Precision.FLOAT64) {
+                            le.asDoubleBuffer().put(b.asDoubleBuffer());
+                        } else {
+                            le.asFloatBuffer().put(b.asFloatBuffer());
+                        }
+                        while (le.hasRemaining()) {
+                            ch.write(le);
+                        }
+                    }
+                }
+                java.nio.file.Files.move(tmp, data, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                written.add(data);
+            }
+            java.nio.file.Path tmp = file.resolveSibling(file.getFileName() + ".part");
+            java.nio.file.Files.write(tmp, out.model());
+            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            written.add(0, file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(file + ": cannot write the compiled explainer", e);
+        }
+        return written;
     }
 
     /** {@return what {@link #toOnnx()} stores in the model's metadata, in order} */

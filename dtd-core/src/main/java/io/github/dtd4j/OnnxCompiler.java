@@ -70,13 +70,23 @@ final class OnnxCompiler implements OnnxOps {
     private final List<Symbol> stabilizerShares = new ArrayList<>();
     /** One line per ledger entry: node, kind, propagation, inputs (when more than one), tab-separated. */
     private final StringBuilder layout = new StringBuilder();
+    /** Where external initializers live, or null to keep every constant inside the model. */
+    private String dataFile;
+    /** The external initializers, in the order of the data file. */
+    private final Map<String, INDArray> external = new LinkedHashMap<>();
+    private long externalOffset;
+    /** Constants at least this large go outside when a data file is given. */
+    private static final long EXTERNAL_ELEMENTS = 1024;
+    /** The largest model protobuf can write inline. */
+    private static final long INLINE_LIMIT = (1L << 31) - (64L << 20);
+    private long inlineBytes;
 
     /** The metadata key of the ledger's layout. */
     static final String LEDGER_LAYOUT = "dtd4j.ledger";
 
-    private OnnxCompiler(Plan plan) {
+    private OnnxCompiler(Plan plan, DataType dtype) {
         this.plan = plan;
-        this.dtype = plan.settings.precision().dataType();
+        this.dtype = dtype;
         this.elemType = dtype == DataType.DOUBLE ? TensorProto.DataType.DOUBLE_VALUE : TensorProto.DataType.FLOAT_VALUE;
     }
 
@@ -88,6 +98,27 @@ final class OnnxCompiler implements OnnxOps {
      * @throws ConfigurationException listing every node whose layer or rule cannot be compiled
      */
     static byte[] compile(Plan plan, Map<String, String> metadata) {
+        return compile(plan, metadata, null).model();
+    }
+
+    /**
+     * A compiled model: the ONNX bytes and, when the weights are kept outside, the arrays the model's external
+     * initializers name (in the order, and at the offsets, of its data file).
+     *
+     * @param model    the ModelProto's bytes
+     * @param external initializer name to array (computation precision, C order); empty when all are inside
+     */
+    record Output(byte[] model, Map<String, INDArray> external) {
+    }
+
+    /**
+     * {@return the model, its larger constants kept outside it when {@code dataFile} is given}
+     *
+     * @param plan     the compiled explainer
+     * @param metadata stored in the model
+     * @param dataFile the name of the file the external initializers refer to, or null to keep them inside
+     */
+    static Output compile(Plan plan, Map<String, String> metadata, String dataFile) {
         if (plan.settings.stopAt() != null) {
             throw new ConfigurationException("toOnnx: an explainer that stops at a node ('" + plan.settings.stopAt()
                     + "') cannot be compiled; compile one that runs to the input");
@@ -103,16 +134,54 @@ final class OnnxCompiler implements OnnxOps {
             throw new ConfigurationException("toOnnx: " + unsupported.size() + " node(s) cannot be compiled to ONNX: "
                     + String.join("; ", unsupported) + ". Explain them with the reference engine.");
         }
-        return new OnnxCompiler(plan).write(metadata);
+        OnnxCompiler c = new OnnxCompiler(plan, plan.settings.precision().dataType());
+        c.dataFile = dataFile;
+        return new Output(c.write(metadata), java.util.Collections.unmodifiableMap(c.external));
+    }
+
+    /**
+     * {@return the forward pass alone of a graph as an ONNX model: input {@code input}, output {@code logits}}
+     *
+     * @param g         the graph (rewritten as the explainer runs it)
+     * @param precision its precision
+     * @throws ConfigurationException listing every node kind that cannot be compiled
+     */
+    static byte[] compileForward(Graph g, io.github.dtd4j.graph.Precision precision) {
+        List<String> unsupported = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            if (!forwardSupported(n.layer())) {
+                unsupported.add("'" + n.name() + "' (" + n.kind() + ")");
+            }
+        }
+        if (!unsupported.isEmpty()) {
+            throw new ConfigurationException("forwardToOnnx: " + unsupported.size() + " node(s) have no ONNX form yet: "
+                    + String.join(", ", unsupported));
+        }
+        OnnxCompiler c = new OnnxCompiler(null, precision.dataType());
+        c.graph.setName("dtd4j-forward");
+        c.graph.addInput(valueInfo("input", c.elemType, g.inputShape()));
+        Map<String, Symbol> out = new LinkedHashMap<>();
+        out.put(g.inputName(), new Symbol("input"));
+        for (Node n : g.nodes()) {
+            List<Symbol> in = n.inputs().stream().map(out::get).toList();
+            out.put(n.name(), c.forward(n, in, new LinkedHashMap<>(), false));
+        }
+        c.named(out.get(g.outputName()), "logits");
+        c.graph.addOutput(valueInfo("logits", c.elemType, g.outputShape()));
+        return ModelProto.newBuilder().setIrVersion(8).setProducerName("dtd4j").setGraph(c.graph)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET)).build().toByteArray();
+    }
+
+    private static boolean forwardSupported(Layer l) {
+        return l instanceof Dense || l instanceof Conv2d || l instanceof Relu || l instanceof MaxPool2d
+                || l instanceof AvgPool2d || l instanceof GlobalAvgPool || l instanceof Add || l instanceof Flatten
+                || l instanceof Reshape || l instanceof Identity || l instanceof Dropout || l instanceof BatchNorm;
     }
 
     /** {@return why a node cannot be compiled, or null} */
     private static String unsupported(Node n, Plan.Compiled c) {
         Layer l = n.layer();
-        boolean forward = l instanceof Dense || l instanceof Conv2d || l instanceof Relu || l instanceof MaxPool2d
-                || l instanceof AvgPool2d || l instanceof GlobalAvgPool || l instanceof Add || l instanceof Flatten
-                || l instanceof Reshape || l instanceof Identity || l instanceof Dropout || l instanceof BatchNorm;
-        if (!forward) {
+        if (!forwardSupported(l)) {
             return "no ONNX form for this layer kind yet";
         }
         Rule r = c.rule();
@@ -140,7 +209,7 @@ final class OnnxCompiler implements OnnxOps {
         out.put(g.inputName(), new Symbol("input"));
         for (Node n : g.nodes()) {
             List<Symbol> in = n.inputs().stream().map(out::get).toList();
-            out.put(n.name(), forward(n, in, maxIndices));
+            out.put(n.name(), forward(n, in, maxIndices, true));
         }
         Symbol logits = out.get(g.outputName());
         long classes = g.outputShape().dim(0);
@@ -234,7 +303,7 @@ final class OnnxCompiler implements OnnxOps {
 
     // ------------------------------------------------------------------------------------------------ forward
 
-    private Symbol forward(Node n, List<Symbol> in, Map<String, Symbol> maxIndices) {
+    private Symbol forward(Node n, List<Symbol> in, Map<String, Symbol> maxIndices, boolean indices) {
         Layer l = n.layer();
         Symbol x = in.isEmpty() ? null : in.get(0);
         if (l instanceof Dense d) {
@@ -248,6 +317,10 @@ final class OnnxCompiler implements OnnxOps {
             return op("Conv", args, convAttributes(c));
         } else if (l instanceof Relu) {
             return op("Relu", List.of(x), Map.of());
+        } else if (l instanceof MaxPool2d p && !indices) {
+            return op("MaxPool", List.of(x), Map.of("kernel_shape", new long[]{p.kernelH(), p.kernelW()},
+                    "strides", new long[]{p.strideH(), p.strideW()}, "pads", new long[]{p.padTop(), p.padLeft(),
+                        p.padBottom(), p.padRight()}));
         } else if (l instanceof MaxPool2d p) {
             Symbol[] both = op2("MaxPool", List.of(x), Map.of("kernel_shape", new long[]{p.kernelH(), p.kernelW()},
                     "strides", new long[]{p.strideH(), p.strideW()}, "pads", new long[]{p.padTop(), p.padLeft(),
@@ -529,7 +602,10 @@ final class OnnxCompiler implements OnnxOps {
         @Override
         public Symbol transpose(Symbol s, INDArray w) {
             Layer l = c.info().layer();
-            if (l instanceof Dense) {
+            if (l instanceof Dense && c.info().outputShape().rank() == 1) {
+                // s · Wᵀ without a transposed copy of W
+                return op("Gemm", List.of(s, constant(w)), Map.of("transB", 1L));
+            } else if (l instanceof Dense) {
                 return op("MatMul", List.of(s, constant(w.transpose().dup('c'))), Map.of());
             } else if (l instanceof Conv2d conv) {
                 Shape in = c.info().inputShapes().get(0);
@@ -566,6 +642,25 @@ final class OnnxCompiler implements OnnxOps {
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(elemType);
         for (long d : v.shape()) {
             t.addDims(d);
+        }
+        long bytes = v.length() * (dtype == DataType.DOUBLE ? 8 : 4);
+        if (dataFile != null && v.length() >= EXTERNAL_ELEMENTS) {
+            t.setDataLocation(TensorProto.DataLocation.EXTERNAL);
+            t.addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue(dataFile));
+            t.addExternalData(StringStringEntryProto.newBuilder().setKey("offset")
+                    .setValue(Long.toString(externalOffset)));
+            t.addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue(Long.toString(bytes)));
+            externalOffset += bytes;
+            external.put(name, v);
+            graph.addInitializer(t);
+            s = new Symbol(name);
+            constants.put(value, s);
+            return s;
+        }
+        inlineBytes += bytes;
+        if (inlineBytes > INLINE_LIMIT) {
+            throw new ConfigurationException("toOnnx: the compiled graph's constants pass 2 GB, more than one ONNX file"
+                    + " holds; write it with Explainer.writeOnnx(path), which keeps the weights in a file beside it");
         }
         ByteBuffer buf = ByteBuffer.allocate((int) v.length() * (dtype == DataType.DOUBLE ? 8 : 4))
                 .order(ByteOrder.LITTLE_ENDIAN);

@@ -66,35 +66,51 @@ final class BenchCommand implements Callable<Integer> {
         if (r.low == null && r.high == null) {
             r.defaultBounds = new double[][]{{0}, {1}};
         }
-        Explainer ex = r.explainer(g);
+        Explainer chosen = r.explainer(g);
+        Explainer ex = chosen.engine(io.github.dtd4j.ExplanationEngine.ND4J);
         INDArray x = input != null ? Npy.read(input) : synthetic(g, r);
-        // Explainer.forward is the forward pass explain runs (same graph, dtype and input checks), without the
-        // relevance: the ratio of the two is what explaining costs over predicting
-        for (int i = 0; i < warmup; i++) {
-            ex.forward(x);
-            ex.explain(x).close();
-        }
-        double[] fwd = new double[repeat];
-        double[] exp = new double[repeat];
-        for (int i = 0; i < repeat; i++) {
-            long t0 = System.nanoTime();
-            ex.forward(x);
-            long t1 = System.nanoTime();
-            try (Explanation e = ex.explain(x)) {
-                long t2 = System.nanoTime();
-                fwd[i] = (t1 - t0) / 1e6;
-                exp[i] = (t2 - t1) / 1e6;
-            }
-        }
-        java.util.Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
+        // the reference engine: Explainer.forward is the forward pass explain runs (same graph, dtype and input
+        // checks), without the relevance
+        Timing nd4jForward = time(() -> ex.forward(x).close());
+        Timing nd4jExplain = time(() -> ex.explain(x).close());
         ObjectNode j = Json.object();
         j.put("model", model.toString());
         j.put("batch", x.size(0));
         j.put("repeat", repeat);
         j.put("dtype", ex.precision().dataType().toString());
-        j.put("forward_ms_median", Json.fixed(median(fwd), 3));
-        j.put("explain_ms_median", Json.fixed(median(exp), 3));
-        j.put("explain_over_forward", Json.fixed(median(exp) / median(fwd), 3));
+        j.put("engine", r.engine == null ? "nd4j" : r.engine.toString());
+        ObjectNode nd4j = j.putObject("nd4j");
+        nd4j.set("forward_ms", nd4jForward.json());
+        nd4j.set("explain_ms", nd4jExplain.json());
+        nd4j.put("explain_over_forward", Json.fixed(nd4jExplain.median() / nd4jForward.median(), 3));
+        ObjectNode ort = j.putObject("onnxruntime");
+        Timing ortForward = null;
+        Timing ortExplain = null;
+        try (Explainer compiled = ex.engine(io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME)) {
+            long c0 = System.nanoTime();
+            compiled.explain(x).close();
+            ort.put("compile_and_first_ms", Json.fixed((System.nanoTime() - c0) / 1e6, 1));
+            ortExplain = time(() -> compiled.explain(x).close());
+            ortForward = ortForwardTiming(ex, x);
+            ort.set("forward_ms", ortForward.json());
+            ort.set("explain_ms", ortExplain.json());
+            ort.put("floor_ms", Json.fixed(3 * ortForward.median(), 3));
+            ort.put("explain_over_floor", Json.fixed(ortExplain.median() / (3 * ortForward.median()), 3));
+            ort.put("explain_over_forward", Json.fixed(ortExplain.median() / ortForward.median(), 3));
+            ort.put("nd4j_over_onnxruntime", Json.fixed(nd4jExplain.median() / ortExplain.median(), 3));
+        } catch (io.github.dtd4j.errors.ConfigurationException e) {
+            ort.put("error", e.getMessage());
+        }
+        boolean onOrt = chosen.engine() == io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME;
+        if (onOrt && ortExplain == null) {
+            throw new CliException("--engine onnxruntime: " + ort.get("error").asText());
+        }
+        Timing fwd = onOrt ? ortForward : nd4jForward;
+        Timing exp = onOrt ? ortExplain : nd4jExplain;
+        j.put("forward_ms_median", Json.fixed(fwd.median(), 3));
+        j.put("explain_ms_median", Json.fixed(exp.median(), 3));
+        j.put("explain_over_forward", Json.fixed(exp.median() / fwd.median(), 3));
+        java.util.Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
         j.put("peak_rss_mb", peakRssMb());
         j.set("threads", threads(env.get("omp.threads")));
         j.put("backend", Backend.isOneDnn() ? "nd4j-cpu-onednn" : Backend.nativeLibrary());
@@ -103,6 +119,81 @@ final class BenchCommand implements Callable<Integer> {
         spec.commandLine().getOut().println(Json.compact(j));
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    /** Times of repeated runs: min, median, max, and how many warm-up runs it took for them to settle. */
+    record Timing(double[] ms, int warmups) {
+        double median() {
+            return BenchCommand.median(ms);
+        }
+
+        ObjectNode json() {
+            ObjectNode o = Json.object();
+            o.put("min", Json.fixed(Arrays.stream(ms).min().orElse(0), 3));
+            o.put("median", Json.fixed(median(), 3));
+            o.put("max", Json.fixed(Arrays.stream(ms).max().orElse(0), 3));
+            o.put("warmups", warmups);
+            return o;
+        }
+    }
+
+    /**
+     * {@return the times of {@code --repeat} runs after a warm-up that lasts at least {@code --warmup} runs and
+     * until three runs in a row are within 10 % of each other (at most 30)}
+     */
+    private Timing time(Runnable run) {
+        java.util.ArrayDeque<Double> last = new java.util.ArrayDeque<>();
+        int w = 0;
+        while (w < 30) {
+            long t0 = System.nanoTime();
+            run.run();
+            last.addLast((System.nanoTime() - t0) / 1e6);
+            if (last.size() > 3) {
+                last.removeFirst();
+            }
+            w++;
+            double lo = last.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+            double hi = last.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+            if (w >= warmup && last.size() == 3 && hi <= 1.1 * lo) {
+                break;
+            }
+        }
+        double[] ms = new double[repeat];
+        for (int i = 0; i < repeat; i++) {
+            long t0 = System.nanoTime();
+            run.run();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        return new Timing(ms, w);
+    }
+
+    /** {@return ONNX Runtime's plain forward pass of the same graph: the floor's basis} */
+    private Timing ortForwardTiming(Explainer ex, INDArray x) {
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        INDArray xc = x.castTo(ex.precision().dataType()).dup('c');
+        try (ai.onnxruntime.OrtSession.SessionOptions o = new ai.onnxruntime.OrtSession.SessionOptions()) {
+            o.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            int threads = Integer.getInteger(io.github.dtd4j.ort.OrtRuntime.THREADS, 0);
+            if (threads > 0) {
+                o.setIntraOpNumThreads(threads);
+            }
+            try (ai.onnxruntime.OrtSession s = env.createSession(ex.forwardToOnnx(), o);
+                 ai.onnxruntime.OnnxTensor in = ex.precision() == io.github.dtd4j.graph.Precision.FLOAT64
+                         ? ai.onnxruntime.OnnxTensor.createTensor(env, java.nio.DoubleBuffer.wrap(
+                                 xc.data().asDouble()), xc.shape())
+                         : ai.onnxruntime.OnnxTensor.createTensor(env, java.nio.FloatBuffer.wrap(
+                                 xc.data().asFloat()), xc.shape())) {
+                return time(() -> {
+                    try (ai.onnxruntime.OrtSession.Result r = s.run(java.util.Map.of("input", in))) {
+                        r.get(0);
+                    } catch (ai.onnxruntime.OrtException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            }
+        } catch (ai.onnxruntime.OrtException e) {
+            throw new CliException("ONNX Runtime: " + e.getMessage());
+        }
     }
 
     private INDArray synthetic(Graph g, RuleOptions r) {

@@ -98,6 +98,22 @@ final class RuleOptions {
         }
     }
 
+    /** The engines {@code --engine} offers. */
+    enum Engine {
+        ND4J(io.github.dtd4j.ExplanationEngine.ND4J), ONNXRUNTIME(io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME);
+
+        final io.github.dtd4j.ExplanationEngine engine;
+
+        Engine(io.github.dtd4j.ExplanationEngine engine) {
+            this.engine = engine;
+        }
+
+        @Override
+        public String toString() {
+            return Dtd.spelling(this);
+        }
+    }
+
     /** The dtypes {@code --dtype} offers. */
     enum Precision {
         FLOAT32(io.github.dtd4j.graph.Precision.FLOAT32), FLOAT64(io.github.dtd4j.graph.Precision.FLOAT64);
@@ -181,6 +197,11 @@ final class RuleOptions {
             description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     Precision dtype;
 
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "nd4j",
+            description = "${COMPLETION-CANDIDATES}: LRP on the reference engine (ND4J, node by node) or compiled into"
+                    + " one ONNX graph run by ONNX Runtime (default ${DEFAULT-VALUE}; docs/performance.md)")
+    Engine engine;
+
     /** Bounds implied by the input preprocessing when --low/--high are absent; null if none. */
     double[][] defaultBounds;
 
@@ -263,6 +284,7 @@ final class RuleOptions {
         }
         // the fallback matters to FOLD only: BatchNorms it cannot fold are bypassed
         return ex.batchNorm(batchNorm, BatchNormMode.BYPASS).biasPolicy(bias.policy).stabilizer(stabilizer).maxPool(maxPool.mode).sumSplit(sumSplit)
-                .precision(dtype.precision);
+                .precision(dtype.precision).engine(engine == null ? io.github.dtd4j.ExplanationEngine.ND4J
+                        : engine.engine);
     }
 }

@@ -17,9 +17,11 @@ public interface CompiledRuntime {
      * {@return a session that runs the compiled graph}, created once per explainer and reused
      *
      * @param model     the ONNX model's bytes
+     * @param external  the arrays of the model's external initializers, by name (C order, the precision); the
+     *                  session may use their memory directly, and they live as long as it
      * @param precision the graph's precision
      */
-    Session open(byte[] model, Precision precision);
+    Session open(byte[] model, Map<String, INDArray> external, Precision precision);
 
     /** A loaded compiled graph; thread-safe. */
     interface Session extends AutoCloseable {

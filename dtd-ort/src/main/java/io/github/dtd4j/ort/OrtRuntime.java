@@ -1,6 +1,7 @@
 package io.github.dtd4j.ort;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -10,6 +11,7 @@ import io.github.dtd4j.spi.CompiledRuntime;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,23 +37,46 @@ public final class OrtRuntime implements CompiledRuntime {
     }
 
     @Override
-    public Session open(byte[] model, Precision precision) {
+    public Session open(byte[] model, Map<String, INDArray> external, Precision precision) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
+        boolean float64 = precision == Precision.FLOAT64;
+        Map<String, OnnxTensorLike> weights = new java.util.LinkedHashMap<>();
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             int threads = Integer.getInteger(THREADS, 0);
             if (threads > 0) {
                 o.setIntraOpNumThreads(threads);
             }
-            return new OrtCompiledSession(env, env.createSession(model, o), precision == Precision.FLOAT64);
+            // the weights as tensors over ND4J's own memory: no copy into the model's bytes
+            for (Map.Entry<String, INDArray> e : external.entrySet()) {
+                weights.put(e.getKey(), tensor(env, e.getValue(), float64));
+            }
+            if (!weights.isEmpty()) {
+                o.addExternalInitializers(weights);
+            }
+            OrtSession session = env.createSession(model, o);
+            return new OrtCompiledSession(env, session, float64, List.copyOf(external.values()),
+                    List.copyOf(weights.values()));
         } catch (OrtException e) {
+            weights.values().forEach(OnnxTensorLike::close);
             throw new ConfigurationException("ONNX Runtime refused the compiled explanation graph: " + e.getMessage(),
                     e);
         }
     }
 
     /** A session and the conversions between ND4J arrays and ONNX Runtime tensors. */
-    private record OrtCompiledSession(OrtEnvironment env, OrtSession session, boolean float64) implements Session {
+    private static OnnxTensor tensor(OrtEnvironment env, INDArray x, boolean float64) throws OrtException {
+        ByteBuffer b = x.data().asNio().order(ByteOrder.nativeOrder());
+        return float64 ? OnnxTensor.createTensor(env, b.asDoubleBuffer(), x.shape())
+                : OnnxTensor.createTensor(env, b.asFloatBuffer(), x.shape());
+    }
+
+    /**
+     * A session, the conversions between ND4J arrays and ONNX Runtime tensors, and the weights it runs on (kept
+     * reachable as long as the session).
+     */
+    private record OrtCompiledSession(OrtEnvironment env, OrtSession session, boolean float64, List<INDArray> arrays,
+                                      List<OnnxTensorLike> weights) implements Session {
         @Override
         public Outputs run(INDArray x, long[] targets, INDArray start) {
             long n = x.size(0);
@@ -77,9 +102,7 @@ public final class OrtRuntime implements CompiledRuntime {
         }
 
         private OnnxTensor tensor(INDArray x) throws OrtException {
-            ByteBuffer b = x.data().asNio().order(ByteOrder.nativeOrder());
-            return float64 ? OnnxTensor.createTensor(env, b.asDoubleBuffer(), x.shape())
-                    : OnnxTensor.createTensor(env, b.asFloatBuffer(), x.shape());
+            return OrtRuntime.tensor(env, x, float64);
         }
 
         private INDArray array(OnnxTensor t) {
@@ -103,6 +126,8 @@ public final class OrtRuntime implements CompiledRuntime {
                 session.close();
             } catch (OrtException e) {
                 throw new IllegalStateException(e);
+            } finally {
+                weights.forEach(OnnxTensorLike::close);
             }
         }
     }
