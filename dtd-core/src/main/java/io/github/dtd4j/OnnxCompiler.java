@@ -61,6 +61,9 @@ final class OnnxCompiler implements OnnxOps {
     private final int elemType;
     private final GraphProto.Builder graph = GraphProto.newBuilder();
     private final Map<INDArray, Symbol> constants = new IdentityHashMap<>();
+    private final Map<INDArray, INDArray> flippedKernels = new IdentityHashMap<>();
+    /** The nodes whose output is never negative (ReLU outputs, and what pooling and routing make of them). */
+    private final java.util.Set<String> nonNegative = new java.util.HashSet<>();
     private final Map<String, Symbol> scalars = new LinkedHashMap<>();
     private int counter;
     /** The ledger's columns, per sample {@code [N,1]}: start, input, then per node in, out, bias, stabilizer, branches. */
@@ -210,6 +213,13 @@ final class OnnxCompiler implements OnnxOps {
         for (Node n : g.nodes()) {
             List<Symbol> in = n.inputs().stream().map(out::get).toList();
             out.put(n.name(), forward(n, in, maxIndices, true));
+            Layer l = n.layer();
+            boolean fromNonNegative = n.inputs().stream().allMatch(nonNegative::contains);
+            if (l instanceof Relu || (fromNonNegative && (l instanceof MaxPool2d || l instanceof AvgPool2d
+                    || l instanceof GlobalAvgPool || l instanceof Add || l instanceof Flatten || l instanceof Reshape
+                    || l instanceof Identity || l instanceof Dropout))) {
+                nonNegative.add(n.name());
+            }
         }
         Symbol logits = out.get(g.outputName());
         long classes = g.outputShape().dim(0);
@@ -426,6 +436,37 @@ final class OnnxCompiler implements OnnxOps {
                 n.outputShape())));
     }
 
+    /**
+     * {@return a convolution kernel {@code [out, in/g, kh, kw]} as the kernel of its transpose written as a
+     * convolution: {@code [in, out/g, kh, kw]}, the channel axes swapped within each group and the taps flipped}
+     * (one array per kernel, made once)
+     */
+    private INDArray flipped(INDArray w, int groups) {
+        return flippedKernels.computeIfAbsent(w, k -> {
+            long out = w.size(0);
+            long inG = w.size(1);
+            long kh = w.size(2);
+            long kw = w.size(3);
+            long outG = out / groups;
+            double[] src = w.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+            double[] dst = new double[src.length];
+            for (long g = 0; g < groups; g++) {
+                for (long o = 0; o < outG; o++) {
+                    for (long i = 0; i < inG; i++) {
+                        for (long y = 0; y < kh; y++) {
+                            for (long x = 0; x < kw; x++) {
+                                long from = (((g * outG + o) * inG + i) * kh + y) * kw + x;
+                                long to = (((g * inG + i) * outG + o) * kh + (kh - 1 - y)) * kw + (kw - 1 - x);
+                                dst[(int) to] = src[(int) from];
+                            }
+                        }
+                    }
+                }
+            }
+            return Nd4j.createFromArray(dst).reshape(groups * inG, outG, kh, kw).castTo(dtype);
+        });
+    }
+
     /** {@return per output position of an average pool, its coefficient 1/(taps counted), {@code [1,1,Ho,Wo]}} */
     private INDArray avgCoefficients(AvgPool2d p, Shape in, Shape out) {
         long ho = out.dim(1);
@@ -558,6 +599,11 @@ final class OnnxCompiler implements OnnxOps {
         }
 
         @Override
+        public boolean inputNonNegative() {
+            return nonNegative.contains(c.info().inputNames().get(0));
+        }
+
+        @Override
         public Symbol perInputChannel(double[] values) {
             Shape in = c.info().inputShapes().get(0);
             INDArray v = Nd4j.createFromArray(values).castTo(dtype);
@@ -607,6 +653,22 @@ final class OnnxCompiler implements OnnxOps {
                 return op("Gemm", List.of(s, constant(w)), Map.of("transB", 1L));
             } else if (l instanceof Dense) {
                 return op("MatMul", List.of(s, constant(w.transpose().dup('c'))), Map.of());
+            } else if (l instanceof Conv2d conv && conv.strideH() == 1 && conv.strideW() == 1
+                    && conv.padTop() <= conv.dilationH() * (w.size(2) - 1)
+                    && conv.padBottom() <= conv.dilationH() * (w.size(2) - 1)
+                    && conv.padLeft() <= conv.dilationW() * (w.size(3) - 1)
+                    && conv.padRight() <= conv.dilationW() * (w.size(3) - 1)) {
+                // stride 1: the transposed convolution is a convolution with the kernel flipped and its channel
+                // axes swapped, which ONNX Runtime runs at its (faster) Conv speed
+                long eh = conv.dilationH() * (w.size(2) - 1);
+                long ew = conv.dilationW() * (w.size(3) - 1);
+                Map<String, Object> attrs = new LinkedHashMap<>();
+                attrs.put("kernel_shape", new long[]{w.size(2), w.size(3)});
+                attrs.put("pads", new long[]{eh - conv.padTop(), ew - conv.padLeft(), eh - conv.padBottom(),
+                    ew - conv.padRight()});
+                attrs.put("dilations", new long[]{conv.dilationH(), conv.dilationW()});
+                attrs.put("group", (long) conv.groups());
+                return op("Conv", List.of(s, constant(flipped(w, conv.groups()))), attrs);
             } else if (l instanceof Conv2d conv) {
                 Shape in = c.info().inputShapes().get(0);
                 return convTranspose(s, w, new long[]{w.size(2), w.size(3)}, new long[]{conv.strideH(),

@@ -41,6 +41,15 @@ public interface SymbolicRuleContext {
     /** {@return as {@link #divide(Symbol, Symbol, Symbol)} with the rule's own ε in the stabilizer's place} */
     Symbol divide(Symbol relevance, Symbol numeratorSum, Symbol biasTerm, double epsilon);
 
+    /**
+     * {@return whether the layer's input is never negative, whatever the model's input (a ReLU's output, or what
+     * pooling, sums and reshapes make of ReLU outputs)}: a rule may then leave out the terms of negative inputs,
+     * which are zero
+     */
+    default boolean inputNonNegative() {
+        return false;
+    }
+
     /** {@return one value per input channel (or one for all) as a constant broadcast against the input} */
     Symbol perInputChannel(double[] values);
 }

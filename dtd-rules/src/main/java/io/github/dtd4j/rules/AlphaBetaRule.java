@@ -73,9 +73,8 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
     @Override
     public Optional<Symbol> compile(SymbolicRuleContext ctx) {
         LinearLayer l = ctx.layer().layer();
-        Symbol x = ctx.input();
-        Symbol xp = ctx.ops().positive(x);
-        Symbol xn = ctx.ops().negative(x);
+        Symbol xp = DerivedWeights.positivePart(ctx);
+        Symbol xn = DerivedWeights.negativePartOrNull(ctx);
         INDArray wp = DerivedWeights.positive(l);
         INDArray wn = DerivedWeights.negative(l);
         Symbol r = ctx.relevance();

@@ -48,12 +48,23 @@ final class DerivedWeights {
 
     /** {@return forwardSplit on symbols: the map of x⁺ with wa plus the map of x⁻ with wb} */
     static Symbol forwardSplit(SymbolicRuleContext ctx, Symbol xp, Symbol xn, INDArray wa, INDArray wb) {
-        return ctx.ops().add(ctx.layer().forward(xp, wa), ctx.layer().forward(xn, wb));
+        Symbol z = ctx.layer().forward(xp, wa);
+        return xn == null ? z : ctx.ops().add(z, ctx.layer().forward(xn, wb));
+    }
+
+    /** {@return x⁻ as a symbol, or null where the input is never negative (its terms are zero)} */
+    static Symbol negativePartOrNull(SymbolicRuleContext ctx) {
+        return ctx.inputNonNegative() ? null : ctx.ops().negative(ctx.input());
+    }
+
+    /** {@return x⁺ as a symbol: the input itself where it is never negative} */
+    static Symbol positivePart(SymbolicRuleContext ctx) {
+        return ctx.inputNonNegative() ? ctx.input() : ctx.ops().positive(ctx.input());
     }
 
     /** {@return backwardSplit on symbols: x⁺ ⊙ (transpose of s with wa) + x⁻ ⊙ (transpose of s with wb)} */
     static Symbol backwardSplit(SymbolicRuleContext ctx, Symbol s, Symbol xp, Symbol xn, INDArray wa, INDArray wb) {
-        return ctx.ops().add(ctx.ops().mul(ctx.layer().transpose(s, wa), xp),
-                ctx.ops().mul(ctx.layer().transpose(s, wb), xn));
+        Symbol r = ctx.ops().mul(ctx.layer().transpose(s, wa), xp);
+        return xn == null ? r : ctx.ops().add(r, ctx.ops().mul(ctx.layer().transpose(s, wb), xn));
     }
 }

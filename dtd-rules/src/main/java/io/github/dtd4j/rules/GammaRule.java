@@ -64,9 +64,8 @@ public record GammaRule(double gamma) implements LinearRule {
     @Override
     public Optional<Symbol> compile(SymbolicRuleContext ctx) {
         LinearLayer l = ctx.layer().layer();
-        Symbol x = ctx.input();
-        Symbol xp = ctx.ops().positive(x);
-        Symbol xn = ctx.ops().negative(x);
+        Symbol xp = DerivedWeights.positivePart(ctx);
+        Symbol xn = DerivedWeights.negativePartOrNull(ctx);
         double g = gamma;
         String key = Double.toString(g);
         INDArray wUp = l.derivedWeight("W+gW+" + key, w -> w.add(Tensors.positive(w).muli(g)));
