@@ -113,12 +113,18 @@ public final class Explainer implements AutoCloseable {
     @Override
     public void close() {
         Compiled c;
+        ForwardSession f;
         synchronized (this) {
             c = compiled;
             compiled = null;
+            f = forwardSession;
+            forwardSession = null;
         }
         if (c != null) {
             c.cleanable().clean();
+        }
+        if (f != null) {
+            f.cleanable().clean();
         }
     }
 
@@ -134,10 +140,7 @@ public final class Explainer implements AutoCloseable {
                     }
                     // the weights stay in ND4J's memory: the session takes them as external initializers
                     OnnxCompiler.Output model = OnnxCompiler.compile(plan(), onnxMetadata(), "dtd4j-weights.data");
-                    io.github.dtd4j.spi.CompiledRuntime runtime = java.util.ServiceLoader
-                            .load(io.github.dtd4j.spi.CompiledRuntime.class).findFirst()
-                            .orElseThrow(() -> new ConfigurationException("the ONNX Runtime engine needs the module"
-                                    + " dtd-ort (io.github.dtd4j:dtd-ort) on the class or module path"));
+                    io.github.dtd4j.spi.CompiledRuntime runtime = runtime();
                     io.github.dtd4j.spi.CompiledRuntime.Session session = runtime.open(model.model(),
                             model.external(), settings.precision());
                     List<String[]> layout = new java.util.ArrayList<>();
@@ -527,7 +530,58 @@ public final class Explainer implements AutoCloseable {
      * @throws ConfigurationException listing every node kind that has no ONNX form yet
      */
     public byte[] forwardToOnnx() {
-        return OnnxCompiler.compileForward(compiledGraph(), settings.precision());
+        return OnnxCompiler.compileForward(compiledGraph(), settings.precision(), null).model();
+    }
+
+    /**
+     * {@return the forward pass in the compiled engine's ONNX Runtime session: the model's logits for {@code x},
+     * {@code [N,K]}, computed by ONNX Runtime on the graph {@link #forwardToOnnx()} writes}, in a session of its own
+     * that shares the weights in memory; {@link #forward} for the reference engine. For measuring what the compiled
+     * explanation costs over the fastest forward pass.
+     *
+     * @param x {@code [N, ...inputShape]}, finite; never modified
+     */
+    public INDArray forwardOnRuntime(INDArray x) {
+        INDArray xc = Engine.checkInput(compiledGraph(), x, settings.precision().dataType());
+        ForwardSession f = forwardSession();
+        INDArray xd = xc.dup('c');
+        try {
+            return f.session().run(xd, new long[(int) xd.size(0)], Nd4j.zeros(settings.precision().dataType(),
+                    xd.size(0), compiledGraph().outputShape().dim(0))).logits();
+        } finally {
+            xd.close();
+        }
+    }
+
+    /** The forward pass's session ({@link #forwardOnRuntime}), opened once. */
+    private record ForwardSession(io.github.dtd4j.spi.CompiledRuntime.Session session,
+                                  java.lang.ref.Cleaner.Cleanable cleanable) {
+    }
+
+    private volatile ForwardSession forwardSession;
+
+    private ForwardSession forwardSession() {
+        ForwardSession f = forwardSession;
+        if (f == null) {
+            synchronized (this) {
+                f = forwardSession;
+                if (f == null) {
+                    OnnxCompiler.Output model = OnnxCompiler.compileForward(compiledGraph(), settings.precision(),
+                            "dtd4j-weights.data");
+                    io.github.dtd4j.spi.CompiledRuntime.Session session = runtime().open(model.model(),
+                            model.external(), settings.precision());
+                    f = new ForwardSession(session, CLEANER.register(this, session::close));
+                    forwardSession = f;
+                }
+            }
+        }
+        return f;
+    }
+
+    private static io.github.dtd4j.spi.CompiledRuntime runtime() {
+        return java.util.ServiceLoader.load(io.github.dtd4j.spi.CompiledRuntime.class).findFirst()
+                .orElseThrow(() -> new ConfigurationException("the ONNX Runtime engine needs the module dtd-ort"
+                        + " (io.github.dtd4j:dtd-ort) on the class or module path"));
     }
 
     /**

@@ -149,7 +149,7 @@ final class OnnxCompiler implements OnnxOps {
      * @param precision its precision
      * @throws ConfigurationException listing every node kind that cannot be compiled
      */
-    static byte[] compileForward(Graph g, io.github.dtd4j.graph.Precision precision) {
+    static Output compileForward(Graph g, io.github.dtd4j.graph.Precision precision, String dataFile) {
         List<String> unsupported = new ArrayList<>();
         for (Node n : g.nodes()) {
             if (!forwardSupported(n.layer())) {
@@ -161,6 +161,7 @@ final class OnnxCompiler implements OnnxOps {
                     + String.join(", ", unsupported));
         }
         OnnxCompiler c = new OnnxCompiler(null, precision.dataType());
+        c.dataFile = dataFile;
         c.graph.setName("dtd4j-forward");
         c.graph.addInput(valueInfo("input", c.elemType, g.inputShape()));
         Map<String, Symbol> out = new LinkedHashMap<>();
@@ -171,8 +172,9 @@ final class OnnxCompiler implements OnnxOps {
         }
         c.named(out.get(g.outputName()), "logits");
         c.graph.addOutput(valueInfo("logits", c.elemType, g.outputShape()));
-        return ModelProto.newBuilder().setIrVersion(8).setProducerName("dtd4j").setGraph(c.graph)
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET)).build().toByteArray();
+        return new Output(ModelProto.newBuilder().setIrVersion(8).setProducerName("dtd4j").setGraph(c.graph)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET)).build().toByteArray(),
+                java.util.Collections.unmodifiableMap(c.external));
     }
 
     private static boolean forwardSupported(Layer l) {
@@ -238,7 +240,10 @@ final class OnnxCompiler implements OnnxOps {
                 mul(logits, oneHot)), Map.of())), Map.of());
         Symbol startTop = op("ArgMax", List.of(new Symbol("start")), Map.of("axis", 1L, "keepdims", 0L));
         Symbol t = op("Where", List.of(op("Equal", List.of(target, int64(-2)), Map.of()), startTop, idx), Map.of());
-        ledger.add(perSample(start));
+        Symbol startSum = perSample(start);
+        ledger.add(startSum);
+        Map<String, List<Symbol>> arrivedSums = new LinkedHashMap<>();
+        arrivedSums.computeIfAbsent(g.outputName(), k -> new ArrayList<>()).add(startSum);
         // the sweep: each node's relevance is the sum of what its consumers sent it
         Map<String, List<Symbol>> arrived = new LinkedHashMap<>();
         arrived.computeIfAbsent(g.outputName(), k -> new ArrayList<>()).add(start);
@@ -259,8 +264,10 @@ final class OnnxCompiler implements OnnxOps {
             for (int i = 0; i < n.inputs().size(); i++) {
                 arrived.computeIfAbsent(n.inputs().get(i), x -> new ArrayList<>()).add(sent.get(i));
                 sentSums.add(perSample(sent.get(i)));
+                arrivedSums.computeIfAbsent(n.inputs().get(i), x -> new ArrayList<>()).add(sentSums.get(i));
             }
-            ledger.add(perSample(r));
+            // what arrived, summed from what its readers sent (as the reference engine books it)
+            ledger.add(sum(arrivedSums.get(n.name())));
             ledger.add(sumOrZero(sentSums, r));
             ledger.add(sumOrZero(biasShares, r));
             ledger.add(sumOrZero(stabilizerShares, r));
@@ -273,7 +280,8 @@ final class OnnxCompiler implements OnnxOps {
         }
         List<Symbol> atInput = arrived.get(g.inputName());
         Symbol relevance = atInput == null ? mul(new Symbol("input"), 0) : sum(atInput);
-        ledger.add(1, perSample(relevance));
+        List<Symbol> atInputSums = arrivedSums.get(g.inputName());
+        ledger.add(1, atInputSums == null ? mul(startSum, 0) : sum(atInputSums));
         named(logits, "logits");
         named(relevance, "relevance");
         named(t, "targets");
@@ -403,21 +411,24 @@ final class OnnxCompiler implements OnnxOps {
             return List.of(op("Reshape", List.of(scattered, op("Shape", List.of(x), Map.of())), Map.of()));
         }
         boolean positive = rule == Propagations.proportionalPositive() || rule == Propagations.maxPoolAsSumPositive();
+        // the denominator is a sum of non-negative terms when the parts are, or are made so
+        boolean nonNegativeD = positive || n.inputs().stream().allMatch(nonNegative::contains);
+        double eps = plan.settings.stabilizer();
         if (l instanceof Add) {
             List<Symbol> xs = positive ? ins.stream().map(this::positive).toList() : ins;
-            Symbol s = stabilizedDivide(r, positive ? sum(xs) : y, plan.settings.stabilizer());
+            Symbol s = stabilizedDivide(r, positive ? sum(xs) : y, null, eps, nonNegativeD);
             return xs.stream().map(x -> mul(x, s)).toList();
         }
         Symbol x = positive ? positive(ins.get(0)) : ins.get(0);
         if (l instanceof GlobalAvgPool) {
             Symbol z = positive ? op("GlobalAveragePool", List.of(x), Map.of()) : y;
             Shape in = plan.graph.shapeOf(n.inputs().get(0));
-            Symbol s = stabilizedDivide(r, z, plan.settings.stabilizer());
+            Symbol s = stabilizedDivide(r, z, null, eps, nonNegativeD);
             return List.of(mul(x, mul(s, 1.0 / (in.dim(1) * in.dim(2)))));
         }
         if (l instanceof AvgPool2d p) {
             Symbol z = positive ? op("AveragePool", List.of(x), avgAttributes(p)) : y;
-            Symbol s = stabilizedDivide(r, z, plan.settings.stabilizer());
+            Symbol s = stabilizedDivide(r, z, null, eps, nonNegativeD);
             Shape in = plan.graph.shapeOf(n.inputs().get(0));
             INDArray coefficient = avgCoefficients(p, in, n.outputShape());
             return List.of(mul(x, windowTranspose(mul(s, constant(coefficient)), in, p.kernelH(), p.kernelW(),
@@ -431,7 +442,7 @@ final class OnnxCompiler implements OnnxOps {
         Symbol z = mul(op("AveragePool", List.of(x), Map.of("kernel_shape", new long[]{p.kernelH(), p.kernelW()},
                 "strides", new long[]{p.strideH(), p.strideW()}, "pads", pads, "count_include_pad", 1L)),
                 (double) p.kernelH() * p.kernelW());
-        Symbol s = stabilizedDivide(r, z, plan.settings.stabilizer());
+        Symbol s = stabilizedDivide(r, z, null, eps, nonNegativeD);
         return List.of(mul(x, windowTranspose(s, in, p.kernelH(), p.kernelW(), p.strideH(), p.strideW(), pads,
                 n.outputShape())));
     }
@@ -524,7 +535,23 @@ final class OnnxCompiler implements OnnxOps {
 
     /** {@return r / stab(d + bias)}, booking what the bias term and the stabilizer take in the node's ledger */
     private Symbol stabilizedDivide(Symbol r, Symbol numerator, Symbol bias, double eps) {
+        return stabilizedDivide(r, numerator, bias, eps, false);
+    }
+
+    /**
+     * {@return r / stab(d + bias)}, booking the bias term's and the stabilizer's shares in the node's ledger; for a
+     * denominator known never to be negative, stab adds +ε without testing the sign (what the test would give)
+     */
+    private Symbol stabilizedDivide(Symbol r, Symbol numerator, Symbol bias, double eps, boolean nonNegativeD) {
         Symbol d = bias == null ? numerator : add(numerator, bias);
+        if (nonNegativeD) {
+            Symbol s = op("Div", List.of(r, add(d, scalar(eps))), Map.of());
+            stabilizerShares.add(mul(perSample(s), eps));
+            if (bias != null) {
+                biasShares.add(perSample(mul(bias, s)));
+            }
+            return s;
+        }
         Symbol stab = op("Where", List.of(op("GreaterOrEqual", List.of(d, scalar(0)), Map.of()), scalar(eps),
                 scalar(-eps)), Map.of());
         Symbol s = op("Div", List.of(r, add(d, stab)), Map.of());
@@ -591,6 +618,11 @@ final class OnnxCompiler implements OnnxOps {
         @Override
         public Symbol divide(Symbol relevance, Symbol numeratorSum, Symbol biasTerm) {
             return divide(relevance, numeratorSum, biasTerm, plan.settings.stabilizer());
+        }
+
+        @Override
+        public Symbol divideNonNegative(Symbol relevance, Symbol numeratorSum, Symbol biasTerm) {
+            return stabilizedDivide(relevance, numeratorSum, biasTerm, plan.settings.stabilizer(), true);
         }
 
         @Override
@@ -699,7 +731,9 @@ final class OnnxCompiler implements OnnxOps {
         if (s != null) {
             return s;
         }
-        INDArray v = value.castTo(dtype).dup('c');
+        // an array already in the precision and C order, not a view, is used as it is (no copy of the weights)
+        INDArray v = value.dataType() == dtype && value.ordering() == 'c' && !value.isView()
+                && value.length() == value.data().length() ? value : value.castTo(dtype).dup('c');
         String name = "c" + (counter++);
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(elemType);
         for (long d : v.shape()) {

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -50,6 +51,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "the per-sample input shape of a DL4J model zip (DL4J does not keep it for images)")
     String inputShape;
 
+    @Option(names = "--engines", paramLabel = "LIST", defaultValue = "nd4j,onnxruntime", split = ",",
+            description = "the engines to time, side by side (default ${DEFAULT-VALUE}); one alone for its peak memory")
+    List<String> engines;
+
     @Option(names = "--verbose", description = "print stack traces on errors")
     boolean verbose;
 
@@ -71,39 +76,55 @@ final class BenchCommand implements Callable<Integer> {
         INDArray x = input != null ? Npy.read(input) : synthetic(g, r);
         // the reference engine: Explainer.forward is the forward pass explain runs (same graph, dtype and input
         // checks), without the relevance
-        Timing nd4jForward = time(() -> ex.forward(x).close());
-        Timing nd4jExplain = time(() -> ex.explain(x).close());
+        for (String e : engines) {
+            if (!e.equals("nd4j") && !e.equals("onnxruntime")) {
+                throw new CliException("--engines: nd4j and/or onnxruntime, got '" + e + "'");
+            }
+        }
+        boolean timeNd4j = engines.contains("nd4j");
+        boolean timeOrt = engines.contains("onnxruntime");
+        Timing nd4jForward = timeNd4j ? time(() -> ex.forward(x).close()) : null;
+        Timing nd4jExplain = timeNd4j ? time(() -> ex.explain(x).close()) : null;
         ObjectNode j = Json.object();
         j.put("model", model.toString());
         j.put("batch", x.size(0));
         j.put("repeat", repeat);
         j.put("dtype", ex.precision().dataType().toString());
         j.put("engine", r.engine == null ? "nd4j" : r.engine.toString());
-        ObjectNode nd4j = j.putObject("nd4j");
-        nd4j.set("forward_ms", nd4jForward.json());
-        nd4j.set("explain_ms", nd4jExplain.json());
-        nd4j.put("explain_over_forward", Json.fixed(nd4jExplain.median() / nd4jForward.median(), 3));
-        ObjectNode ort = j.putObject("onnxruntime");
+        if (timeNd4j) {
+            ObjectNode nd4j = j.putObject("nd4j");
+            nd4j.set("forward_ms", nd4jForward.json());
+            nd4j.set("explain_ms", nd4jExplain.json());
+            nd4j.put("explain_over_forward", Json.fixed(nd4jExplain.median() / nd4jForward.median(), 3));
+        }
+        ObjectNode ort = timeOrt ? j.putObject("onnxruntime") : Json.object();
         Timing ortForward = null;
         Timing ortExplain = null;
         try (Explainer compiled = ex.engine(io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME)) {
+            if (!timeOrt) {
+                throw new io.github.dtd4j.errors.ConfigurationException("not timed");
+            }
             long c0 = System.nanoTime();
             compiled.explain(x).close();
             ort.put("compile_and_first_ms", Json.fixed((System.nanoTime() - c0) / 1e6, 1));
             ortExplain = time(() -> compiled.explain(x).close());
-            ortForward = ortForwardTiming(ex, x);
+            // the explanation's own peak, before the forward pass's session adds its working memory
+            ort.put("peak_rss_explain_mb", peakRssMb());
+            ortForward = ortForwardTiming(compiled, x);
             ort.set("forward_ms", ortForward.json());
             ort.set("explain_ms", ortExplain.json());
             ort.put("floor_ms", Json.fixed(3 * ortForward.median(), 3));
             ort.put("explain_over_floor", Json.fixed(ortExplain.median() / (3 * ortForward.median()), 3));
             ort.put("explain_over_forward", Json.fixed(ortExplain.median() / ortForward.median(), 3));
-            ort.put("nd4j_over_onnxruntime", Json.fixed(nd4jExplain.median() / ortExplain.median(), 3));
+            if (timeNd4j) {
+                ort.put("nd4j_over_onnxruntime", Json.fixed(nd4jExplain.median() / ortExplain.median(), 3));
+            }
         } catch (io.github.dtd4j.errors.ConfigurationException e) {
             ort.put("error", e.getMessage());
         }
-        boolean onOrt = chosen.engine() == io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME;
+        boolean onOrt = chosen.engine() == io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME || !timeNd4j;
         if (onOrt && ortExplain == null) {
-            throw new CliException("--engine onnxruntime: " + ort.get("error").asText());
+            throw new CliException("--engine onnxruntime: " + ort.path("error").asText("not timed (--engines)"));
         }
         Timing fwd = onOrt ? ortForward : nd4jForward;
         Timing exp = onOrt ? ortExplain : nd4jExplain;
@@ -167,33 +188,9 @@ final class BenchCommand implements Callable<Integer> {
         return new Timing(ms, w);
     }
 
-    /** {@return ONNX Runtime's plain forward pass of the same graph: the floor's basis} */
+    /** {@return ONNX Runtime's plain forward pass of the same graph, sharing the weights: the floor's basis} */
     private Timing ortForwardTiming(Explainer ex, INDArray x) {
-        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
-        INDArray xc = x.castTo(ex.precision().dataType()).dup('c');
-        try (ai.onnxruntime.OrtSession.SessionOptions o = new ai.onnxruntime.OrtSession.SessionOptions()) {
-            o.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            int threads = Integer.getInteger(io.github.dtd4j.ort.OrtRuntime.THREADS, 0);
-            if (threads > 0) {
-                o.setIntraOpNumThreads(threads);
-            }
-            try (ai.onnxruntime.OrtSession s = env.createSession(ex.forwardToOnnx(), o);
-                 ai.onnxruntime.OnnxTensor in = ex.precision() == io.github.dtd4j.graph.Precision.FLOAT64
-                         ? ai.onnxruntime.OnnxTensor.createTensor(env, java.nio.DoubleBuffer.wrap(
-                                 xc.data().asDouble()), xc.shape())
-                         : ai.onnxruntime.OnnxTensor.createTensor(env, java.nio.FloatBuffer.wrap(
-                                 xc.data().asFloat()), xc.shape())) {
-                return time(() -> {
-                    try (ai.onnxruntime.OrtSession.Result r = s.run(java.util.Map.of("input", in))) {
-                        r.get(0);
-                    } catch (ai.onnxruntime.OrtException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-            }
-        } catch (ai.onnxruntime.OrtException e) {
-            throw new CliException("ONNX Runtime: " + e.getMessage());
-        }
+        return time(() -> ex.forwardOnRuntime(x).close());
     }
 
     private INDArray synthetic(Graph g, RuleOptions r) {

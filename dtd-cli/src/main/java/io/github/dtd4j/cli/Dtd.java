@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dtd", mixinStandardHelpOptions = true, version = "dtd4j 0.1.0",
         description = "Explain neural-network decisions by Deep Taylor Decomposition / LRP and the other attribution methods.",
-        subcommands = {ExplainCommand.class, CompareCommand.class, EvaluateCommand.class, InspectCommand.class, ServeCommand.class, BenchCommand.class, TrainMnistCommand.class, DemoCommand.class,
+        subcommands = {ExplainCommand.class, CompareCommand.class, EvaluateCommand.class, InspectCommand.class, CompileCommand.class, ServeCommand.class, BenchCommand.class, TrainMnistCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Dtd implements Runnable {
     @CommandLine.Spec

@@ -46,7 +46,7 @@ public interface CompiledRuntime {
      * What the compiled graph computes.
      *
      * @param logits    {@code [N,K]}
-     * @param relevance the input relevance
+     * @param relevance the input relevance (this and the rest: null for a graph of the forward pass alone)
      * @param targets   the explained class per element
      * @param ledger    per element the ledger's columns: start, input, then per node in, out, bias, stabilizer and
      *                  the branches of nodes with several inputs

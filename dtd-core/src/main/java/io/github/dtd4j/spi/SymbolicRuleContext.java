@@ -38,6 +38,15 @@ public interface SymbolicRuleContext {
      */
     Symbol divide(Symbol relevance, Symbol numeratorSum, Symbol biasTerm);
 
+    /**
+     * {@return as {@link #divide(Symbol, Symbol, Symbol)}, for a denominator that is never negative (a sum of
+     * non-negative terms: z⁺, w², counts): its stabilizer is +ε everywhere, which the graph then adds without
+     * testing signs} The default tests signs anyway.
+     */
+    default Symbol divideNonNegative(Symbol relevance, Symbol numeratorSum, Symbol biasTerm) {
+        return divide(relevance, numeratorSum, biasTerm);
+    }
+
     /** {@return as {@link #divide(Symbol, Symbol, Symbol)} with the rule's own ε in the stabilizer's place} */
     Symbol divide(Symbol relevance, Symbol numeratorSum, Symbol biasTerm, double epsilon);
 

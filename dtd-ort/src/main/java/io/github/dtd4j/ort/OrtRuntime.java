@@ -26,6 +26,11 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class OrtRuntime implements CompiledRuntime {
     /** The system property that sets the intra-op threads of new sessions. */
     public static final String THREADS = "dtd4j.ort.threads";
+    /**
+     * The system property that turns on ONNX Runtime's profiler for new sessions: its value is the path prefix of
+     * the JSON trace each session writes when it is closed (chrome://tracing format, one event per operator run).
+     */
+    public static final String PROFILE = "dtd4j.ort.profile";
 
     /** For {@link java.util.ServiceLoader}. */
     public OrtRuntime() {
@@ -46,6 +51,13 @@ public final class OrtRuntime implements CompiledRuntime {
             int threads = Integer.getInteger(THREADS, 0);
             if (threads > 0) {
                 o.setIntraOpNumThreads(threads);
+            }
+            if (Boolean.getBoolean("dtd4j.ort.noPrepack")) {
+                o.addConfigEntry("session.disable_prepacking", "1");
+            }
+            String profile = System.getProperty(PROFILE);
+            if (profile != null) {
+                o.enableProfiling(profile);
             }
             // the weights as tensors over ND4J's own memory: no copy into the model's bytes
             for (Map.Entry<String, INDArray> e : external.entrySet()) {
@@ -80,21 +92,32 @@ public final class OrtRuntime implements CompiledRuntime {
         @Override
         public Outputs run(INDArray x, long[] targets, INDArray start) {
             long n = x.size(0);
+            java.util.Set<String> inputs = session.getInputNames();
             try (OnnxTensor in = tensor(x);
                  OnnxTensor target = OnnxTensor.createTensor(env, LongBuffer.wrap(targets), new long[]{n});
-                 OnnxTensor st = tensor(start.dup('c'));
-                 OrtSession.Result r = session.run(Map.of("input", in, "target", target, "start", st))) {
-                INDArray logits = array((OnnxTensor) r.get("logits").orElseThrow());
-                INDArray relevance = array((OnnxTensor) r.get("relevance").orElseThrow());
-                long[] chosen = ((OnnxTensor) r.get("targets").orElseThrow()).getLongBuffer().array();
-                OnnxTensor ledger = (OnnxTensor) r.get("ledger").orElseThrow();
-                long columns = ledger.getInfo().getShape()[1];
-                double[] flat = ledger.getDoubleBuffer().array();
-                double[][] rows = new double[(int) n][(int) columns];
-                for (int i = 0; i < n; i++) {
-                    System.arraycopy(flat, (int) (i * columns), rows[i], 0, (int) columns);
+                 OnnxTensor st = tensor(start.dup('c'))) {
+                Map<String, OnnxTensor> feeds = new java.util.HashMap<>();
+                feeds.put("input", in);
+                if (inputs.contains("target")) {
+                    feeds.put("target", target);
+                    feeds.put("start", st);
                 }
-                return new Outputs(logits, relevance, chosen, rows);
+                try (OrtSession.Result r = session.run(feeds)) {
+                    INDArray logits = array((OnnxTensor) r.get("logits").orElseThrow());
+                    if (r.get("relevance").isEmpty()) {
+                        return new Outputs(logits, null, null, null);
+                    }
+                    INDArray relevance = array((OnnxTensor) r.get("relevance").orElseThrow());
+                    long[] chosen = ((OnnxTensor) r.get("targets").orElseThrow()).getLongBuffer().array();
+                    OnnxTensor ledger = (OnnxTensor) r.get("ledger").orElseThrow();
+                    long columns = ledger.getInfo().getShape()[1];
+                    double[] flat = ledger.getDoubleBuffer().array();
+                    double[][] rows = new double[(int) n][(int) columns];
+                    for (int i = 0; i < n; i++) {
+                        System.arraycopy(flat, (int) (i * columns), rows[i], 0, (int) columns);
+                    }
+                    return new Outputs(logits, relevance, chosen, rows);
+                }
             } catch (OrtException e) {
                 throw new IllegalStateException("ONNX Runtime failed on the compiled explanation: " + e.getMessage(),
                         e);

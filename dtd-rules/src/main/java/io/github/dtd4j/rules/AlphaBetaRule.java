@@ -79,7 +79,7 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
         INDArray wn = DerivedWeights.negative(l);
         Symbol r = ctx.relevance();
         Symbol zPos = DerivedWeights.forwardSplit(ctx, xp, xn, wp, wn);
-        Symbol sPos = ctx.divide(ctx.ops().mul(r, alpha), zPos, ctx.layer().perOutput(Tensors.positive(ctx.bias())));
+        Symbol sPos = ctx.divideNonNegative(ctx.ops().mul(r, alpha), zPos, ctx.layer().perOutput(Tensors.positive(ctx.bias())));
         Symbol out = DerivedWeights.backwardSplit(ctx, sPos, xp, xn, wp, wn);
         if (beta == 0) {
             return Optional.of(out);

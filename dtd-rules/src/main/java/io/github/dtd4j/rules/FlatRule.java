@@ -40,7 +40,7 @@ public record FlatRule() implements LinearRule {
         LinearLayer l = ctx.layer().layer();
         INDArray w1 = DerivedWeights.ones(l);
         Symbol ones = ctx.ops().add(ctx.ops().mul(ctx.input(), 0), ctx.ops().scalar(1));
-        Symbol s = ctx.divide(ctx.relevance(), ctx.layer().forward(ones, w1), null);
+        Symbol s = ctx.divideNonNegative(ctx.relevance(), ctx.layer().forward(ones, w1), null);
         return Optional.of(ctx.layer().transpose(s, w1));
     }
 }

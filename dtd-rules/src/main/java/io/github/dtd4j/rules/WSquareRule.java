@@ -41,7 +41,7 @@ public record WSquareRule() implements LinearRule {
         LinearLayer l = ctx.layer().layer();
         INDArray w2 = DerivedWeights.squared(l);
         Symbol ones = ctx.ops().add(ctx.ops().mul(ctx.input(), 0), ctx.ops().scalar(1));
-        Symbol s = ctx.divide(ctx.relevance(), ctx.layer().forward(ones, w2), null);
+        Symbol s = ctx.divideNonNegative(ctx.relevance(), ctx.layer().forward(ones, w2), null);
         return Optional.of(ctx.layer().transpose(s, w2));
     }
 }

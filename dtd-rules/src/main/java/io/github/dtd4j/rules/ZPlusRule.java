@@ -49,9 +49,9 @@ public record ZPlusRule() implements LinearRule {
         Symbol xp = DerivedWeights.positivePart(ctx);
         Symbol xn = DerivedWeights.negativePartOrNull(ctx);
         INDArray wp = DerivedWeights.positive(l);
-        INDArray wn = DerivedWeights.negative(l);
+        INDArray wn = xn == null ? null : DerivedWeights.negative(l);
         Symbol zq = DerivedWeights.forwardSplit(ctx, xp, xn, wp, wn);
-        Symbol s = ctx.divide(ctx.relevance(), zq, ctx.layer().perOutput(Tensors.positive(ctx.bias())));
+        Symbol s = ctx.divideNonNegative(ctx.relevance(), zq, ctx.layer().perOutput(Tensors.positive(ctx.bias())));
         return Optional.of(DerivedWeights.backwardSplit(ctx, s, xp, xn, wp, wn));
     }
 }
