@@ -45,7 +45,8 @@ public final class DtdSparkMain {
     private static final Set<String> METHOD_OPTIONS = Set.of("preset", "rule", "conv-rule", "dense-rule",
             "first-rule", "epsilon", "gamma", "alpha", "beta", "low", "high", "zbox-bias", "bias", "stabilizer",
             "batchnorm", "maxpool", "sum-split", "dtype", "ig-steps", "ig-method", "internal-batch-size", "samples",
-            "noise", "smoothgrad-seed", "smoothgrad-variant", "layer", "channels", "window", "stride", "baseline");
+            "noise", "smoothgrad-seed", "smoothgrad-variant", "layer", "channels", "window", "stride", "baseline",
+            "engine");
     private static final Set<String> VALUED = Set.of("model", "input", "out", "method", "preprocess", "size", "crop",
             "mean", "std", "batch",
             "target", "aopc", "partition-by", "stats", "png-files", "layout", "labels", "colormap", "scale",

@@ -33,7 +33,7 @@ public final class MethodSpec implements Serializable {
     /** LRP's options, as dtd explain's rule options. */
     private static final Set<String> LRP = Set.of("preset", "rule", "conv-rule", "dense-rule", "first-rule", "epsilon",
             "gamma", "alpha", "beta", "low", "high", "zbox-bias", "bias", "stabilizer", "batchnorm", "maxpool",
-            "sum-split", "dtype");
+            "sum-split", "dtype", "engine");
     private static final Set<String> DTYPE = Set.of("dtype");
 
     /** The options each method reads (the rest are refused). */
@@ -256,6 +256,9 @@ public final class MethodSpec implements Serializable {
         io.github.dtd4j.SumSplit split = options.containsKey("sum-split")
                 ? choice("sum-split", io.github.dtd4j.SumSplit.class) : io.github.dtd4j.SumSplit.SIGNED;
         Precision p = precision();
+        io.github.dtd4j.ExplanationEngine engine = !options.containsKey("engine") ? io.github.dtd4j.ExplanationEngine.ND4J
+                : options.get("engine").strip().equalsIgnoreCase("onnxruntime")
+                ? io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME : choice("engine", io.github.dtd4j.ExplanationEngine.class);
         ZBoxRule first = preset == null || preset.equals("dtd-w2") || preset.equals("epsilon-zplus") ? null
                 : zBox(box);
         if (graph == null) {
@@ -278,7 +281,7 @@ public final class MethodSpec implements Serializable {
         }
         // the fallback matters to FOLD only: BatchNorms it cannot fold are bypassed
         return e.batchNorm(batchNorm, io.github.dtd4j.BatchNormMode.BYPASS).biasPolicy(bias).stabilizer(stabilizer)
-                .maxPool(maxPool).sumSplit(split).precision(p).compile();
+                .maxPool(maxPool).sumSplit(split).precision(p).engine(engine).compile();
     }
 
     /** {@return the {@code dtype} option: float32 (default) or float64} */

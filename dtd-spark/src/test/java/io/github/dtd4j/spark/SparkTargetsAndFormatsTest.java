@@ -239,6 +239,39 @@ class SparkTargetsAndFormatsTest {
         }
     }
 
+    /** LRP on the ONNX Runtime engine gives the reference engine's heatmaps (to float rounding) on the executors. */
+    @Test
+    void lrpOnOnnxRuntimeGivesTheReferenceEnginesHeatmaps() {
+        List<Row> rows = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).idColumn("id")
+                .images(ImageSpec.unit(true)).batchSize(3)
+                .method(MethodSpec.of("lrp", Map.of("preset", "epsilon-zplus", "engine", "onnxruntime")))
+                .explain(tensors(6, true)).collectAsList();
+        Explainer local = Explainer.of(OnnxModels.load(FASHION.resolve("resnet.onnx")))
+                .preset(Presets.epsilonZPlus(0.25));
+        assertThat(rows).hasSize(7);
+        for (Row r : rows) {
+            String id = r.getAs("id");
+            if (id.equals("short")) {
+                assertThat((String) r.getAs("error")).contains("10 values");
+                continue;
+            }
+            try (Explanation e = local.explain(image(Integer.parseInt(id.substring(1))))) {
+                float[] want = floats(e.inputRelevance());
+                float[] got = floats(r);
+                double worst = 0;
+                double scale = 0;
+                for (int k = 0; k < want.length; k++) {
+                    worst = Math.max(worst, Math.abs(got[k] - want[k]));
+                    scale = Math.max(scale, Math.abs(want[k]));
+                }
+                assertThat(worst).as(id).isLessThanOrEqualTo(1e-5 * scale);
+                assertThat(r.getList(r.fieldIndex("ledger"))).as("the compiled graph's ledger").isNotEmpty();
+            }
+        }
+        assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("engine", "gpu")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("engine");
+    }
+
     private static void assertSamePixels(byte[] png, BufferedImage expected, String what) throws IOException {
         BufferedImage got = ImageIO.read(new ByteArrayInputStream(png));
         assertThat(got.getWidth()).as(what).isEqualTo(expected.getWidth());
