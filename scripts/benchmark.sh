@@ -13,6 +13,10 @@
 #                                         included: wall time and peak RSS, ~2 minutes; replaces that section)
 #        scripts/benchmark.sh spark      (only dtd-spark's throughput in local[1] and local[2] against the library
 #                                         loop, 4,000 Fashion-MNIST test pictures, ~3 minutes; replaces that section)
+#        scripts/benchmark.sh compiled   (only the explanation compiled into one ONNX graph on ONNX Runtime against
+#                                         the ND4J engine, ONNX Runtime's forward pass and, with ZENNIT_SRC set to a
+#                                         Zennit checkout for torch 1.x (0.5.1), Zennit: VGG16 and ResNet-50, three
+#                                         presets, batch 1, 8, 32, ~20 minutes; replaces that section)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
@@ -120,6 +124,43 @@ methods() {
   /usr/bin/python3 -c 'import json,sys; json.dump(sum((json.load(open(f)) for f in sys.argv[1:-1]), []), open(sys.argv[-1], "w"))' \
     target/bench/jmh-methods-b1.json target/bench/jmh-methods-b8.json target/bench/jmh-ig.json target/bench/jmh-methods.json
 }
+compiled() {
+  # the compiled engine (issue 16): dtd bench times both engines and ONNX Runtime's plain forward pass in one JVM
+  machine > target/bench/compiled-machine.txt
+  mkdir -p target/bench/compiled
+  PYTHONPATH="${ZENNIT_SRC:+$ZENNIT_SRC/src}" /usr/bin/python3 scripts/compiled_models.py target/bench/compiled 2 5 \
+    > target/bench/compiled-python.json
+  : > target/bench/compiled-bench.jsonl
+  for model in vgg16 resnet50; do
+    for preset in dtd epsilon-zplus epsilon-alphabeta; do
+      java -jar dtd-cli/target/dtd.jar bench --model target/bench/compiled/$model.onnx --preset $preset --low 0 \
+        --high 1 --repeat 5 | tail -1 >> target/bench/compiled-bench.jsonl
+    done
+  done
+  # batches on ONNX Runtime alone, so that the peak memory is the compiled explanation's
+  for run in "vgg16 1" "vgg16 8" "resnet50 1" "resnet50 8" "resnet50 32"; do
+    set -- $run
+    java -jar dtd-cli/target/dtd.jar bench --model target/bench/compiled/$1.onnx --low 0 --high 1 --batch $2 \
+      --repeat 3 --engines onnxruntime | tail -1 >> target/bench/compiled-bench.jsonl
+  done
+  local t0 t1
+  t0=$(date +%s.%N)
+  java -jar dtd-cli/target/dtd.jar compile --model target/bench/compiled/vgg16.onnx --low 0 --high 1 \
+    --out target/bench/compiled/vgg16-dtd.onnx > target/bench/compiled-compile.log
+  t1=$(date +%s.%N)
+  /usr/bin/python3 -c 'import json,sys; json.dump({"wall_seconds": float(sys.argv[2]) - float(sys.argv[1]), "command": "java -jar dtd-cli/target/dtd.jar compile --model vgg16.onnx --low 0 --high 1 --out vgg16-dtd.onnx"}, open(sys.argv[3], "w"))' \
+    "$t0" "$t1" target/bench/compiled-compile.json
+  echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/compiled-machine.txt
+}
+if [ "${1:-}" = compiled ]; then
+  compiled
+  /usr/bin/python3 scripts/performance_report.py --compiled-section target/bench/compiled-bench.jsonl \
+    target/bench/compiled-python.json target/bench/compiled-compile.json target/bench/compiled-machine.txt \
+    < docs/performance.md > target/bench/performance.md
+  mv target/bench/performance.md docs/performance.md
+  echo "wrote the compiled engine's section of docs/performance.md"
+  exit 0
+fi
 if [ "${1:-}" = methods ]; then
   # only the method tables, against the forward pass of the last full run (same machine); the machine block says so
   [ -f target/bench/jmh-models.json ] || { echo "run the full suite once first (target/bench/jmh-models.json)"; exit 2; }

@@ -129,6 +129,66 @@ def spark_section(spark, spark_machine):
     return out
 
 
+COMPILED_HEAD = "## The explanation compiled into one ONNX graph, on ONNX Runtime (issue 16)"
+
+
+def compiled_section(bench_jsonl, python_json, compile_json, machine):
+    """Both engines side by side, the floor (3 x ONNX Runtime's forward pass), Zennit, batches, memory, compile."""
+    runs = [json.loads(line) for line in open(bench_jsonl) if line.strip()]
+    py = json.load(open(python_json))
+    comp = json.load(open(compile_json))
+    mach = open(machine).read().strip()
+    zen = py.get("zennit_ms_median", {})
+    name = lambda r: r["model"].rsplit("/", 1)[-1].replace(".onnx", "")
+    ok = lambda v, t: "met" if v <= t else "not met"
+    out = [COMPILED_HEAD, "",
+           "Measured by `scripts/benchmark.sh compiled` (`ZENNIT_SRC` set to Zennit 0.5.1's source for the Zennit "
+           "column), which runs only this section. Every figure comes from `dtd bench` in one JVM per line: the "
+           "ND4J engine (`Explainer.forward`, `Explainer.explain`), the compiled graph on ONNX Runtime "
+           "(`engine(ONNX_RUNTIME)`) and ONNX Runtime's plain forward pass of the same graph "
+           "(`Explainer.forwardOnRuntime`), each warmed up until three runs in a row agree within 10 %, then the "
+           "median of 5 runs (3 for the batches). The floor is 3 x ONNX Runtime's forward pass. torchvision's "
+           f"models with random weights (seed 0), float32, 2 threads; PyTorch {py['torch']}. Zennit: "
+           f"{py.get('zennit', 'not measured')}.", "", "```", mach, "```", "",
+           "| model | preset | ND4J explain (ms) | ONNX Runtime explain (ms) | ORT forward (ms) | floor (ms) | "
+           "ORT / floor | target | Zennit (ms) | ORT / Zennit |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        if "nd4j" not in r or "onnxruntime" not in r or "explain_ms" not in r["onnxruntime"]:
+            continue
+        o = r["onnxruntime"]
+        m = name(r)
+        preset = r.get("preset", r["rules"])
+        ratio = o["explain_over_floor"]
+        target = 1.25 if m == "vgg16" and preset == "dtd" else 1.5
+        z = zen.get(f"{m}/{preset}")
+        ort_ms = o["explain_ms"]["median"]
+        zennit = f"{z:.0f}" if z else "-"
+        versus = f"{ort_ms / z:.2f} (<= 0.15: {ok(ort_ms / z, 0.15)})" if z else "-"
+        out.append(f"| {m} | {preset} | {r['nd4j']['explain_ms']['median']:.0f} | {ort_ms:.0f} "
+                   f"| {o['forward_ms']['median']:.1f} | {o['floor_ms']:.0f} | {ratio:.2f} | <= {target}: "
+                   f"{ok(ratio, target)} | {zennit} | {versus} |")
+    out += ["", "Batches, ONNX Runtime alone (`--engines onnxruntime`, so that the peak resident memory is the compiled "
+            "explanation's; `peak_rss_explain_mb` is taken before the forward pass's own session opens):", "",
+            "| model | batch | explain (ms) | per image (ms) | per image / batch 1's | explain / floor | peak RSS (MB) |",
+            "|---|---|---|---|---|---|---|"]
+    single = {}
+    for r in runs:
+        if "nd4j" in r or "explain_ms" not in r.get("onnxruntime", {}):
+            continue
+        o = r["onnxruntime"]
+        m, b = name(r), r["batch"]
+        per = o["explain_ms"]["median"] / b
+        if b == 1:
+            single[m] = per
+        rel = f"{per / single[m]:.2f}" if m in single else "-"
+        out.append(f"| {m} | {b} | {o['explain_ms']['median']:.0f} | {per:.1f} | {rel} | "
+                   f"{o['explain_over_floor']:.2f} | {o.get('peak_rss_explain_mb', r['peak_rss_mb'])} |")
+    out += ["", f"`dtd compile` of VGG16 (DTD preset, weights written beside the graph): "
+            f"{comp['wall_seconds']:.1f} s wall, JVM start and model import included (`{comp['command']}`)."]
+    return out
+
+
 def splice(report, head, section):
     """The report with the section that starts with head replaced, or put before the notes."""
     if head in report:
@@ -142,6 +202,10 @@ def splice(report, head, section):
     return report.rstrip("\n") + "\n\n" + section + "\n"
 
 
+if len(sys.argv) == 6 and sys.argv[1] == "--compiled-section":
+    report = splice(sys.stdin.read(), COMPILED_HEAD, "\n".join(compiled_section(*sys.argv[2:6])))
+    sys.stdout.write(report)
+    sys.exit(0)
 if (len(sys.argv) == 5 and sys.argv[1] in ("--eval-section", "--modern-section")) or (
         len(sys.argv) == 4 and sys.argv[1] in ("--startup-section", "--spark-section")):
     # splice the section into an existing report on stdin: replace the old one, or put it before the notes

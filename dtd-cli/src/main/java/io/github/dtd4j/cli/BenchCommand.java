@@ -91,6 +91,8 @@ final class BenchCommand implements Callable<Integer> {
         j.put("repeat", repeat);
         j.put("dtype", ex.precision().dataType().toString());
         j.put("engine", r.engine == null ? "nd4j" : r.engine.toString());
+        j.put("preset", r.preset != null ? r.preset.toString() : r.rule == null && r.convRule == null
+                && r.denseRule == null && r.firstRule == null ? "dtd" : "rules");
         if (timeNd4j) {
             ObjectNode nd4j = j.putObject("nd4j");
             nd4j.set("forward_ms", nd4jForward.json());
