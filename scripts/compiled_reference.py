@@ -159,8 +159,7 @@ def run(model, feeds):
         elif op == "Concat":
             out = [np.concatenate(x, axis=a["axis"])]
         elif op == "Cast":
-            assert a["to"] == onnx.TensorProto.DOUBLE
-            out = [x[0].astype(np.float64)]
+            out = [x[0].astype(onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[a["to"]])]
         elif op == "Shape":
             out = [np.array(x[0].shape, dtype=np.int64)]
         elif op == "Identity":

@@ -231,9 +231,14 @@ final class OnnxCompiler implements OnnxOps {
         Symbol top = op("ArgMax", List.of(logits), Map.of("axis", 1L, "keepdims", 0L));
         Symbol idx = op("Where", List.of(op("GreaterOrEqual", List.of(target, int64(0)), Map.of()), target, top),
                 Map.of());
-        Symbol oneHot = op("OneHot", List.of(idx, int64(classes), constant(Nd4j.createFromArray(0.0, 1.0)
-                .castTo(dtype))), Map.of("axis", -1L));
         Symbol column = int64Vector(new long[]{-1, 1});
+        // one-hot rows: the class index against 0..K-1 (ONNX Runtime's OneHot has no float64 kernel)
+        long[] range = new long[(int) classes];
+        for (int k = 0; k < range.length; k++) {
+            range[k] = k;
+        }
+        Symbol oneHot = op("Cast", List.of(op("Equal", List.of(op("Reshape", List.of(idx, column), Map.of()),
+                int64Tensor(range, new long[]{1, classes})), Map.of())), Map.of("to", (long) elemType));
         Symbol unit = op("Reshape", List.of(op("Equal", List.of(target, int64(-3)), Map.of()), column), Map.of());
         Symbol given = op("Reshape", List.of(op("Equal", List.of(target, int64(-2)), Map.of()), column), Map.of());
         Symbol start = op("Where", List.of(given, new Symbol("start"), op("Where", List.of(unit, oneHot,

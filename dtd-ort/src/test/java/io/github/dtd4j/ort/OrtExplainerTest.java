@@ -190,6 +190,41 @@ class OrtExplainerTest {
         assertSame(Explainer.of(g).preset(Presets.dtd(Rules.zBox(low, high))), x, new int[]{0, 1, 2, 3, 0}, "mlp");
     }
 
+    /**
+     * Float64 explainers compile to a float64 graph: ONNX Runtime runs a dense network's to 1e-10 of the reference
+     * engine; its CPU build has no float64 convolution, which the error says.
+     */
+    @Test
+    void float64AgreesToOneInTenBillion() {
+        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(11);
+        Graph mlp = Graph.builder(Shape.of(8))
+                .add("d1", Dense.of(randn(rng, 8, 10), randn(rng, 10)), "input")
+                .add("r1", new Relu(), "d1")
+                .add("d2", Dense.of(randn(rng, 10, 6), randn(rng, 6)), "r1")
+                .add("r2", new Relu(), "d2")
+                .add("d3", Dense.of(randn(rng, 6, 4), null), "r2")
+                .build();
+        INDArray x = Nd4j.rand(rng, 5, 8).castTo(DataType.DOUBLE);
+        for (Explainer e : List.of(Explainer.of(mlp).preset(Presets.dtd(Rules.zBox(0, 1))),
+                Explainer.of(mlp).rule(Rules.gamma(0.25)).rule(Selector.first(), Rules.FLAT),
+                Explainer.of(mlp).rule(Rules.ALPHA2_BETA1).rule(Selector.name("d3"), Rules.epsilon(0.1)))) {
+            Explainer ref = e.precision(io.github.dtd4j.graph.Precision.FLOAT64);
+            try (Explainer ort = ref.engine(ExplanationEngine.ONNX_RUNTIME);
+                 Explanation a = ref.explain(x); Explanation b = ort.explain(x)) {
+                assertThat(b.inputRelevance().dataType()).isEqualTo(DataType.DOUBLE);
+                double scale = a.inputRelevance().amaxNumber().doubleValue();
+                assertThat(b.inputRelevance().sub(a.inputRelevance()).amaxNumber().doubleValue() / scale)
+                        .isLessThanOrEqualTo(1e-10);
+            }
+        }
+        try (Explainer conv = Explainer.of(cnn(7)).rule(Rules.Z_PLUS).precision(io.github.dtd4j.graph.Precision.FLOAT64)
+                .engine(ExplanationEngine.ONNX_RUNTIME)) {
+            INDArray img = Nd4j.rand(DataType.DOUBLE, 1, 3, 12, 12);
+            assertThatThrownBy(() -> conv.explain(img)).isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("float64").hasMessageContaining("Conv");
+        }
+    }
+
     @Test
     void badInputIsRefusedAsTheReferenceEngineRefusesIt() {
         Explainer e = Explainer.of(cnn(7)).preset(Presets.dtd(Rules.zBox(-1, 2)));
