@@ -34,19 +34,26 @@ public record GammaRule(double gamma) implements LinearRule {
         return "gamma(" + gamma + ")";
     }
 
+    /** {@return W + γW⁺ and W + γW⁻ (made once per layer), and the bias terms b + γb⁺ and b + γb⁻} */
+    private INDArray[] weights(LinearLayer l, INDArray b) {
+        double g = gamma;
+        String key = Double.toString(g);
+        return new INDArray[]{l.derivedWeight("W+gW+" + key, w -> w.add(Tensors.positive(w).muli(g))),
+            l.derivedWeight("W+gW-" + key, w -> w.add(Tensors.negative(w).muli(g))),
+            b.add(Tensors.positive(b).muli(g)), b.add(Tensors.negative(b).muli(g))};
+    }
+
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
         INDArray xn = DerivedWeights.negativePartOrNull(x);
         INDArray xp = xn == null ? x : Tensors.positive(x);
-        double g = gamma;
-        String key = Double.toString(g);
-        INDArray wUp = l.derivedWeight("W+gW+" + key, w -> w.add(Tensors.positive(w).muli(g)));
-        INDArray wDown = l.derivedWeight("W+gW-" + key, w -> w.add(Tensors.negative(w).muli(g)));
-        INDArray b = ctx.bias();
-        INDArray bUp = b.add(Tensors.positive(b).muli(g));
-        INDArray bDown = b.add(Tensors.negative(b).muli(g));
+        INDArray[] w = weights(l, ctx.bias());
+        INDArray wUp = w[0];
+        INDArray wDown = w[1];
+        INDArray bUp = w[2];
+        INDArray bDown = w[3];
         // the output's sign picks the branch; sign(0) = +1 as for the stabilizer
         INDArray up = ctx.output().gte(0.0).castTo(x.dataType());
         INDArray down = up.rsub(1.0);
@@ -66,13 +73,11 @@ public record GammaRule(double gamma) implements LinearRule {
         LinearLayer l = ctx.layer().layer();
         Symbol xp = DerivedWeights.positivePart(ctx);
         Symbol xn = DerivedWeights.negativePartOrNull(ctx);
-        double g = gamma;
-        String key = Double.toString(g);
-        INDArray wUp = l.derivedWeight("W+gW+" + key, w -> w.add(Tensors.positive(w).muli(g)));
-        INDArray wDown = l.derivedWeight("W+gW-" + key, w -> w.add(Tensors.negative(w).muli(g)));
-        INDArray b = ctx.bias();
-        INDArray bUp = b.add(Tensors.positive(b).muli(g));
-        INDArray bDown = b.add(Tensors.negative(b).muli(g));
+        INDArray[] w = weights(l, ctx.bias());
+        INDArray wUp = w[0];
+        INDArray wDown = w[1];
+        INDArray bUp = w[2];
+        INDArray bDown = w[3];
         // the output's sign picks the branch; sign(0) = +1 as for the stabilizer
         Symbol up = ctx.ops().nonNegativeMask(ctx.output());
         Symbol down = ctx.ops().sub(ctx.ops().scalar(1), up);
