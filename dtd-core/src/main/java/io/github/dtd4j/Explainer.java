@@ -592,9 +592,10 @@ public final class Explainer implements AutoCloseable {
      *
      * @param file the model file, e.g. {@code explainer.onnx}
      * @return the files written
-     * @throws java.io.UncheckedIOException if a file cannot be written
+     * @throws InvalidInputException if a file cannot be written (naming it and why)
      */
     public List<java.nio.file.Path> writeOnnx(java.nio.file.Path file) {
+        require(file, "the file");
         long weightBytes = 0;
         for (io.github.dtd4j.graph.Node n : compiledGraph().nodes()) {
             INDArray w = n.layer() instanceof io.github.dtd4j.graph.Dense d ? d.weight()
@@ -636,7 +637,7 @@ public final class Explainer implements AutoCloseable {
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             written.add(0, file);
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(file + ": cannot write the compiled explainer", e);
+            throw new InvalidInputException(file + ": cannot write the compiled explainer (" + e + ")");
         }
         return written;
     }
