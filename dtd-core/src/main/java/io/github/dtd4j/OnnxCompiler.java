@@ -73,6 +73,8 @@ final class OnnxCompiler implements OnnxOps {
     private final List<Symbol> stabilizerShares = new ArrayList<>();
     /** One line per ledger entry: node, kind, propagation, inputs (when more than one), tab-separated. */
     private final StringBuilder layout = new StringBuilder();
+    /** The nodes whose rule had no ONNX form, found while writing: listed together at the end. */
+    private final List<String> failures = new ArrayList<>();
     /** Where external initializers live, or null to keep every constant inside the model. */
     private String dataFile;
     /** The external initializers, in the order of the data file. */
@@ -193,12 +195,30 @@ final class OnnxCompiler implements OnnxOps {
         if (r instanceof LinearRule) {
             return null; // checked when written: compile() may return empty
         }
+        if (r == Propagations.gradient()) {
+            return l instanceof Dense || l instanceof Conv2d || l instanceof Relu || l instanceof MaxPool2d
+                    || l instanceof AvgPool2d || l instanceof GlobalAvgPool || l instanceof Add || l instanceof Flatten
+                    || l instanceof Reshape || l instanceof Identity || l instanceof Dropout || l instanceof BatchNorm
+                    ? null : "rule 'gradient' has no ONNX form for this kind";
+        }
+        if (!isBuiltIn(r)) {
+            return null; // a rule of its own: checked when written (compile may return empty)
+        }
         boolean known = r == Propagations.pass() || r == Propagations.bypass()
                 || ((r == Propagations.proportional() || r == Propagations.proportionalPositive())
                 && (l instanceof Add || l instanceof AvgPool2d || l instanceof GlobalAvgPool))
                 || ((r == Propagations.winnerTakesAll() || r == Propagations.maxPoolAsSum()
                 || r == Propagations.maxPoolAsSumPositive()) && l instanceof MaxPool2d);
         return known ? null : "rule '" + r.name() + "' has no ONNX form";
+    }
+
+    private static boolean isBuiltIn(Rule r) {
+        return r == Propagations.pass() || r == Propagations.bypass() || r == Propagations.proportional()
+                || r == Propagations.proportionalPositive() || r == Propagations.winnerTakesAll()
+                || r == Propagations.maxPoolAsSum() || r == Propagations.maxPoolAsSumPositive()
+                || r == Propagations.gradient() || r == Propagations.exactSplit() || r == Propagations.route()
+                || r == Propagations.gate() || r == Propagations.uniform() || r == Propagations.softmax()
+                || r == Propagations.constant() || r == Propagations.constantIgnored();
     }
 
     // ------------------------------------------------------------------------------------------------ writing
@@ -282,6 +302,10 @@ final class OnnxCompiler implements OnnxOps {
             layout.append(n.name()).append('\t').append(n.kind()).append('\t')
                     .append(Plan.describe(plan.nodes.get(n.name()).rule())).append('\t')
                     .append(n.inputs().size() > 1 ? String.join(",", n.inputs()) : "").append('\n');
+        }
+        if (!failures.isEmpty()) {
+            throw new ConfigurationException("toOnnx: " + failures.size() + " node(s) cannot be compiled to ONNX: "
+                    + String.join("; ", failures) + ". Explain them with the reference engine.");
         }
         List<Symbol> atInput = arrived.get(g.inputName());
         Symbol relevance = atInput == null ? mul(new Symbol("input"), 0) : sum(atInput);
@@ -397,23 +421,28 @@ final class OnnxCompiler implements OnnxOps {
             Ctx ctx = new Ctx(c, ins.get(0), y, r);
             Optional<Symbol> s = lr.compile(ctx);
             if (s.isEmpty()) {
-                throw new ConfigurationException("toOnnx: node '" + n.name() + "' (" + n.kind() + "): rule '"
-                        + rule.name() + "' has no ONNX form");
+                failures.add("'" + n.name() + "' (" + n.kind() + "): rule '" + rule.name() + "' has no ONNX form");
+                return ins.stream().map(x -> mul(x, 0)).toList();
             }
             return List.of(s.get());
+        }
+        if (rule == Propagations.gradient()) {
+            return gradient(n, r, ins, indices);
+        }
+        if (!isBuiltIn(rule)) {
+            Optional<List<Symbol>> s = rule.compile(new NodeCtx(c.info(), ins, y, r));
+            if (s.isEmpty() || s.get().size() != ins.size()) {
+                failures.add("'" + n.name() + "' (" + n.kind() + "): rule '" + rule.name() + "' has no ONNX form");
+                return ins.stream().map(x -> mul(x, 0)).toList();
+            }
+            return s.get();
         }
         if (rule == Propagations.pass() || rule == Propagations.bypass()) {
             Shape in = plan.graph.shapeOf(n.inputs().get(0));
             return List.of(in.equals(n.outputShape()) ? r : reshape(r, in));
         }
         if (rule == Propagations.winnerTakesAll()) {
-            Symbol x = ins.get(0);
-            Symbol zeros = reshape1d(mul(x, 0));
-            Symbol flatIdx = reshape1d(indices);
-            Symbol flatR = reshape1d(r);
-            Symbol scattered = op("ScatterElements", List.of(zeros, flatIdx, flatR),
-                    Map.of("axis", 0L, "reduction", "add"));
-            return List.of(op("Reshape", List.of(scattered, op("Shape", List.of(x), Map.of())), Map.of()));
+            return List.of(toWinners(ins.get(0), r, indices));
         }
         boolean positive = rule == Propagations.proportionalPositive() || rule == Propagations.maxPoolAsSumPositive();
         // the denominator is a sum of non-negative terms when the parts are, or are made so
@@ -481,6 +510,88 @@ final class OnnxCompiler implements OnnxOps {
             }
             return Nd4j.createFromArray(dst).reshape(groups * inG, outG, kh, kw).castTo(dtype);
         });
+    }
+
+    /** {@return each window's relevance added at its winner: the gradient's routing of a max pooling} */
+    private Symbol toWinners(Symbol x, Symbol r, Symbol indices) {
+        Symbol zeros = reshape1d(mul(x, 0));
+        Symbol scattered = op("ScatterElements", List.of(zeros, reshape1d(indices), reshape1d(r)),
+                Map.of("axis", 0L, "reduction", "add"));
+        return op("Reshape", List.of(scattered, op("Shape", List.of(x), Map.of())), Map.of());
+    }
+
+    /** {@return the vector-Jacobian product of a node, as the reference engine's gradient rule computes it} */
+    private List<Symbol> gradient(Node n, Symbol r, List<Symbol> ins, Symbol indices) {
+        Layer l = n.layer();
+        Symbol x = ins.get(0);
+        Shape in = plan.graph.shapeOf(n.inputs().get(0));
+        if (l instanceof Dense || l instanceof Conv2d) {
+            Plan.Compiled c = plan.nodes.get(n.name());
+            LinearLayer view = c.info().linear();
+            return List.of(new Linear(c).transpose(r, view.weight()));
+        } else if (l instanceof Relu) {
+            Symbol open = op("Cast", List.of(op("Greater", List.of(x, scalar(0)), Map.of())),
+                    Map.of("to", (long) elemType));
+            return List.of(mul(r, open));
+        } else if (l instanceof MaxPool2d) {
+            return List.of(toWinners(x, r, indices));
+        } else if (l instanceof AvgPool2d p) {
+            return List.of(windowTranspose(mul(r, constant(avgCoefficients(p, in, n.outputShape()))), in,
+                    p.kernelH(), p.kernelW(), p.strideH(), p.strideW(),
+                    new long[]{p.padTop(), p.padLeft(), p.padBottom(), p.padRight()}, n.outputShape()));
+        } else if (l instanceof GlobalAvgPool) {
+            return List.of(op("Expand", List.of(mul(r, 1.0 / (in.dim(1) * in.dim(2))),
+                    op("Shape", List.of(x), Map.of())), Map.of()));
+        } else if (l instanceof Add) {
+            return ins.stream().map(i -> r).toList();
+        } else if (l instanceof BatchNorm b) {
+            INDArray scale = b.scale().castTo(dtype).reshape(1, b.scale().length(), 1, 1);
+            if (in.rank() == 1) {
+                scale = scale.reshape(1, b.scale().length());
+            }
+            return List.of(mul(r, constant(scale)));
+        }
+        return List.of(in.equals(n.outputShape()) ? r : reshape(r, in));
+    }
+
+    /** A node's rule context on symbols, for rules of their own. */
+    private final class NodeCtx implements io.github.dtd4j.spi.SymbolicNodeContext {
+        private final io.github.dtd4j.spi.NodeInfo info;
+        private final List<Symbol> inputs;
+        private final Symbol output;
+        private final Symbol relevance;
+
+        NodeCtx(io.github.dtd4j.spi.NodeInfo info, List<Symbol> inputs, Symbol output, Symbol relevance) {
+            this.info = info;
+            this.inputs = inputs;
+            this.output = output;
+            this.relevance = relevance;
+        }
+
+        @Override
+        public io.github.dtd4j.spi.NodeInfo node() {
+            return info;
+        }
+
+        @Override
+        public OnnxOps ops() {
+            return OnnxCompiler.this;
+        }
+
+        @Override
+        public List<Symbol> inputs() {
+            return inputs;
+        }
+
+        @Override
+        public Symbol output() {
+            return output;
+        }
+
+        @Override
+        public Symbol relevance() {
+            return relevance;
+        }
     }
 
     /** {@return per output position of an average pool, its coefficient 1/(taps counted), {@code [1,1,Ho,Wo]}} */

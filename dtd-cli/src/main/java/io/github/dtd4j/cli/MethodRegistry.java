@@ -34,6 +34,11 @@ final class MethodRegistry {
         Precision precision() {
             return rules.dtype.precision;
         }
+
+        /** {@return --engine} */
+        io.github.dtd4j.ExplanationEngine engine() {
+            return rules.engine == null ? io.github.dtd4j.ExplanationEngine.ND4J : rules.engine.engine;
+        }
     }
 
     /**
@@ -66,23 +71,30 @@ final class MethodRegistry {
     /** LRP's options: the rule options except --dtype (which several methods read), and --ledger. */
     static final Set<String> RULE_OPTIONS = Set.of("--rule", "--conv-rule", "--dense-rule", "--first-rule", "--preset",
             "--epsilon", "--alpha", "--beta", "--gamma", "--low", "--high", "--zbox-bias", "--bias", "--stabilizer",
-            "--batchnorm", "--maxpool", "--sum-split");
+            "--batchnorm", "--maxpool", "--sum-split", "--engine");
     private static final String DTYPE = "--dtype";
+    /** The gradient family compiles to ONNX Runtime as LRP does. */
+    private static final String ENGINE = "--engine";
     private static final Set<String> LAYER = Set.of("--layer");
 
     /** Every method, in the order of docs/methods.md. */
     static final List<Entry> ENTRIES = List.of(
             method("lrp", union(RULE_OPTIONS, Set.of("--ledger", DTYPE)), c -> Methods.lrp(c.rules().explainer(c.graph()))),
-            method("gradient", Set.of(DTYPE), c -> Methods.gradient(c.graph()).withPrecision(c.precision())),
-            method("sensitivity", Set.of(DTYPE), c -> Methods.sensitivity(c.graph()).withPrecision(c.precision())),
-            method("gradient-input", Set.of(DTYPE), c -> Methods.gradientInput(c.graph()).withPrecision(c.precision())),
+            method("gradient", Set.of(DTYPE, ENGINE), c -> Methods.gradient(c.graph()).withPrecision(c.precision())
+                    .withEngine(c.engine())),
+            method("sensitivity", Set.of(DTYPE, ENGINE), c -> Methods.sensitivity(c.graph()).withPrecision(c.precision())
+                    .withEngine(c.engine())),
+            method("gradient-input", Set.of(DTYPE, ENGINE), c -> Methods.gradientInput(c.graph()).withPrecision(c.precision())
+                    .withEngine(c.engine())),
             method("integrated-gradients", Set.of("--ig-steps", "--steps", "--ig-method", "--baseline", "--internal-batch-size", DTYPE),
                     MethodRegistry::integratedGradients),
             method("smoothgrad", Set.of("--samples", "--noise", "--smoothgrad-seed", "--seed", "--smoothgrad-variant",
                     DTYPE),
                     MethodRegistry::smoothGrad),
-            method("guided-backprop", Set.of(DTYPE), c -> Methods.guidedBackprop(c.graph()).withPrecision(c.precision())),
-            method("deconvnet", Set.of(DTYPE), c -> Methods.deconvnet(c.graph()).withPrecision(c.precision())),
+            method("guided-backprop", Set.of(DTYPE, ENGINE), c -> Methods.guidedBackprop(c.graph()).withPrecision(c.precision())
+                    .withEngine(c.engine())),
+            method("deconvnet", Set.of(DTYPE, ENGINE), c -> Methods.deconvnet(c.graph()).withPrecision(c.precision())
+                    .withEngine(c.engine())),
             method("cam", Set.of(), c -> Methods.cam(c.graph())),
             method("grad-cam", LAYER, c -> atLayer(Methods.gradCam(c.graph()), c)),
             method("grad-cam-pp", LAYER, c -> atLayer(Methods.gradCamPlusPlus(c.graph()), c)),

@@ -75,6 +75,18 @@ class CompileIT {
         INDArray ra = Npy.read(a);
         INDArray rb = Npy.read(b);
         assertThat(rb.sub(ra).amaxNumber().doubleValue()).isLessThanOrEqualTo(1e-5 * ra.amaxNumber().doubleValue());
+        // the gradient family too
+        Path c = dir.resolve("guided-nd4j.npy");
+        Path d = dir.resolve("guided-ort.npy");
+        for (String[] engine : new String[][]{{"nd4j", c.toString()}, {"onnxruntime", d.toString()}}) {
+            DtdJar.Run r = DtdJar.dtd(dir, "explain", "--model", DtdCliIT.MODEL.toString(), "--input",
+                    DtdCliIT.INPUT.toString(), "--out", engine[1], "--method", "guided-backprop", "--engine",
+                    engine[0]);
+            assertThat(r.exit()).as(r.err()).isZero();
+        }
+        INDArray rc = Npy.read(c);
+        assertThat(Npy.read(d).sub(rc).amaxNumber().doubleValue()).isLessThanOrEqualTo(1e-5 * rc.amaxNumber()
+                .doubleValue());
     }
 
     @Test

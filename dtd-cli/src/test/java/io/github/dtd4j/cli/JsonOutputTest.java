@@ -70,8 +70,13 @@ class JsonOutputTest {
         assertThat(j.get("model").asText()).isEqualTo(model.toString());
         List<String> keys = new ArrayList<>();
         j.fieldNames().forEachRemaining(keys::add);
-        assertThat(keys).containsExactly("model", "batch", "repeat", "dtype", "forward_ms_median", "explain_ms_median",
-                "explain_over_forward", "peak_rss_mb", "threads", "backend", "rules");
+        assertThat(keys).containsExactly("model", "batch", "repeat", "dtype", "engine", "preset", "nd4j", "onnxruntime",
+                "forward_ms_median", "explain_ms_median", "explain_over_forward", "peak_rss_mb", "threads", "backend",
+                "rules");
+        // both engines side by side, and ONNX Runtime's plain forward pass: the floor's basis
+        assertThat(j.get("nd4j").get("explain_ms").has("median")).isTrue();
+        assertThat(j.get("onnxruntime").get("forward_ms").has("min")).isTrue();
+        assertThat(j.get("onnxruntime").get("explain_over_floor").asDouble()).isPositive();
         assertThat(j.get("batch").asInt()).isEqualTo(1);
         assertThat(j.get("dtype").asText()).isEqualTo("FLOAT");
         assertThat(j.get("forward_ms_median").isNumber()).isTrue();

@@ -74,4 +74,16 @@ public interface Rule {
      *         array itself where it passes through untouched and has the input's shape)
      */
     List<INDArray> propagate(NodeContext ctx);
+
+    /**
+     * {@return the rule written as ONNX operators on the graph's tensors, one relevance per input, computing what
+     * {@link #propagate} computes (to float rounding), or empty if this rule cannot be compiled}; an explainer compiled
+     * to ONNX ({@code Explainer.toOnnx()}) lists every node whose rule returns empty. The library's own propagations
+     * ({@code Propagations}) are compiled by the compiler itself.
+     *
+     * @param ctx the node, its inputs, output and relevance as symbols, and the operators
+     */
+    default java.util.Optional<List<Symbol>> compile(SymbolicNodeContext ctx) {
+        return java.util.Optional.empty();
+    }
 }

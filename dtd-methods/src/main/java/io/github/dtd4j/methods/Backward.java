@@ -103,6 +103,20 @@ final class Backward {
         }
 
         @Override
+        public java.util.Optional<List<io.github.dtd4j.spi.Symbol>> compile(
+                io.github.dtd4j.spi.SymbolicNodeContext ctx) {
+            io.github.dtd4j.spi.OnnxOps ops = ctx.ops();
+            io.github.dtd4j.spi.Symbol positive = ops.positive(ctx.relevance());
+            if (mode == ReluMode.DECONVNET) {
+                return java.util.Optional.of(List.of(positive));
+            }
+            // max(0, g) where x > 0 (relu_bp's x > 0): 1 − [−x ≥ 0]
+            io.github.dtd4j.spi.Symbol x = ctx.inputs().get(0);
+            io.github.dtd4j.spi.Symbol open = ops.sub(ops.scalar(1), ops.nonNegativeMask(ops.mul(x, -1)));
+            return java.util.Optional.of(List.of(ops.mul(positive, open)));
+        }
+
+        @Override
         public List<INDArray> propagate(NodeContext ctx) {
             INDArray g = ctx.relevance();
             if (mode == ReluMode.DECONVNET) {

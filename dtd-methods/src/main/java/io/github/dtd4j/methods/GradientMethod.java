@@ -53,21 +53,38 @@ public final class GradientMethod implements Attribution {
     private final Kind kind;
     private final Graph graph;
     private final Precision precision;
+    private final io.github.dtd4j.ExplanationEngine engine;
     /** Compiles once, on first use, and serves every call. */
     private final Explainer explainer;
 
     GradientMethod(Kind kind, Graph graph, Precision precision) {
-        if (kind == null || graph == null || precision == null) {
-            throw new ConfigurationException("gradient methods: kind, graph and precision are required");
+        this(kind, graph, precision, io.github.dtd4j.ExplanationEngine.ND4J);
+    }
+
+    private GradientMethod(Kind kind, Graph graph, Precision precision, io.github.dtd4j.ExplanationEngine engine) {
+        if (kind == null || graph == null || precision == null || engine == null) {
+            throw new ConfigurationException("gradient methods: kind, graph, precision and engine are required");
         }
         this.kind = kind;
         this.graph = graph;
         this.precision = precision;
+        this.engine = engine;
         this.explainer = Backward.explainer(graph, precision, switch (kind) {
             case GUIDED_BACKPROP -> Backward.ReluMode.GUIDED;
             case DECONVNET -> Backward.ReluMode.DECONVNET;
             default -> Backward.ReluMode.GRADIENT;
-        }, true);
+        }, true).engine(engine);
+    }
+
+    /**
+     * {@return this method on another engine}: {@code ONNX_RUNTIME} compiles its backward pass into one ONNX graph
+     * (the gradient as the vector-Jacobian products of the nodes, the guided and deconvnet ReLUs) and runs it on
+     * ONNX Runtime (needs {@code dtd-ort}); the same gradient to float rounding
+     *
+     * @param e the engine
+     */
+    public GradientMethod withEngine(io.github.dtd4j.ExplanationEngine e) {
+        return new GradientMethod(kind, graph, precision, e);
     }
 
     /** {@return which of the five} */
@@ -77,7 +94,7 @@ public final class GradientMethod implements Attribution {
 
     /** {@return this method in another precision} @param p float32 or float64 */
     public GradientMethod withPrecision(Precision p) {
-        return new GradientMethod(kind, graph, p);
+        return new GradientMethod(kind, graph, p, engine);
     }
 
     @Override
@@ -87,7 +104,8 @@ public final class GradientMethod implements Attribution {
 
     @Override
     public String settings() {
-        return precision.name().toLowerCase(java.util.Locale.ROOT);
+        return precision.name().toLowerCase(java.util.Locale.ROOT)
+                + (engine == io.github.dtd4j.ExplanationEngine.ND4J ? "" : ", onnxruntime");
     }
 
     @Override

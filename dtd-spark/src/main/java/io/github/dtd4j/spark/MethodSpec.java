@@ -35,18 +35,20 @@ public final class MethodSpec implements Serializable {
             "gamma", "alpha", "beta", "low", "high", "zbox-bias", "bias", "stabilizer", "batchnorm", "maxpool",
             "sum-split", "dtype", "engine");
     private static final Set<String> DTYPE = Set.of("dtype");
+    /** The gradient family: its precision, and the engine it runs on. */
+    private static final Set<String> GRADIENTS = Set.of("dtype", "engine");
 
     /** The options each method reads (the rest are refused). */
     private static final Map<String, Set<String>> OPTIONS = Map.ofEntries(
             Map.entry("lrp", LRP),
-            Map.entry("gradient", DTYPE),
-            Map.entry("sensitivity", DTYPE),
-            Map.entry("gradient-input", DTYPE),
+            Map.entry("gradient", GRADIENTS),
+            Map.entry("sensitivity", GRADIENTS),
+            Map.entry("gradient-input", GRADIENTS),
             Map.entry("integrated-gradients", Set.of("ig-steps", "ig-method", "internal-batch-size", "baseline",
                     "dtype")),
             Map.entry("smoothgrad", Set.of("samples", "noise", "smoothgrad-seed", "smoothgrad-variant", "dtype")),
-            Map.entry("guided-backprop", DTYPE),
-            Map.entry("deconvnet", DTYPE),
+            Map.entry("guided-backprop", GRADIENTS),
+            Map.entry("deconvnet", GRADIENTS),
             Map.entry("cam", Set.of()),
             Map.entry("grad-cam", Set.of("layer", "dtype")),
             Map.entry("grad-cam-pp", Set.of("layer", "dtype")),
@@ -209,11 +211,11 @@ public final class MethodSpec implements Serializable {
                     return null;
                 }
                 return switch (name) {
-                    case "gradient" -> Methods.gradient(graph).withPrecision(p);
-                    case "sensitivity" -> Methods.sensitivity(graph).withPrecision(p);
-                    case "gradient-input" -> Methods.gradientInput(graph).withPrecision(p);
-                    case "guided-backprop" -> Methods.guidedBackprop(graph).withPrecision(p);
-                    case "deconvnet" -> Methods.deconvnet(graph).withPrecision(p);
+                    case "gradient" -> Methods.gradient(graph).withPrecision(p).withEngine(engine());
+                    case "sensitivity" -> Methods.sensitivity(graph).withPrecision(p).withEngine(engine());
+                    case "gradient-input" -> Methods.gradientInput(graph).withPrecision(p).withEngine(engine());
+                    case "guided-backprop" -> Methods.guidedBackprop(graph).withPrecision(p).withEngine(engine());
+                    case "deconvnet" -> Methods.deconvnet(graph).withPrecision(p).withEngine(engine());
                     case "cam" -> Methods.cam(graph);
                     case "taylor" -> Methods.taylor(graph).withPrecision(p);
                     case "activation-maximization" -> Methods.activationMaximization(graph).withPrecision(p);
@@ -256,9 +258,7 @@ public final class MethodSpec implements Serializable {
         io.github.dtd4j.SumSplit split = options.containsKey("sum-split")
                 ? choice("sum-split", io.github.dtd4j.SumSplit.class) : io.github.dtd4j.SumSplit.SIGNED;
         Precision p = precision();
-        io.github.dtd4j.ExplanationEngine engine = !options.containsKey("engine") ? io.github.dtd4j.ExplanationEngine.ND4J
-                : options.get("engine").strip().equalsIgnoreCase("onnxruntime")
-                ? io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME : choice("engine", io.github.dtd4j.ExplanationEngine.class);
+        io.github.dtd4j.ExplanationEngine engine = engine();
         ZBoxRule first = preset == null || preset.equals("dtd-w2") || preset.equals("epsilon-zplus") ? null
                 : zBox(box);
         if (graph == null) {
@@ -282,6 +282,13 @@ public final class MethodSpec implements Serializable {
         // the fallback matters to FOLD only: BatchNorms it cannot fold are bypassed
         return e.batchNorm(batchNorm, io.github.dtd4j.BatchNormMode.BYPASS).biasPolicy(bias).stabilizer(stabilizer)
                 .maxPool(maxPool).sumSplit(split).precision(p).engine(engine).compile();
+    }
+
+    /** {@return the {@code engine} option: nd4j (default) or onnxruntime} */
+    private io.github.dtd4j.ExplanationEngine engine() {
+        return !options.containsKey("engine") ? io.github.dtd4j.ExplanationEngine.ND4J
+                : options.get("engine").strip().equalsIgnoreCase("onnxruntime")
+                ? io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME : choice("engine", io.github.dtd4j.ExplanationEngine.class);
     }
 
     /** {@return the {@code dtype} option: float32 (default) or float64} */
