@@ -2,6 +2,8 @@ package io.github.dtd4j.examples;
 
 import io.github.dtd4j.Explainer;
 import io.github.dtd4j.Explanation;
+import io.github.dtd4j.ExplanationEngine;
+import io.github.dtd4j.Ledger;
 import io.github.dtd4j.LayerPropagation;
 import io.github.dtd4j.Propagations;
 import io.github.dtd4j.Selector;
@@ -61,6 +63,16 @@ final class Snippets {
     }
 
     // ------------------------------------------------------------------ README.md
+
+    /** docs/compiled-engine.md: LRP compiled into one ONNX graph, on ONNX Runtime. */
+    static void compiledEngine(Graph model, INDArray x) {
+        try (Explainer dtd = Explainer.of(model).preset(Presets.dtd(Rules.zBoxImageNet()))
+                .engine(ExplanationEngine.ONNX_RUNTIME)) {          // compiled at the first explanation
+            Explanation e = dtd.explain(x);                        // the same API, the same checks of x
+            INDArray heatmap = e.heatmap();
+            Ledger ledger = e.ledger();                             // the same sums (no per-node timings)
+        }
+    }
 
     static void readmeFiveLines(INDArray w1, INDArray b1, INDArray w2, INDArray b2, INDArray x) {
         Graph net = Graph.sequential(1568)                  // 28×56 pixels, flattened

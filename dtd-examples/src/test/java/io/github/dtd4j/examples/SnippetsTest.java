@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class SnippetsTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
     private static final List<String> LIBRARIES = List.of("dtd-core", "dtd-spark", "dtd-rules", "dtd-onnx", "dtd-dl4j",
-            "dtd-models", "dtd-viz", "dtd-paper", "dtd-methods", "dtd-eval");
+            "dtd-models", "dtd-viz", "dtd-paper", "dtd-methods", "dtd-eval", "dtd-ort");
 
     /** White space folded, so that indentation and line breaks do not matter. */
     private static String fold(String s) {
