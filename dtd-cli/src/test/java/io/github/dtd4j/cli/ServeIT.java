@@ -165,6 +165,14 @@ class ServeIT {
         assertThat(grad.status()).as(grad.text()).isEqualTo(200);
         INDArray g = gradient(x);
         assertThat(maxDiff(readNpy(grad.body()), g)).isLessThanOrEqualTo(1e-6 * g.amaxNumber().doubleValue());
+        // the compiled engine through the same query: LRP and the gradient on ONNX Runtime
+        Answer relOrt = post(server, "/api/explain?method=lrp&low=0&high=1&format=npy&engine=onnxruntime", npy(x));
+        assertThat(relOrt.status()).as(relOrt.text()).isEqualTo(200);
+        assertThat(maxDiff(readNpy(relOrt.body()), expected)).isLessThanOrEqualTo(1e-5 * expected.amaxNumber()
+                .doubleValue());
+        Answer gradOrt = post(server, "/api/explain?method=gradient&format=npy&engine=onnxruntime", npy(x));
+        assertThat(gradOrt.status()).as(gradOrt.text()).isEqualTo(200);
+        assertThat(maxDiff(readNpy(gradOrt.body()), g)).isLessThanOrEqualTo(1e-5 * g.amaxNumber().doubleValue());
 
         Answer json = post(server, "/api/explain?method=lrp&low=0&high=1&target=3&top=3", npy(x));
         assertThat(json.status()).as(json.text()).isEqualTo(200);

@@ -249,11 +249,47 @@ class OrtExplainerTest {
         }
     }
 
+    /** A rule of one's own that does not say how it compiles: relevance handed on, as pass-through. */
+    private record OwnPass() implements io.github.dtd4j.spi.Rule {
+        @Override
+        public String name() {
+            return "own pass";
+        }
+
+        @Override
+        public boolean accepts(io.github.dtd4j.graph.Layer layer) {
+            return layer instanceof Relu;
+        }
+
+        @Override
+        public List<INDArray> propagate(io.github.dtd4j.spi.NodeContext ctx) {
+            return List.of(ctx.relevance());
+        }
+    }
+
+    /** A linear rule of one's own that does not say how it compiles: LRP-0's formula. */
+    private record OwnLrp0() implements LinearRule {
+        @Override
+        public String name() {
+            return "own lrp0";
+        }
+
+        @Override
+        public INDArray propagate(io.github.dtd4j.spi.RuleContext ctx) {
+            io.github.dtd4j.spi.LinearLayer l = ctx.layer();
+            INDArray s = ctx.divide(ctx.relevance(), l.forward(ctx.input(), l.weight()), ctx.bias());
+            return ctx.input().mul(l.transpose(s, l.weight()));
+        }
+    }
+
     @Test
     void whatCannotBeCompiledIsListedAtOnce() {
-        Explainer e = Explainer.of(cnn(7)).rule(Rules.Z_PLUS).rule(Selector.name("relu1", "relu3"),
-                io.github.dtd4j.Propagations.gradient());
+        Explainer e = Explainer.of(cnn(7)).rule(Rules.Z_PLUS).rule(Selector.name("relu1", "relu3"), new OwnPass())
+                .rule(Selector.name("conv2"), new OwnLrp0());
         assertThatThrownBy(e::toOnnx).isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("2 node(s)").hasMessageContaining("'relu1'").hasMessageContaining("'relu3'");
+                .hasMessageContaining("3 node(s)").hasMessageContaining("'relu1'").hasMessageContaining("'relu3'")
+                .hasMessageContaining("'conv2'").hasMessageContaining("own lrp0");
+        // the reference engine runs them
+        e.explain(Nd4j.rand(DataType.FLOAT, 1, 3, 12, 12)).close();
     }
 }
