@@ -737,11 +737,15 @@ public final class Explainer implements AutoCloseable {
 
     /**
      * {@return the model's output for {@code x}, {@code [N,K]}, computed as {@link #explain} computes it (same
-     * graph, precision and input checks) but without propagating relevance; needs no rules}
+     * graph, precision, input checks and engine: on {@link ExplanationEngine#ONNX_RUNTIME} by ONNX Runtime,
+     * {@link #forwardOnRuntime}) but without propagating relevance; needs no rules}
      *
      * @param x {@code [N, ...inputShape]}, finite; never modified
      */
     public INDArray forward(INDArray x) {
+        if (engine == ExplanationEngine.ONNX_RUNTIME) {
+            return forwardOnRuntime(x);
+        }
         Graph g = compiledGraph();
         return Engine.forward(g, settings.precision(), x);
     }

@@ -44,6 +44,13 @@ class TrainedModelsOrtTest {
                 try (Explainer ort = ref.engine(ExplanationEngine.ONNX_RUNTIME);
                      Explanation a = ref.explain(x); Explanation b = ort.explain(x)) {
                     assertThat(b.targets()).containsExactly(a.targets());
+                    // the forward pass on the engine too: ONNX Runtime's logits, the reference's to float rounding
+                    INDArray za = ref.forward(x);
+                    INDArray zb = ort.forward(x);
+                    assertThat(zb.sub(za).amaxNumber().doubleValue())
+                            .isLessThanOrEqualTo(1e-5 * za.amaxNumber().doubleValue());
+                    assertThat(zb.sub(b.logits()).amaxNumber().doubleValue())
+                            .isLessThanOrEqualTo(1e-5 * za.amaxNumber().doubleValue());
                     double scale = a.inputRelevance().amaxNumber().doubleValue();
                     double diff = b.inputRelevance().sub(a.inputRelevance()).amaxNumber().doubleValue();
                     assertThat(diff / scale).as(model + " preset " + p).isLessThanOrEqualTo(1e-5);
