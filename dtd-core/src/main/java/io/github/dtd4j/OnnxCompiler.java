@@ -195,14 +195,10 @@ final class OnnxCompiler implements OnnxOps {
         if (r instanceof LinearRule) {
             return null; // checked when written: compile() may return empty
         }
-        if (r == Propagations.gradient()) {
-            return l instanceof Dense || l instanceof Conv2d || l instanceof Relu || l instanceof MaxPool2d
-                    || l instanceof AvgPool2d || l instanceof GlobalAvgPool || l instanceof Add || l instanceof Flatten
-                    || l instanceof Reshape || l instanceof Identity || l instanceof Dropout || l instanceof BatchNorm
-                    ? null : "rule 'gradient' has no ONNX form for this kind";
-        }
-        if (!isBuiltIn(r)) {
-            return null; // a rule of its own: checked when written (compile may return empty)
+        if (r == Propagations.gradient() || !isBuiltIn(r)) {
+            // the gradient compiles for every kind whose forward pass does (checked above); a rule of its own is
+            // checked when written (its compile may return empty)
+            return null;
         }
         boolean known = r == Propagations.pass() || r == Propagations.bypass()
                 || ((r == Propagations.proportional() || r == Propagations.proportionalPositive())
