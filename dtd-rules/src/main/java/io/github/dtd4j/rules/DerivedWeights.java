@@ -21,6 +21,10 @@ final class DerivedWeights {
         return l.derivedWeight("W-", Tensors::negative);
     }
 
+    static INDArray absolute(LinearLayer l) {
+        return l.derivedWeight("|W|", w -> Transforms.abs(w, true));
+    }
+
     static INDArray squared(LinearLayer l) {
         return l.derivedWeight("W^2", w -> Transforms.pow(w, 2, true));
     }
