@@ -31,6 +31,35 @@ final class Accounts {
         INDArray stab = d.gte(0.0).castTo(d.dataType()).muli(2 * eps).subi(eps);
         INDArray s = relevance.div(d.addi(stab));
         add(stabilizer, perSample(stab.muli(s)));
+        bookBias(layer, s, biasTerm, perOutput);
+        return s;
+    }
+
+    /**
+     * {@return as {@link #divide}, for {@code numeratorSum ≥ 0} and {@code biasTerm ≥ 0}}: the stabilizer is +ε
+     * everywhere (the general path's {@code 2ε − ε} is exactly ε), so it is one scalar addition and its booking is
+     * {@code ε·Σ s}
+     */
+    INDArray divideNonNegative(LinearLayer layer, INDArray relevance, INDArray numeratorSum, INDArray biasTerm,
+                               double eps) {
+        boolean perOutput = biasTerm != null && biasTerm.rank() == 1 && numeratorSum.rank() > 1;
+        if (perOutput && layer == null) {
+            throw new io.github.dtd4j.errors.ConfigurationException("a per-output bias term needs a linear layer to broadcast it");
+        }
+        INDArray d = biasTerm == null ? numeratorSum.add(eps) : perOutput ? layer.addBias(numeratorSum, biasTerm).addi(eps)
+                : numeratorSum.add(biasTerm).addi(eps);
+        INDArray s = relevance.div(d);
+        double[] perSample = perSample(s);
+        for (int i = 0; i < perSample.length; i++) {
+            perSample[i] *= eps;
+        }
+        add(stabilizer, perSample);
+        bookBias(layer, s, biasTerm, perOutput);
+        return s;
+    }
+
+    /** Books {@code Σ_j b_j s_j} per sample with the bias. */
+    private void bookBias(LinearLayer layer, INDArray s, INDArray biasTerm, boolean perOutput) {
         if (perOutput) {
             // Σ_j b_j s_j = Σ_c b_c Σ_positions s_c: reduce s per channel, then one small product
             INDArray perChannel = s.rank() == 2 ? s : layer.kind().equals("Dense") ? denseOutputs(s) : s.sum(2, 3);
@@ -39,7 +68,6 @@ final class Accounts {
         } else if (biasTerm != null) {
             add(bias, perSample(biasTerm.mul(s)));
         }
-        return s;
     }
 
     /** {@return a Dense layer's output {@code [N,...,out]} summed over the positions: {@code [N,out]}} */

@@ -183,6 +183,11 @@ final class Context implements NodeContext {
             }
 
             @Override
+            public INDArray divideNonNegative(INDArray r, INDArray numeratorSum, INDArray biasTerm) {
+                return accounts.divideNonNegative(layer, r, numeratorSum, biasTerm, stabilizer);
+            }
+
+            @Override
             public INDArray divide(INDArray r, INDArray numeratorSum, INDArray biasTerm, double epsilon) {
                 if (!(epsilon >= 0) || Double.isInfinite(epsilon)) {
                     throw new ConfigurationException("node '" + layer.name() + "': epsilon must be finite and >= 0, got "

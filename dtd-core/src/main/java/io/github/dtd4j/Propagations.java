@@ -433,8 +433,7 @@ public final class Propagations {
         public List<INDArray> propagate(NodeContext ctx) {
             INDArray x = ctx.inputs().get(0);
             INDArray r = ctx.relevance();
-            INDArray total = io.github.dtd4j.internal.Elementwise.broadcast(r.sum(true, r.rank() - 1), r.shape());
-            INDArray in = r.sub(total.muli(ctx.output())).muli(x);
+            INDArray in = io.github.dtd4j.internal.Elementwise.softmaxTaylor(r, ctx.output()).muli(x);
             ctx.absorb(r.sub(in));
             return List.of(in);
         }

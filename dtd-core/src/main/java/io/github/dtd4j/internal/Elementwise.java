@@ -248,21 +248,28 @@ public final class Elementwise {
 
     /** {@return the layer normalisation of the last axis} @param l the layer @param x input, untouched */
     public static INDArray layerNorm(io.github.dtd4j.graph.LayerNorm l, INDArray x) {
-        INDArray[] nv = normalised(l, x);
-        INDArray y = Forward.lastAxis(nv[0]).mulRowVector(l.gamma().castTo(x.dataType()));
+        INDArray y = normalised(l, x)[0].mulRowVector(l.gamma().castTo(x.dataType()));
         if (l.beta() != null) {
             y.addiRowVector(l.beta().castTo(x.dataType()));
         }
         return y.reshape('c', x.shape());
     }
 
-    /** {@return {x̂, 1/σ} with x̂ = (x − μ)/σ, σ = √(var + eps), over the last axis; 1/σ broadcast to x's shape} */
+    /**
+     * {@return {x̂, 1/σ} with x̂ = (x − μ)/σ, σ = √(var + eps), over the last axis}: x̂ as {@code [rows, last]}, 1/σ
+     * as the column {@code [rows, 1]} (broadcast by column-vector operations, never copied out to x's shape)
+     */
     private static INDArray[] normalised(io.github.dtd4j.graph.LayerNorm l, INDArray x) {
-        int last = x.rank() - 1;
-        INDArray centred = x.sub(broadcast(x.mean(true, last), x.shape()));
-        INDArray var = centred.mul(centred).mean(true, last);
-        INDArray inv = broadcast(Transforms.pow(var.addi(l.eps()), -0.5, false), x.shape());
-        return new INDArray[]{centred.muli(inv), inv};
+        INDArray x2 = Forward.lastAxis(x);
+        INDArray centred = x2.subColumnVector(column(x2.mean(1)));
+        INDArray var = centred.mul(centred).mean(1);
+        INDArray inv = column(Transforms.pow(var.addi(l.eps()), -0.5, false));
+        return new INDArray[]{centred.muliColumnVector(inv), inv};
+    }
+
+    /** {@return a vector of one value per row as the column {@code [rows, 1]}} */
+    private static INDArray column(INDArray v) {
+        return v.reshape('c', v.length(), 1);
     }
 
     /**
@@ -270,13 +277,12 @@ public final class Elementwise {
      * {@code (g − mean(g) − x̂·mean(g·x̂)) / σ} over the last axis
      */
     public static INDArray layerNormVjp(io.github.dtd4j.graph.LayerNorm l, INDArray x, INDArray s) {
-        int last = x.rank() - 1;
         INDArray[] nv = normalised(l, x);
         INDArray xhat = nv[0];
-        INDArray g = Forward.lastAxis(s).mulRowVector(l.gamma().castTo(s.dataType())).reshape('c', s.shape());
-        INDArray meanG = broadcast(g.mean(true, last), x.shape());
-        INDArray meanGx = broadcast(g.mul(xhat).mean(true, last), x.shape());
-        return g.sub(meanG).subi(xhat.mul(meanGx)).muli(nv[1]);
+        INDArray g = Forward.lastAxis(s).mulRowVector(l.gamma().castTo(s.dataType()));
+        INDArray meanGx = column(g.mul(xhat).mean(1));
+        return g.subColumnVector(column(g.mean(1))).subi(xhat.muliColumnVector(meanGx)).muliColumnVector(nv[1])
+                .reshape('c', s.shape());
     }
 
     /** {@return {@code x} times the layer's constant, broadcast} @param m the layer @param x input, untouched */
@@ -361,16 +367,22 @@ public final class Elementwise {
 
     /** {@return the softmax over the last axis} @param x input, untouched */
     public static INDArray softmax(INDArray x) {
-        int last = x.rank() - 1;
-        INDArray e = Transforms.exp(x.sub(broadcast(x.max(true, last), x.shape())), false);
-        return e.divi(broadcast(e.sum(true, last), x.shape()));
+        INDArray x2 = Forward.lastAxis(x);
+        INDArray e = Transforms.exp(x2.subColumnVector(column(x2.max(1))), false);
+        return e.diviColumnVector(column(e.sum(1))).reshape('c', x.shape());
     }
 
     /** {@return the vector-Jacobian product of the softmax: {@code y·(s − Σ_j s_j y_j)} over the last axis} */
     public static INDArray softmaxVjp(INDArray x, INDArray s) {
-        INDArray y = softmax(x);
-        INDArray dot = broadcast(s.mul(y).sum(true, x.rank() - 1), x.shape());
-        return s.sub(dot).muli(y);
+        INDArray y = Forward.lastAxis(softmax(x));
+        INDArray s2 = Forward.lastAxis(s);
+        return s2.subColumnVector(column(s2.mul(y).sum(1))).muli(y).reshape('c', s.shape());
+    }
+
+    /** {@return {@code r − (Σ_last r)·y}: AttnLRP's softmax rule before the product with the input} */
+    public static INDArray softmaxTaylor(INDArray r, INDArray y) {
+        INDArray r2 = Forward.lastAxis(r);
+        return r2.sub(Forward.lastAxis(y).mulColumnVector(column(r2.sum(1)))).reshape('c', r.shape());
     }
 
     private static long[] withBatchOne(long[] perSample) {

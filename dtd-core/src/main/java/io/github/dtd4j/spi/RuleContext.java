@@ -42,6 +42,21 @@ public interface RuleContext {
     INDArray divide(INDArray relevance, INDArray numeratorSum, INDArray biasTerm);
 
     /**
+     * As {@link #divide(INDArray, INDArray, INDArray)}, for a denominator that is never negative: the caller
+     * guarantees {@code numeratorSum ≥ 0} and {@code biasTerm ≥ 0} element by element (a sum of non-negative terms:
+     * z⁺, w², counts), so that {@code sign(d) = +1} everywhere and the stabilizer is added without testing signs:
+     * the same {@code s}, in fewer passes over the output. The default tests signs anyway.
+     *
+     * @param relevance    the relevance to divide
+     * @param numeratorSum {@code Σ_i q_ij ≥ 0}, output-shaped
+     * @param biasTerm     bias term ≥ 0, or null
+     * @return a new output-shaped array s
+     */
+    default INDArray divideNonNegative(INDArray relevance, INDArray numeratorSum, INDArray biasTerm) {
+        return divide(relevance, numeratorSum, biasTerm);
+    }
+
+    /**
      * As {@link #divide(INDArray, INDArray, INDArray)}, with {@code epsilon} in place of the explainer's
      * stabilizer (the ε rule).
      *

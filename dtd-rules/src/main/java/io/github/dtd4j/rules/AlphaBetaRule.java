@@ -59,7 +59,7 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
         INDArray wn = DerivedWeights.negative(l);
         INDArray r = ctx.relevance();
         INDArray zPos = DerivedWeights.forwardSplit(l, xp, xn, wp, wn);
-        INDArray sPos = ctx.divide(r.mul(alpha), zPos, Tensors.positive(ctx.bias()));
+        INDArray sPos = ctx.divideNonNegative(r.mul(alpha), zPos, Tensors.positive(ctx.bias()));
         INDArray out = DerivedWeights.backwardSplit(l, sPos, xp, xn, wp, wn);
         if (beta == 0) {
             return out;

@@ -31,7 +31,7 @@ public record FlatRule() implements LinearRule {
         LinearLayer l = ctx.layer();
         INDArray w1 = DerivedWeights.ones(l);
         INDArray ones = io.github.dtd4j.spi.Tensors.onesLike(ctx.input());
-        INDArray s = ctx.divide(ctx.relevance(), l.forward(ones, w1), null);
+        INDArray s = ctx.divideNonNegative(ctx.relevance(), l.forward(ones, w1), null);
         return l.transpose(s, w1);
     }
 

@@ -32,7 +32,7 @@ public record WSquareRule() implements LinearRule {
         INDArray w2 = DerivedWeights.squared(l);
         INDArray ones = io.github.dtd4j.spi.Tensors.onesLike(ctx.input());
         // a ones image through the convolution counts exactly the taps that fall inside the image
-        INDArray s = ctx.divide(ctx.relevance(), l.forward(ones, w2), null);
+        INDArray s = ctx.divideNonNegative(ctx.relevance(), l.forward(ones, w2), null);
         return l.transpose(s, w2);
     }
 

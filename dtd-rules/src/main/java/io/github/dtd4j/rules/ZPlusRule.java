@@ -39,7 +39,7 @@ public record ZPlusRule() implements LinearRule {
         INDArray wp = DerivedWeights.positive(l);
         INDArray wn = xn == null ? null : DerivedWeights.negative(l);
         INDArray zq = DerivedWeights.forwardSplit(l, xp, xn, wp, wn);
-        INDArray s = ctx.divide(ctx.relevance(), zq, Tensors.positive(ctx.bias()));
+        INDArray s = ctx.divideNonNegative(ctx.relevance(), zq, Tensors.positive(ctx.bias()));
         return DerivedWeights.backwardSplit(l, s, xp, xn, wp, wn);
     }
 
