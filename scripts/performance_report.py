@@ -57,24 +57,36 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
     pt = json.load(open(pytorch_modern))
     mach = open(modern_machine).read().strip()
     t = {}
+    err = {}
     for r in jm:
-        t[(r["params"]["model"], r["benchmark"].rsplit(".", 1)[-1])] = r["primaryMetric"]["score"]
+        key = (r["params"]["model"], r["benchmark"].rsplit(".", 1)[-1])
+        t[key] = r["primaryMetric"]["score"]
+        err[key] = r["primaryMetric"]["scoreError"]
+    iters = jm[0]["measurementIterations"]
+    itime = jm[0]["measurementTime"]
     out = [MODERN_HEAD, "",
            "Measured by `scripts/benchmark.sh modern`, which runs only this section:", "", "```", mach, "```", "",
            f"torchvision {pt['torchvision']}'s MobileNetV2 and ViT-B/16 (random weights, seed 0; ViT-B/16's zero head "
            "drawn again from N(0, 0.01)) exported to ONNX by `scripts/modern_models.py` (opset 17, constant folding on), "
-           "imported by dtd4j and run at batch 1 in float32 (`ModernBenchmark`, JMH average of 5 one-second "
-           "iterations): MobileNetV2 explained with DTD (z^B first, z⁺ above), ViT-B/16 with z^B on the patchifying "
+           f"imported by dtd4j and run at batch 1 in float32 (`ModernBenchmark`, JMH average of {iters} iterations of "
+           f"{itime} after {jm[0]['warmupIterations']} of warm-up; ± is JMH's 99.9 % confidence half-width, and the "
+           "ratio's range divides the explanation's upper bound by the forward pass's lower bound and the other way "
+           "round): MobileNetV2 explained with DTD (z^B first, z⁺ above), ViT-B/16 with z^B on the patchifying "
            f"convolution and γ = 0.25 on the dense layers. PyTorch {pt['torch']} ({pt['threads']} threads, `no_grad`, "
            f"median of {pt['repeat']}).", "",
            "| model | PyTorch forward (ms) | our forward (ms) | our explanation (ms) | explanation / our forward "
-           "| target ≤ 4 | explanation / PyTorch forward |", "|---|---|---|---|---|---|---|"]
+           "| range | target ≤ 4 | explanation / PyTorch forward |", "|---|---|---|---|---|---|---|---|"]
     for model in ("mobilenet_v2", "vit_b_16"):
         f = t.get((model, "forward"))
         e = t.get((model, "explain"))
+        fe = err.get((model, "forward"))
+        ee = err.get((model, "explain"))
         p = pt["forward_ms_median"].get(model)
         ratio = e / f if e and f else None
-        out.append(f"| {model} | {fmt(p, 1)} | {fmt(f, 1)} | {fmt(e, 1)} | {fmt(ratio, 2)} | {ok(ratio, 4)} | "
+        low = (e - ee) / (f + fe) if e and f else None
+        high = (e + ee) / (f - fe) if e and f and f > fe else None
+        out.append(f"| {model} | {fmt(p, 1)} | {fmt(f, 1)} ± {fmt(fe, 1)} | {fmt(e, 1)} ± {fmt(ee, 1)} | "
+                   f"{fmt(ratio, 2)} | {fmt(low, 2)}–{fmt(high, 2)} | {ok(ratio, 4)} | "
                    f"{fmt(e / p if e and p else None, 2)} |")
     return out
 

@@ -30,8 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 5, time = 1)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 10, time = 2)
 @Fork(value = 1, jvmArgs = {"-Xmx4g", "-Xms4g"})
 public class ModernBenchmark extends ExplainerBenchmark {
     @Param({"mobilenet_v2", "vit_b_16"})
