@@ -86,10 +86,11 @@ final class MethodRegistry {
                     .withEngine(c.engine())),
             method("gradient-input", Set.of(DTYPE, ENGINE), c -> Methods.gradientInput(c.graph()).withPrecision(c.precision())
                     .withEngine(c.engine())),
-            method("integrated-gradients", Set.of("--ig-steps", "--steps", "--ig-method", "--baseline", "--internal-batch-size", DTYPE),
+            method("integrated-gradients", Set.of("--ig-steps", "--steps", "--ig-method", "--baseline", "--internal-batch-size", DTYPE,
+                    ENGINE),
                     MethodRegistry::integratedGradients),
             method("smoothgrad", Set.of("--samples", "--noise", "--smoothgrad-seed", "--seed", "--smoothgrad-variant",
-                    DTYPE),
+                    DTYPE, ENGINE),
                     MethodRegistry::smoothGrad),
             method("guided-backprop", Set.of(DTYPE, ENGINE), c -> Methods.guidedBackprop(c.graph()).withPrecision(c.precision())
                     .withEngine(c.engine())),
@@ -153,7 +154,7 @@ final class MethodRegistry {
     private static Attribution integratedGradients(Context c) {
         MethodOptions o = c.options();
         IntegratedGradients ig = Methods.integratedGradients(c.graph()).withPrecision(c.precision())
-                .withBaseline(o.baselineTensor());
+                .withBaseline(o.baselineTensor()).withEngine(c.engine());
         if (o.igSteps() != null) {
             ig = ig.withSteps(o.igSteps());
         }
@@ -168,7 +169,7 @@ final class MethodRegistry {
 
     private static Attribution smoothGrad(Context c) {
         MethodOptions o = c.options();
-        SmoothGrad sg = Methods.smoothGrad(c.graph()).withPrecision(c.precision());
+        SmoothGrad sg = Methods.smoothGrad(c.graph()).withPrecision(c.precision()).withEngine(c.engine());
         if (o.samples != null) {
             sg = sg.withSamples(o.samples);
         }

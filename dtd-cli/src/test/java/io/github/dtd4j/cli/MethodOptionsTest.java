@@ -95,10 +95,10 @@ class MethodOptionsTest {
         // --ig-steps and --smoothgrad-seed everywhere; --steps and --seed too in explain and compare
         assertThat(MethodRegistry.find("integrated-gradients").orElseThrow().options())
                 .containsExactlyInAnyOrder("--ig-steps", "--steps", "--ig-method", "--baseline", "--internal-batch-size",
-                        "--dtype");
+                        "--dtype", "--engine");
         assertThat(MethodRegistry.find("smoothgrad").orElseThrow().options())
                 .containsExactlyInAnyOrder("--samples", "--noise", "--smoothgrad-seed", "--seed", "--smoothgrad-variant",
-                        "--dtype");
+                        "--dtype", "--engine");
         for (String m : List.of("gradient", "sensitivity", "gradient-input", "guided-backprop", "deconvnet")) {
             // the gradient family compiles to ONNX Runtime, as LRP does
             assertThat(MethodRegistry.find(m).orElseThrow().options()).as(m)

@@ -29,12 +29,19 @@ public final class IntegratedGradients implements Attribution {
     private final Quadrature quadrature;
     private final INDArray baseline;
     private final int internalBatchSize;
+    private final io.github.dtd4j.ExplanationEngine engine;
     private final Explainer backward;
 
     IntegratedGradients(Graph graph, Precision precision, int steps, Quadrature quadrature, INDArray baseline,
                         int internalBatchSize) {
-        if (graph == null || precision == null || quadrature == null) {
-            throw new ConfigurationException("integrated gradients: graph, precision and quadrature are required");
+        this(graph, precision, steps, quadrature, baseline, internalBatchSize, io.github.dtd4j.ExplanationEngine.ND4J);
+    }
+
+    private IntegratedGradients(Graph graph, Precision precision, int steps, Quadrature quadrature, INDArray baseline,
+                                int internalBatchSize, io.github.dtd4j.ExplanationEngine engine) {
+        if (graph == null || precision == null || quadrature == null || engine == null) {
+            throw new ConfigurationException("integrated gradients: graph, precision, quadrature and engine are "
+                    + "required");
         }
         quadrature.points(steps);
         if (internalBatchSize < 1) {
@@ -47,17 +54,30 @@ public final class IntegratedGradients implements Attribution {
         this.quadrature = quadrature;
         this.baseline = Baselines.checked(graph, baseline, "integrated gradients");
         this.internalBatchSize = internalBatchSize;
-        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT, true);
+        this.engine = engine;
+        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT, true).engine(engine);
+    }
+
+    /**
+     * {@return a copy on another engine}: {@code ONNX_RUNTIME} runs the scaled inputs through the gradient compiled
+     * into one ONNX graph (needs {@code dtd-ort}), as batches of {@link #withInternalBatchSize} rows: with
+     * {@code internalBatchSize ≥ steps × N}, every step of the batch is one run of that graph. The scaling and the
+     * weighted sum stay on the JVM, so the result is the ND4J engine's to float rounding
+     *
+     * @param e the engine
+     */
+    public IntegratedGradients withEngine(io.github.dtd4j.ExplanationEngine e) {
+        return new IntegratedGradients(graph, precision, steps, quadrature, baseline, internalBatchSize, e);
     }
 
     /** {@return a copy with another number of steps} @param n ≥ 1 */
     public IntegratedGradients withSteps(int n) {
-        return new IntegratedGradients(graph, precision, n, quadrature, baseline, internalBatchSize);
+        return new IntegratedGradients(graph, precision, n, quadrature, baseline, internalBatchSize, engine);
     }
 
     /** {@return a copy with another quadrature} @param q e.g. {@link Quadrature#RIEMANN_TRAPEZOID} */
     public IntegratedGradients withQuadrature(Quadrature q) {
-        return new IntegratedGradients(graph, precision, steps, q, baseline, internalBatchSize);
+        return new IntegratedGradients(graph, precision, steps, q, baseline, internalBatchSize, engine);
     }
 
     /**
@@ -66,17 +86,17 @@ public final class IntegratedGradients implements Attribution {
      * @param b {@code [...inputShape]} (one for all elements) or {@code [N, ...inputShape]}; null for zeros
      */
     public IntegratedGradients withBaseline(INDArray b) {
-        return new IntegratedGradients(graph, precision, steps, quadrature, b, internalBatchSize);
+        return new IntegratedGradients(graph, precision, steps, quadrature, b, internalBatchSize, engine);
     }
 
     /** {@return a copy that runs at most {@code rows} scaled inputs per backward sweep} @param rows ≥ 1 */
     public IntegratedGradients withInternalBatchSize(int rows) {
-        return new IntegratedGradients(graph, precision, steps, quadrature, baseline, rows);
+        return new IntegratedGradients(graph, precision, steps, quadrature, baseline, rows, engine);
     }
 
     /** {@return a copy in another precision} @param p float32 or float64 */
     public IntegratedGradients withPrecision(Precision p) {
-        return new IntegratedGradients(graph, p, steps, quadrature, baseline, internalBatchSize);
+        return new IntegratedGradients(graph, p, steps, quadrature, baseline, internalBatchSize, engine);
     }
 
     @Override
@@ -87,7 +107,8 @@ public final class IntegratedGradients implements Attribution {
     @Override
     public String settings() {
         return String.format(Locale.ROOT, "steps=%d, %s, baseline %s", steps, quadrature.spelling(),
-                baseline == null ? "zero" : "given");
+                baseline == null ? "zero" : "given") + (engine == io.github.dtd4j.ExplanationEngine.ND4J ? ""
+                : ", onnxruntime");
     }
 
     @Override

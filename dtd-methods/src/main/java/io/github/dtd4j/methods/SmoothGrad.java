@@ -38,11 +38,17 @@ public final class SmoothGrad implements Attribution {
     private final double noise;
     private final long seed;
     private final Variant variant;
+    private final io.github.dtd4j.ExplanationEngine engine;
     private final Explainer backward;
 
     SmoothGrad(Graph graph, Precision precision, int samples, double noise, long seed, Variant variant) {
-        if (graph == null || precision == null || variant == null) {
-            throw new ConfigurationException("smoothgrad: graph, precision and variant are required");
+        this(graph, precision, samples, noise, seed, variant, io.github.dtd4j.ExplanationEngine.ND4J);
+    }
+
+    private SmoothGrad(Graph graph, Precision precision, int samples, double noise, long seed, Variant variant,
+                       io.github.dtd4j.ExplanationEngine engine) {
+        if (graph == null || precision == null || variant == null || engine == null) {
+            throw new ConfigurationException("smoothgrad: graph, precision, variant and engine are required");
         }
         if (samples < 1) {
             throw new ConfigurationException("smoothgrad: samples must be >= 1, got " + samples);
@@ -56,32 +62,44 @@ public final class SmoothGrad implements Attribution {
         this.noise = noise;
         this.seed = seed;
         this.variant = variant;
-        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT, true);
+        this.engine = engine;
+        this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT, true).engine(engine);
+    }
+
+    /**
+     * {@return a copy on another engine}: {@code ONNX_RUNTIME} runs the noisy copies as one batch through the
+     * gradient compiled into one ONNX graph (needs {@code dtd-ort}); the noise and the reduction over the samples stay
+     * on the JVM, so the result is the ND4J engine's to float rounding
+     *
+     * @param e the engine
+     */
+    public SmoothGrad withEngine(io.github.dtd4j.ExplanationEngine e) {
+        return new SmoothGrad(graph, precision, samples, noise, seed, variant, e);
     }
 
     /** {@return a copy with another number of samples} @param n ≥ 1 */
     public SmoothGrad withSamples(int n) {
-        return new SmoothGrad(graph, precision, n, noise, seed, variant);
+        return new SmoothGrad(graph, precision, n, noise, seed, variant, engine);
     }
 
     /** {@return a copy with another noise level} @param level σ relative to each element's value range, ≥ 0 */
     public SmoothGrad withNoise(double level) {
-        return new SmoothGrad(graph, precision, samples, level, seed, variant);
+        return new SmoothGrad(graph, precision, samples, level, seed, variant, engine);
     }
 
     /** {@return a copy with another seed} @param s the generator's seed */
     public SmoothGrad withSeed(long s) {
-        return new SmoothGrad(graph, precision, samples, noise, s, variant);
+        return new SmoothGrad(graph, precision, samples, noise, s, variant, engine);
     }
 
     /** {@return a copy with another variant} @param v smoothgrad, smoothgrad_sq or vargrad */
     public SmoothGrad withVariant(Variant v) {
-        return new SmoothGrad(graph, precision, samples, noise, seed, v);
+        return new SmoothGrad(graph, precision, samples, noise, seed, v, engine);
     }
 
     /** {@return a copy in another precision} @param p float32 or float64 */
     public SmoothGrad withPrecision(Precision p) {
-        return new SmoothGrad(graph, p, samples, noise, seed, variant);
+        return new SmoothGrad(graph, p, samples, noise, seed, variant, engine);
     }
 
     @Override
@@ -92,7 +110,7 @@ public final class SmoothGrad implements Attribution {
     @Override
     public String settings() {
         return String.format(Locale.ROOT, "%s, samples=%d, noise=%s, seed=%d", variant.name().toLowerCase(Locale.ROOT),
-                samples, noise, seed);
+                samples, noise, seed) + (engine == io.github.dtd4j.ExplanationEngine.ND4J ? "" : ", onnxruntime");
     }
 
     @Override

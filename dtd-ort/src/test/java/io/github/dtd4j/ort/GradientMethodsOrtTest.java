@@ -8,10 +8,14 @@ import io.github.dtd4j.graph.Graph;
 import io.github.dtd4j.io.Npy;
 import io.github.dtd4j.methods.Attributions;
 import io.github.dtd4j.methods.GradientMethod;
+import io.github.dtd4j.methods.IntegratedGradients;
 import io.github.dtd4j.methods.Methods;
+import io.github.dtd4j.methods.SmoothGrad;
 import io.github.dtd4j.onnx.OnnxModels;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -55,6 +59,70 @@ class GradientMethodsOrtTest {
             assertSame(m, x, m.name() + " on the test network");
             for (Graph model : models) {
                 assertSame(method.apply(model), pictures, m.name() + " on " + model.provenance());
+            }
+        }
+    }
+
+    private static void assertClose(Attributions a, Attributions b, String what) {
+        assertThat(b.targets()).as(what).containsExactly(a.targets());
+        double scale = Math.max(1e-30, a.attribution().amaxNumber().doubleValue());
+        double diff = b.attribution().castTo(DataType.DOUBLE).sub(a.attribution().castTo(DataType.DOUBLE))
+                .amaxNumber().doubleValue();
+        assertThat(diff / scale).as(what).isLessThanOrEqualTo(1e-5);
+    }
+
+    /**
+     * Integrated Gradients (its steps as batches through the compiled gradient: one run when the internal batch holds
+     * every step, several otherwise) and SmoothGrad's three variants (the noisy copies as one batch) give the ND4J
+     * engine's attributions, and IG's convergence delta; the settings say which engine ran.
+     */
+    @Test
+    void integratedGradientsAndSmoothGradRunTheirBatchesOnOnnxRuntime() {
+        INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(5), 3, 3, 12, 12)
+                .castTo(DataType.FLOAT).muli(3).subi(1);
+        Path fashion = Path.of("../models/fashion-mnist").toAbsolutePath().normalize();
+        INDArray pictures = Npy.read(fashion.resolve("sample-images.npy")).get(NDArrayIndex.interval(0, 2))
+                .castTo(DataType.FLOAT).dup();
+        Map<Graph, INDArray> cases = new LinkedHashMap<>();
+        cases.put(OrtExplainerTest.cnn(7), x);
+        cases.put(OnnxModels.load(fashion.resolve("resnet.onnx")), pictures);
+        // the compiled engine really runs: ONNX Runtime's CPU build has no float64 convolution, and says so
+        Graph cnn = OrtExplainerTest.cnn(7);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Methods.integratedGradients(cnn).withSteps(4)
+                        .withPrecision(io.github.dtd4j.graph.Precision.FLOAT64)
+                        .withEngine(ExplanationEngine.ONNX_RUNTIME).attribute(x, Start.topClass()).close())
+                .isInstanceOf(io.github.dtd4j.errors.ConfigurationException.class).hasMessageContaining("float64");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Methods.smoothGrad(cnn).withSamples(2)
+                        .withPrecision(io.github.dtd4j.graph.Precision.FLOAT64)
+                        .withEngine(ExplanationEngine.ONNX_RUNTIME).attribute(x, Start.topClass()).close())
+                .isInstanceOf(io.github.dtd4j.errors.ConfigurationException.class).hasMessageContaining("float64");
+        for (Map.Entry<Graph, INDArray> c : cases.entrySet()) {
+            Graph g = c.getKey();
+            INDArray in = c.getValue();
+            for (int rows : new int[]{64, 5}) {
+                IntegratedGradients ig = Methods.integratedGradients(g).withSteps(16).withInternalBatchSize(rows);
+                IntegratedGradients onOrt = ig.withEngine(ExplanationEngine.ONNX_RUNTIME);
+                assertThat(onOrt.settings()).endsWith("onnxruntime");
+                try (Attributions a = ig.attribute(in, Start.topClass());
+                     Attributions b = onOrt.attribute(in, Start.topClass())) {
+                    String what = "integrated gradients, internal batch " + rows + ", on " + g.provenance();
+                    assertClose(a, b, what);
+                    double[] da = a.convergenceDelta().orElseThrow();
+                    double[] db = b.convergenceDelta().orElseThrow();
+                    for (int i = 0; i < da.length; i++) {
+                        assertThat(db[i]).as(what).isCloseTo(da[i],
+                                org.assertj.core.data.Offset.offset(1e-4 * Math.max(1, Math.abs(da[i]))));
+                    }
+                }
+            }
+            for (SmoothGrad.Variant v : SmoothGrad.Variant.values()) {
+                SmoothGrad sg = Methods.smoothGrad(g).withSamples(6).withSeed(3).withVariant(v);
+                SmoothGrad onOrt = sg.withEngine(ExplanationEngine.ONNX_RUNTIME);
+                assertThat(onOrt.settings()).endsWith("onnxruntime");
+                try (Attributions a = sg.attribute(in, Start.classes(new int[(int) in.size(0)]));
+                     Attributions b = onOrt.attribute(in, Start.classes(new int[(int) in.size(0)]))) {
+                    assertClose(a, b, "smoothgrad " + v + " on " + g.provenance());
+                }
             }
         }
     }

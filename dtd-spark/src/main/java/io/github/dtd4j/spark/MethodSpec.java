@@ -45,8 +45,9 @@ public final class MethodSpec implements Serializable {
             Map.entry("sensitivity", GRADIENTS),
             Map.entry("gradient-input", GRADIENTS),
             Map.entry("integrated-gradients", Set.of("ig-steps", "ig-method", "internal-batch-size", "baseline",
-                    "dtype")),
-            Map.entry("smoothgrad", Set.of("samples", "noise", "smoothgrad-seed", "smoothgrad-variant", "dtype")),
+                    "dtype", "engine")),
+            Map.entry("smoothgrad", Set.of("samples", "noise", "smoothgrad-seed", "smoothgrad-variant", "dtype",
+                    "engine")),
             Map.entry("guided-backprop", GRADIENTS),
             Map.entry("deconvnet", GRADIENTS),
             Map.entry("cam", Set.of()),
@@ -168,6 +169,7 @@ public final class MethodSpec implements Serializable {
                     return null;
                 }
                 IntegratedGradients ig = Methods.integratedGradients(graph).withSteps(steps).withPrecision(p)
+                        .withEngine(engine())
                         .withBaseline(baselineTensor());
                 return (q == null ? ig : ig.withQuadrature(q)).withInternalBatchSize(rows);
             }
@@ -181,7 +183,8 @@ public final class MethodSpec implements Serializable {
                 if (graph == null) {
                     return null;
                 }
-                SmoothGrad sg = Methods.smoothGrad(graph).withSamples(samples).withNoise(noise).withPrecision(p);
+                SmoothGrad sg = Methods.smoothGrad(graph).withSamples(samples).withNoise(noise).withPrecision(p)
+                        .withEngine(engine());
                 return sg.withSeed(seed).withVariant(variant);
             }
             case "occlusion" -> {

@@ -270,6 +270,14 @@ class SparkTargetsAndFormatsTest {
         }
         assertThatThrownBy(() -> MethodSpec.of("lrp", Map.of("engine", "gpu")))
                 .isInstanceOf(ConfigurationException.class).hasMessageContaining("engine");
+        // Integrated Gradients and SmoothGrad take the engine too; occlusion does not
+        io.github.dtd4j.graph.Graph g = OnnxModels.load(FASHION.resolve("resnet.onnx"));
+        assertThat(MethodSpec.of("integrated-gradients", Map.of("ig-steps", "4", "engine", "onnxruntime"))
+                .make(g, null).settings()).endsWith("onnxruntime");
+        assertThat(MethodSpec.of("smoothgrad", Map.of("engine", "onnxruntime")).make(g, null).settings())
+                .endsWith("onnxruntime");
+        assertThatThrownBy(() -> MethodSpec.of("occlusion", Map.of("engine", "onnxruntime")))
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("engine");
     }
 
     private static void assertSamePixels(byte[] png, BufferedImage expected, String what) throws IOException {
