@@ -314,7 +314,7 @@ final class Engine {
      * {@return the nodes the sweep passes through: those the start node depends on (and itself) that depend on the
      * end node (the input, or the stop node, which is not itself propagated)}
      */
-    private static Set<String> region(Graph g, String start, String end) {
+    static Set<String> region(Graph g, String start, String end) {
         Set<String> region = new HashSet<>(g.ancestors(start));
         region.add(start);
         if (!end.equals(g.inputName())) {

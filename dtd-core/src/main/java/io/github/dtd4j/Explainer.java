@@ -216,7 +216,7 @@ public final class Explainer implements AutoCloseable {
             targets[i] = (int) o.targets()[i];
         }
         return new Explanation(o.relevance(), o.logits(), targets, ledger(o.ledger(), c.ledgerLayout(), (int) n),
-                java.util.Map.of(), p.graph.inputName());
+                java.util.Map.of(), settings.stopAt() == null ? p.graph.inputName() : settings.stopAt());
     }
 
     private static int[] filled(int n, int v) {

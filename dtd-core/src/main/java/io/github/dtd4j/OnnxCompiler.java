@@ -31,6 +31,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import onnx.OnnxMl.AttributeProto;
 import onnx.OnnxMl.GraphProto;
@@ -124,10 +125,6 @@ final class OnnxCompiler implements OnnxOps {
      * @param dataFile the name of the file the external initializers refer to, or null to keep them inside
      */
     static Output compile(Plan plan, Map<String, String> metadata, String dataFile) {
-        if (plan.settings.stopAt() != null) {
-            throw new ConfigurationException("toOnnx: an explainer that stops at a node ('" + plan.settings.stopAt()
-                    + "') cannot be compiled; compile one that runs to the input");
-        }
         List<String> unsupported = new ArrayList<>();
         for (Node n : plan.graph.nodes()) {
             String why = unsupported(n, plan.nodes.get(n.name()));
@@ -269,10 +266,14 @@ final class OnnxCompiler implements OnnxOps {
         Map<String, List<Symbol>> arrived = new LinkedHashMap<>();
         arrived.computeIfAbsent(g.outputName(), k -> new ArrayList<>()).add(start);
         List<Node> nodes = g.nodes();
+        // the sweep passes through the nodes between the output and the end (the input, or the stop node, whose
+        // output's relevance is the result), as the reference engine's
+        String end = plan.settings.stopAt() == null ? g.inputName() : plan.settings.stopAt();
+        Set<String> region = Engine.region(g, g.outputName(), end);
         for (int k = nodes.size() - 1; k >= 0; k--) {
             Node n = nodes.get(k);
             List<Symbol> parts = arrived.get(n.name());
-            if (parts == null) {
+            if (parts == null || !region.contains(n.name())) {
                 continue;
             }
             Symbol r = sum(parts);
@@ -303,9 +304,9 @@ final class OnnxCompiler implements OnnxOps {
             throw new ConfigurationException("toOnnx: " + failures.size() + " node(s) cannot be compiled to ONNX: "
                     + String.join("; ", failures) + ". Explain them with the reference engine.");
         }
-        List<Symbol> atInput = arrived.get(g.inputName());
-        Symbol relevance = atInput == null ? mul(new Symbol("input"), 0) : sum(atInput);
-        List<Symbol> atInputSums = arrivedSums.get(g.inputName());
+        List<Symbol> atInput = arrived.get(end);
+        Symbol relevance = atInput == null ? mul(out.get(end), 0) : sum(atInput);
+        List<Symbol> atInputSums = arrivedSums.get(end);
         ledger.add(1, atInputSums == null ? mul(startSum, 0) : sum(atInputSums));
         named(logits, "logits");
         named(relevance, "relevance");
@@ -313,7 +314,7 @@ final class OnnxCompiler implements OnnxOps {
         named(op("Cast", List.of(op("Concat", ledger, Map.of("axis", 1L))), Map.of("to",
                 (long) TensorProto.DataType.DOUBLE_VALUE)), "ledger");
         graph.addOutput(valueInfo("logits", elemType, g.outputShape()));
-        graph.addOutput(valueInfo("relevance", elemType, g.inputShape()));
+        graph.addOutput(valueInfo("relevance", elemType, g.shapeOf(end)));
         graph.addOutput(valueInfo("targets", TensorProto.DataType.INT64_VALUE, null));
         graph.addOutput(valueInfo("ledger", TensorProto.DataType.DOUBLE_VALUE, Shape.of(ledger.size())));
         ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(8).setProducerName("dtd4j")

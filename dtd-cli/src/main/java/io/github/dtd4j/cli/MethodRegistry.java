@@ -97,9 +97,9 @@ final class MethodRegistry {
             method("deconvnet", Set.of(DTYPE, ENGINE), c -> Methods.deconvnet(c.graph()).withPrecision(c.precision())
                     .withEngine(c.engine())),
             method("cam", Set.of(), c -> Methods.cam(c.graph())),
-            method("grad-cam", LAYER, c -> atLayer(Methods.gradCam(c.graph()), c)),
-            method("grad-cam-pp", LAYER, c -> atLayer(Methods.gradCamPlusPlus(c.graph()), c)),
-            method("guided-grad-cam", LAYER, c -> atLayer(Methods.guidedGradCam(c.graph()), c)),
+            method("grad-cam", union(LAYER, Set.of(ENGINE)), c -> atLayer(Methods.gradCam(c.graph()), c)),
+            method("grad-cam-pp", union(LAYER, Set.of(ENGINE)), c -> atLayer(Methods.gradCamPlusPlus(c.graph()), c)),
+            method("guided-grad-cam", union(LAYER, Set.of(ENGINE)), c -> atLayer(Methods.guidedGradCam(c.graph()), c)),
             method("deeplift", Set.of("--baseline", DTYPE),
                     c -> Methods.deepLift(c.graph()).withPrecision(c.precision()).withBaseline(c.options().baselineTensor())),
             method("occlusion", Set.of("--window", "--stride", "--baseline", DTYPE), MethodRegistry::occlusion),
@@ -125,7 +125,7 @@ final class MethodRegistry {
 
     /** Grad-CAM and its kin at --layer, or at the library's default layer. */
     private static GradCam atLayer(GradCam m, Context c) {
-        GradCam g = m.withPrecision(c.precision());
+        GradCam g = m.withPrecision(c.precision()).withEngine(c.engine());
         return c.options().layer == null ? g : g.withLayer(c.options().layer);
     }
 

@@ -107,7 +107,7 @@ class MethodOptionsTest {
         // CAM reads the layer that feeds global average pooling, by definition: it takes no --layer
         assertThat(MethodRegistry.find("cam").orElseThrow().options()).isEmpty();
         for (String m : List.of("grad-cam", "grad-cam-pp", "guided-grad-cam")) {
-            assertThat(MethodRegistry.find(m).orElseThrow().options()).as(m).containsExactly("--layer");
+            assertThat(MethodRegistry.find(m).orElseThrow().options()).as(m).containsExactlyInAnyOrder("--layer", "--engine");
         }
         for (String m : List.of("taylor", "activation-maximization")) {
             assertThat(MethodRegistry.find(m).orElseThrow().options()).as(m).containsExactly("--dtype");

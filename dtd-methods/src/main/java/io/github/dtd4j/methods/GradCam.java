@@ -76,10 +76,16 @@ public final class GradCam implements Attribution {
     private final Explainer backward;
     private final Explainer toLayer;
     private final Explainer guided;
+    private final io.github.dtd4j.ExplanationEngine engine;
 
     GradCam(Kind kind, Graph graph, Precision precision, String layer, boolean relu) {
-        if (kind == null || graph == null || precision == null) {
-            throw new ConfigurationException("grad-cam: kind, graph and precision are required");
+        this(kind, graph, precision, layer, relu, io.github.dtd4j.ExplanationEngine.ND4J);
+    }
+
+    private GradCam(Kind kind, Graph graph, Precision precision, String layer, boolean relu,
+                    io.github.dtd4j.ExplanationEngine engine) {
+        if (kind == null || graph == null || precision == null || engine == null) {
+            throw new ConfigurationException("grad-cam: kind, graph, precision and engine are required");
         }
         String method = kind.spelling();
         LayerMaps.imageInput(graph, method);
@@ -88,10 +94,23 @@ public final class GradCam implements Attribution {
         this.precision = precision;
         this.layer = layer == null ? LayerMaps.defaultLayer(graph, method) : LayerMaps.checkLayer(graph, layer, method);
         this.relu = relu;
+        this.engine = engine;
         this.backward = Backward.explainer(graph, precision, Backward.ReluMode.GRADIENT);
-        this.toLayer = backward.stopAt(this.layer);
+        this.toLayer = backward.stopAt(this.layer).engine(engine);
         this.guided = kind == Kind.GUIDED_GRAD_CAM ? Backward.explainer(graph, precision, Backward.ReluMode.GUIDED)
-                : null;
+                .engine(engine) : null;
+    }
+
+    /**
+     * {@return a copy on another engine}: {@code ONNX_RUNTIME} runs the gradient down to the layer (and guided
+     * backprop's, for guided Grad-CAM) as the backward pass compiled into one ONNX graph that stops at the layer
+     * (needs {@code dtd-ort}); the layer's activations come from the ND4J engine's forward pass, and the weighting
+     * and upsampling stay on the JVM, so the map is the ND4J engine's to float rounding
+     *
+     * @param e the engine
+     */
+    public GradCam withEngine(io.github.dtd4j.ExplanationEngine e) {
+        return new GradCam(kind, graph, precision, layer, relu, e);
     }
 
     /** {@return which of the three} */
@@ -111,17 +130,17 @@ public final class GradCam implements Attribution {
      * @throws ConfigurationException naming the node and the graph's spatial nodes if it has none or another shape
      */
     public GradCam withLayer(String node) {
-        return new GradCam(kind, graph, precision, LayerMaps.checkLayer(graph, node, kind.spelling()), relu);
+        return new GradCam(kind, graph, precision, LayerMaps.checkLayer(graph, node, kind.spelling()), relu, engine);
     }
 
     /** {@return a copy with or without the ReLU on the map} @param on false for Captum's signed default */
     public GradCam withRelu(boolean on) {
-        return new GradCam(kind, graph, precision, layer, on);
+        return new GradCam(kind, graph, precision, layer, on, engine);
     }
 
     /** {@return a copy in another precision} @param p float32 or float64 */
     public GradCam withPrecision(Precision p) {
-        return new GradCam(kind, graph, p, layer, relu);
+        return new GradCam(kind, graph, p, layer, relu, engine);
     }
 
     @Override
@@ -132,7 +151,8 @@ public final class GradCam implements Attribution {
     @Override
     public String settings() {
         return String.format(Locale.ROOT, "layer %s%s, %s", layer, relu ? "" : ", no relu",
-                precision.name().toLowerCase(Locale.ROOT));
+                precision.name().toLowerCase(Locale.ROOT))
+                + (engine == io.github.dtd4j.ExplanationEngine.ND4J ? "" : ", onnxruntime");
     }
 
     @Override

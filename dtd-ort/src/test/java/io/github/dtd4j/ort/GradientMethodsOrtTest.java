@@ -126,4 +126,49 @@ class GradientMethodsOrtTest {
             }
         }
     }
+
+    /**
+     * Grad-CAM, Grad-CAM++ and guided Grad-CAM on ONNX Runtime (the gradient down to the layer as a compiled graph that
+     * stops there) give the ND4J engine's maps, at the default layer and at an inner one, on the test network and on
+     * the shipped ResNet; the layer map too.
+     */
+    @Test
+    void gradCamRunsItsBackwardPassOnOnnxRuntime() {
+        INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(9), 2, 3, 12, 12)
+                .castTo(DataType.FLOAT).muli(3).subi(1);
+        Path fashion = Path.of("../models/fashion-mnist").toAbsolutePath().normalize();
+        INDArray pictures = Npy.read(fashion.resolve("sample-images.npy")).get(NDArrayIndex.interval(0, 2))
+                .castTo(DataType.FLOAT).dup();
+        Map<Graph, INDArray> cases = new LinkedHashMap<>();
+        cases.put(OrtExplainerTest.cnn(7), x);
+        cases.put(OnnxModels.load(fashion.resolve("resnet.onnx")), pictures);
+        for (Map.Entry<Graph, INDArray> c : cases.entrySet()) {
+            Graph g = c.getKey();
+            List<io.github.dtd4j.methods.GradCam> methods = new java.util.ArrayList<>(List.of(Methods.gradCam(g),
+                    Methods.gradCamPlusPlus(g), Methods.guidedGradCam(g)));
+            if (g.node("conv3").isPresent()) {
+                methods.add(Methods.gradCam(g).withLayer("conv3"));
+                methods.add(Methods.gradCam(g).withLayer("relu2").withRelu(false));
+            }
+            for (io.github.dtd4j.methods.GradCam m : methods) {
+                io.github.dtd4j.methods.GradCam onOrt = m.withEngine(ExplanationEngine.ONNX_RUNTIME);
+                assertThat(onOrt.settings()).endsWith("onnxruntime");
+                String what = m.name() + " at " + m.layer() + " on " + g.provenance();
+                try (Attributions a = m.attribute(c.getValue(), Start.topClass());
+                     Attributions b = onOrt.attribute(c.getValue(), Start.topClass())) {
+                    assertClose(a, b, what);
+                    INDArray la = a.extras().get("layer-map");
+                    INDArray lb = b.extras().get("layer-map");
+                    double scale = Math.max(1e-30, la.amaxNumber().doubleValue());
+                    assertThat(lb.castTo(DataType.DOUBLE).sub(la.castTo(DataType.DOUBLE)).amaxNumber().doubleValue()
+                            / scale).as(what + " layer map").isLessThanOrEqualTo(1e-5);
+                }
+            }
+        }
+        Graph cnn = OrtExplainerTest.cnn(7);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Methods.gradCam(cnn)
+                        .withPrecision(io.github.dtd4j.graph.Precision.FLOAT64)
+                        .withEngine(ExplanationEngine.ONNX_RUNTIME).attribute(x, Start.topClass()).close())
+                .isInstanceOf(io.github.dtd4j.errors.ConfigurationException.class).hasMessageContaining("float64");
+    }
 }

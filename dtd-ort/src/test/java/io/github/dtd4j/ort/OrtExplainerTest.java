@@ -175,6 +175,31 @@ class OrtExplainerTest {
         }
     }
 
+    /**
+     * An explainer that stops at a node compiles too: the graph's relevance is the relevance at that node's output
+     * (the sweep passes only through the nodes between it and the output, as the reference engine's), for stops
+     * before, inside and after a residual branch, on LRP rules and on the gradient (Grad-CAM's backward pass).
+     */
+    @Test
+    void stoppingAtANodeGivesTheReferenceEnginesRelevanceThere() {
+        Graph g = cnn(7);
+        INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(3), 3, 3, 12, 12)
+                .castTo(DataType.FLOAT).muli(3).subi(1);
+        int[] targets = {4, 0, 2};
+        for (String stop : List.of("pool1", "relu2", "conv3", "sum", "gap")) {
+            assertSame(Explainer.of(g).rule(Rules.Z_PLUS).stopAt(stop), x, targets, "z+ to " + stop);
+            assertSame(Explainer.of(g).rule(Rules.epsilon(0.25)).sumSplit(SumSplit.POSITIVE).stopAt(stop), x, targets,
+                    "epsilon to " + stop);
+            assertSame(Explainer.of(g).rule(io.github.dtd4j.Propagations.gradient())
+                    .batchNorm(BatchNormMode.BYPASS).stopAt(stop), x, targets, "gradient to " + stop);
+            try (Explainer ort = Explainer.of(g).rule(Rules.Z_PLUS).stopAt(stop).engine(ExplanationEngine.ONNX_RUNTIME);
+                 Explanation e = ort.explain(x)) {
+                assertThat(e.end()).isEqualTo(stop);
+                assertThat(e.inputRelevance().shape()).isEqualTo(ort.compiledGraph().shapeOf(stop).withBatch(3));
+            }
+        }
+    }
+
     @Test
     void aDenseNetworkWithPerFeatureBoxes() {
         Random rng = Nd4j.getRandomFactory().getNewRandomInstance(11);

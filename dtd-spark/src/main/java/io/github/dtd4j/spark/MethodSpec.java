@@ -51,9 +51,9 @@ public final class MethodSpec implements Serializable {
             Map.entry("guided-backprop", GRADIENTS),
             Map.entry("deconvnet", GRADIENTS),
             Map.entry("cam", Set.of()),
-            Map.entry("grad-cam", Set.of("layer", "dtype")),
-            Map.entry("grad-cam-pp", Set.of("layer", "dtype")),
-            Map.entry("guided-grad-cam", Set.of("layer", "dtype")),
+            Map.entry("grad-cam", Set.of("layer", "dtype", "engine")),
+            Map.entry("grad-cam-pp", Set.of("layer", "dtype", "engine")),
+            Map.entry("guided-grad-cam", Set.of("layer", "dtype", "engine")),
             Map.entry("occlusion", Set.of("window", "stride", "baseline", "dtype")),
             Map.entry("taylor", DTYPE),
             Map.entry("deeplift", Set.of("baseline", "dtype")),
@@ -205,7 +205,7 @@ public final class MethodSpec implements Serializable {
                     return null;
                 }
                 GradCam g = (name.equals("grad-cam") ? Methods.gradCam(graph) : name.equals("grad-cam-pp")
-                        ? Methods.gradCamPlusPlus(graph) : Methods.guidedGradCam(graph)).withPrecision(p);
+                        ? Methods.gradCamPlusPlus(graph) : Methods.guidedGradCam(graph)).withPrecision(p).withEngine(engine());
                 return options.containsKey("layer") ? g.withLayer(options.get("layer")) : g;
             }
             default -> {
