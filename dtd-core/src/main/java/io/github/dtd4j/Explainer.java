@@ -90,8 +90,10 @@ public final class Explainer implements AutoCloseable {
     /**
      * {@return a copy that computes its explanations with another engine}: {@link ExplanationEngine#ND4J} (the
      * default, the reference) or {@link ExplanationEngine#ONNX_RUNTIME} (the explainer compiled into one ONNX graph,
-     * {@link #toOnnx()}, run by ONNX Runtime; needs {@code dtd-ort}). The session is opened at the first explanation,
-     * reused by every call and thread, and closed by {@link #close()} (or when the explainer is unreachable).
+     * {@link #toOnnx()}, run by ONNX Runtime; needs {@code dtd-ort}) or {@link ExplanationEngine#AUTO} (ONNX Runtime
+     * where it runs this explainer, else ND4J; {@link #engineChoice()} says which and why). The session is opened at
+     * the first explanation, reused by every call and thread, and closed by {@link #close()} (or when the explainer
+     * is unreachable).
      *
      * @param e the engine
      */
@@ -101,9 +103,69 @@ public final class Explainer implements AutoCloseable {
         return copy;
     }
 
-    /** {@return the engine that computes this explainer's explanations} */
+    /** {@return the engine that computes this explainer's explanations, as chosen ({@code AUTO} stays AUTO)} */
     public ExplanationEngine engine() {
         return engine;
+    }
+
+    /** For {@link ExplanationEngine#AUTO}: the engine it resolved to, and why; null until resolved. */
+    private volatile String[] autoChoice;
+
+    /**
+     * {@return the engine that runs this explainer's explanations from the output: {@code ND4J} or
+     * {@code ONNX_RUNTIME}} For {@link ExplanationEngine#AUTO}, decided at the first call (which compiles the
+     * explainer and opens ONNX Runtime's session when it can) and kept: ONNX Runtime when {@code dtd-ort} is present,
+     * the precision is float32, {@code recordLayers} is off and every node and rule compiles; else ND4J.
+     */
+    public ExplanationEngine engineInUse() {
+        if (engine != ExplanationEngine.AUTO) {
+            return engine;
+        }
+        return ExplanationEngine.valueOf(resolveAuto()[0]);
+    }
+
+    /**
+     * {@return which engine runs this explainer and why, in one line}: for example {@code "onnxruntime"},
+     * {@code "nd4j"}, or {@code "nd4j (auto: float64, which ONNX Runtime's CPU build does not convolve)"}
+     */
+    public String engineChoice() {
+        ExplanationEngine e = engineInUse();
+        String name = e == ExplanationEngine.ND4J ? "nd4j" : "onnxruntime";
+        return engine == ExplanationEngine.AUTO ? name + " (auto: " + resolveAuto()[1] + ")" : name;
+    }
+
+    private String[] resolveAuto() {
+        String[] c = autoChoice;
+        if (c == null) {
+            synchronized (this) {
+                c = autoChoice;
+                if (c == null) {
+                    c = decideAuto();
+                    autoChoice = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    private String[] decideAuto() {
+        String nd4j = ExplanationEngine.ND4J.name();
+        if (settings.precision() != io.github.dtd4j.graph.Precision.FLOAT32) {
+            return new String[]{nd4j, "float64, which ONNX Runtime's CPU build does not convolve"};
+        }
+        if (settings.recordLayers()) {
+            return new String[]{nd4j, "recordLayers, which the compiled graph does not record"};
+        }
+        if (java.util.ServiceLoader.load(io.github.dtd4j.spi.CompiledRuntime.class).findFirst().isEmpty()) {
+            return new String[]{nd4j, "dtd-ort is not on the class or module path"};
+        }
+        try {
+            compiled();
+        } catch (io.github.dtd4j.errors.ConfigurationException e) {
+            // what the compiler cannot write (listed in the message) runs on the reference engine
+            return new String[]{nd4j, e.getMessage()};
+        }
+        return new String[]{ExplanationEngine.ONNX_RUNTIME.name(), "every node compiles, float32"};
     }
 
     /**
@@ -728,7 +790,9 @@ public final class Explainer implements AutoCloseable {
         if (start == null) {
             throw new InvalidInputException("explain: the start is null (use explain(x) for the top class)");
         }
-        if (engine == ExplanationEngine.ONNX_RUNTIME) {
+        if (engine == ExplanationEngine.ONNX_RUNTIME || (engine == ExplanationEngine.AUTO
+                && !(start instanceof Start.Tensor t && t.node() != null)
+                && engineInUse() == ExplanationEngine.ONNX_RUNTIME)) {
             return explainCompiled(x, start);
         }
         Engine.Result r = Engine.explain(plan(), x, start);
@@ -743,7 +807,7 @@ public final class Explainer implements AutoCloseable {
      * @param x {@code [N, ...inputShape]}, finite; never modified
      */
     public INDArray forward(INDArray x) {
-        if (engine == ExplanationEngine.ONNX_RUNTIME) {
+        if (engineInUse() == ExplanationEngine.ONNX_RUNTIME) {
             return forwardOnRuntime(x);
         }
         Graph g = compiledGraph();

@@ -124,7 +124,11 @@ final class BenchCommand implements Callable<Integer> {
         } catch (io.github.dtd4j.errors.ConfigurationException e) {
             ort.put("error", e.getMessage());
         }
-        boolean onOrt = chosen.engine() == io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME || !timeNd4j;
+        // auto: ONNX Runtime where it compiled (as Explainer's AUTO decides), else ND4J
+        boolean onOrt = chosen.engine() == io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME || !timeNd4j
+                || (chosen.engine() == io.github.dtd4j.ExplanationEngine.AUTO && ortExplain != null
+                && (r.dtype == null || r.dtype.precision == io.github.dtd4j.graph.Precision.FLOAT32));
+        j.put("engine_used", onOrt ? "onnxruntime" : "nd4j");
         if (onOrt && ortExplain == null) {
             throw new CliException("--engine onnxruntime: " + ort.path("error").asText("not timed (--engines)"));
         }

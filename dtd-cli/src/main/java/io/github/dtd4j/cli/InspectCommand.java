@@ -59,6 +59,9 @@ final class InspectCommand implements Callable<Integer> {
         out.println("propagation" + (r.low == null ? " (z^B box of images preprocessed as: " + preprocessing.describe()
                 + "; --low/--high replace it)" : "") + ":");
         out.print(c);
+        out.println();
+        // which engine explains: under --engine auto, ONNX Runtime where everything compiles in float32
+        out.println("engine: " + ex.engineChoice());
         out.flush();
         return 0;
     }

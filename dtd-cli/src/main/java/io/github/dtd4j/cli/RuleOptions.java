@@ -100,7 +100,8 @@ final class RuleOptions {
 
     /** The engines {@code --engine} offers. */
     enum Engine {
-        ND4J(io.github.dtd4j.ExplanationEngine.ND4J), ONNXRUNTIME(io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME);
+        ND4J(io.github.dtd4j.ExplanationEngine.ND4J), ONNXRUNTIME(io.github.dtd4j.ExplanationEngine.ONNX_RUNTIME),
+        AUTO(io.github.dtd4j.ExplanationEngine.AUTO);
 
         final io.github.dtd4j.ExplanationEngine engine;
 
@@ -197,9 +198,10 @@ final class RuleOptions {
             description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     Precision dtype;
 
-    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "nd4j",
-            description = "${COMPLETION-CANDIDATES}: LRP on the reference engine (ND4J, node by node) or compiled into"
-                    + " one ONNX graph run by ONNX Runtime (default ${DEFAULT-VALUE}; docs/performance.md)")
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "auto",
+            description = "${COMPLETION-CANDIDATES}: the reference engine (ND4J, node by node), the explanation compiled"
+                    + " into one ONNX graph run by ONNX Runtime, or auto: ONNX Runtime where everything compiles in"
+                    + " float32, else ND4J (default ${DEFAULT-VALUE}; docs/compiled-engine.md)")
     Engine engine;
 
     /** Bounds implied by the input preprocessing when --low/--high are absent; null if none. */

@@ -71,8 +71,14 @@ class JsonOutputTest {
         List<String> keys = new ArrayList<>();
         j.fieldNames().forEachRemaining(keys::add);
         assertThat(keys).containsExactly("model", "batch", "repeat", "dtype", "engine", "preset", "nd4j", "onnxruntime",
-                "forward_ms_median", "explain_ms_median", "explain_over_forward", "peak_rss_mb", "threads", "backend",
+                "engine_used", "forward_ms_median", "explain_ms_median", "explain_over_forward", "peak_rss_mb", "threads",
+                "backend",
                 "rules");
+        // --engine auto (the default) runs a model that compiles on ONNX Runtime, and the headline figures are its
+        assertThat(j.get("engine").asText()).isEqualTo("auto");
+        assertThat(j.get("engine_used").asText()).isEqualTo("onnxruntime");
+        assertThat(j.get("explain_ms_median").asDouble()).isEqualTo(j.get("onnxruntime").get("explain_ms")
+                .get("median").asDouble());
         // both engines side by side, and ONNX Runtime's plain forward pass: the floor's basis
         assertThat(j.get("nd4j").get("explain_ms").has("median")).isTrue();
         assertThat(j.get("onnxruntime").get("forward_ms").has("min")).isTrue();

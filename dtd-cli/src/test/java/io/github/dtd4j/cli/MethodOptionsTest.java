@@ -178,7 +178,7 @@ class MethodOptionsTest {
         assertThat(MethodRegistry.find("integrated-gradients").orElseThrow()
                 .make(new MethodRegistry.Context(g, ig.methodOptions, ig.rules.options)).settings())
                 .isEqualTo(Methods.integratedGradients(g).withSteps(8).withQuadrature(Quadrature.RIEMANN_TRAPEZOID)
-                        .settings());
+                        .withEngine(io.github.dtd4j.ExplanationEngine.AUTO).settings());
         ExplainCommand sg = parse("--method", "smoothgrad", "--samples", "7", "--noise", "0.2", "--seed", "3",
                 "--smoothgrad-variant", "vargrad");
         assertThat(MethodRegistry.find("smoothgrad").orElseThrow()
@@ -187,7 +187,7 @@ class MethodOptionsTest {
         ExplainCommand d = parse("--method", "smoothgrad");
         assertThat(MethodRegistry.find("smoothgrad").orElseThrow()
                 .make(new MethodRegistry.Context(g, d.methodOptions, d.rules.options)).settings())
-                .isEqualTo(Methods.smoothGrad(g).settings());
+                .isEqualTo(Methods.smoothGrad(g).withEngine(io.github.dtd4j.ExplanationEngine.AUTO).settings());
         ExplainCommand gi = parse("--method", "gradient-input", "--dtype", "float64");
         assertThat(MethodRegistry.find("gradient-input").orElseThrow()
                 .make(new MethodRegistry.Context(g, gi.methodOptions, gi.rules.options)).settings()).isEqualTo("float64");

@@ -42,6 +42,15 @@ final class Backward {
     }
 
     /** {@return an explainer whose sweep computes the backward signal, BatchNorm kept} @param g graph @param p precision @param relu mode */
+    /** {@return what a method's settings add for its engine: nothing for ND4J, else its name} @param e the engine */
+    static String engineLabel(io.github.dtd4j.ExplanationEngine e) {
+        return switch (e) {
+            case ND4J -> "";
+            case ONNX_RUNTIME -> ", onnxruntime";
+            case AUTO -> ""; // ONNX Runtime or ND4J as the explainer compiles: the same numbers to float rounding
+        };
+    }
+
     static Explainer explainer(Graph g, Precision p, ReluMode relu) {
         return explainer(g, p, relu, false);
     }

@@ -152,7 +152,7 @@ public final class GradCam implements Attribution {
     public String settings() {
         return String.format(Locale.ROOT, "layer %s%s, %s", layer, relu ? "" : ", no relu",
                 precision.name().toLowerCase(Locale.ROOT))
-                + (engine == io.github.dtd4j.ExplanationEngine.ND4J ? "" : ", onnxruntime");
+                + Backward.engineLabel(engine);
     }
 
     @Override

@@ -105,7 +105,7 @@ public final class GradientMethod implements Attribution {
     @Override
     public String settings() {
         return precision.name().toLowerCase(java.util.Locale.ROOT)
-                + (engine == io.github.dtd4j.ExplanationEngine.ND4J ? "" : ", onnxruntime");
+                + Backward.engineLabel(engine);
     }
 
     @Override

@@ -107,8 +107,7 @@ public final class IntegratedGradients implements Attribution {
     @Override
     public String settings() {
         return String.format(Locale.ROOT, "steps=%d, %s, baseline %s", steps, quadrature.spelling(),
-                baseline == null ? "zero" : "given") + (engine == io.github.dtd4j.ExplanationEngine.ND4J ? ""
-                : ", onnxruntime");
+                baseline == null ? "zero" : "given") + Backward.engineLabel(engine);
     }
 
     @Override

@@ -110,7 +110,7 @@ public final class SmoothGrad implements Attribution {
     @Override
     public String settings() {
         return String.format(Locale.ROOT, "%s, samples=%d, noise=%s, seed=%d", variant.name().toLowerCase(Locale.ROOT),
-                samples, noise, seed) + (engine == io.github.dtd4j.ExplanationEngine.ND4J ? "" : ", onnxruntime");
+                samples, noise, seed) + Backward.engineLabel(engine);
     }
 
     @Override

@@ -317,4 +317,47 @@ class OrtExplainerTest {
         // the reference engine runs them
         e.explain(Nd4j.rand(DataType.FLOAT, 1, 3, 12, 12)).close();
     }
+
+    /**
+     * {@code AUTO} runs on ONNX Runtime what compiles in float32 (the same numbers as choosing it) and on ND4J the rest
+     * (float64, recorded layers, nodes or rules that do not compile, starts at an intermediate node: the reference's
+     * numbers), and says which and why.
+     */
+    @Test
+    void autoPicksOnnxRuntimeWhereItRunsTheExplainerAndTheReferenceElsewhere() {
+        INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(3), 2, 3, 12, 12)
+                .castTo(DataType.FLOAT).muli(3).subi(1);
+        Explainer base = Explainer.of(cnn(7)).rule(Rules.Z_PLUS);
+        try (Explainer auto = base.engine(ExplanationEngine.AUTO);
+             Explainer ort = base.engine(ExplanationEngine.ONNX_RUNTIME);
+             Explanation a = auto.explain(x); Explanation o = ort.explain(x)) {
+            assertThat(auto.engine()).isEqualTo(ExplanationEngine.AUTO);
+            assertThat(auto.engineInUse()).isEqualTo(ExplanationEngine.ONNX_RUNTIME);
+            assertThat(auto.engineChoice()).startsWith("onnxruntime (auto: ");
+            assertThat(a.inputRelevance()).isEqualTo(o.inputRelevance());
+            assertThat(auto.forward(x)).isEqualTo(ort.forward(x));
+        }
+        assertSame(base.engine(ExplanationEngine.AUTO).engine(ExplanationEngine.ND4J), x, new int[]{1, 2}, "auto");
+        Explainer uncompilable = Explainer.of(cnn(7)).rule(Rules.Z_PLUS).rule(Selector.name("conv2"), new OwnLrp0());
+        Map<String, Explainer> reference = new LinkedHashMap<>();
+        reference.put("float64", base.precision(io.github.dtd4j.graph.Precision.FLOAT64));
+        reference.put("recordLayers", base.recordLayers(true));
+        reference.put("own lrp0", uncompilable);
+        for (Map.Entry<String, Explainer> c : reference.entrySet()) {
+            Explainer auto = c.getValue().engine(ExplanationEngine.AUTO);
+            try (Explanation a = auto.explain(x); Explanation r = c.getValue().explain(x)) {
+                assertThat(auto.engineInUse()).as(c.getKey()).isEqualTo(ExplanationEngine.ND4J);
+                assertThat(auto.engineChoice()).as(c.getKey()).startsWith("nd4j (auto: ").contains(c.getKey());
+                assertThat(a.inputRelevance()).as(c.getKey()).isEqualTo(r.inputRelevance());
+            }
+        }
+        // a start at an intermediate node runs on the reference engine, whichever AUTO picked
+        INDArray atSum = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(4),
+                base.compiledGraph().shapeOf("sum").withBatch(2)).castTo(DataType.FLOAT);
+        try (Explainer auto = base.engine(ExplanationEngine.AUTO);
+             Explanation a = auto.explain(x, Start.relevance("sum", atSum));
+             Explanation r = base.explain(x, Start.relevance("sum", atSum))) {
+            assertThat(a.inputRelevance()).isEqualTo(r.inputRelevance());
+        }
+    }
 }

@@ -287,7 +287,7 @@ public final class MethodSpec implements Serializable {
                 .maxPool(maxPool).sumSplit(split).precision(p).engine(engine).compile();
     }
 
-    /** {@return the {@code engine} option: nd4j (default) or onnxruntime} */
+    /** {@return the {@code engine} option: nd4j (default), onnxruntime or auto} */
     private io.github.dtd4j.ExplanationEngine engine() {
         return !options.containsKey("engine") ? io.github.dtd4j.ExplanationEngine.ND4J
                 : options.get("engine").strip().equalsIgnoreCase("onnxruntime")
