@@ -160,13 +160,18 @@ public final class Explainer implements AutoCloseable {
             return new String[]{nd4j, "dtd-ort is not on the class or module path"};
         }
         try {
-            compiled();
+            // compiled now (the weights stay outside the model), the session opened at the first explanation
+            pendingModel = OnnxCompiler.compile(plan(), onnxMetadata(), WEIGHTS_FILE);
         } catch (io.github.dtd4j.errors.ConfigurationException e) {
             // what the compiler cannot write (listed in the message) runs on the reference engine
             return new String[]{nd4j, e.getMessage()};
         }
         return new String[]{ExplanationEngine.ONNX_RUNTIME.name(), "every node compiles, float32"};
     }
+
+    /** The model AUTO compiled to decide, taken by the session when it opens. */
+    private OnnxCompiler.Output pendingModel;
+    private static final String WEIGHTS_FILE = "dtd4j-weights.data";
 
     /**
      * Closes the ONNX Runtime session of an explainer on {@link ExplanationEngine#ONNX_RUNTIME}, if one is open (a
@@ -201,7 +206,9 @@ public final class Explainer implements AutoCloseable {
                                 + " relevances; use ExplanationEngine.ND4J with recordLayers(true)");
                     }
                     // the weights stay in ND4J's memory: the session takes them as external initializers
-                    OnnxCompiler.Output model = OnnxCompiler.compile(plan(), onnxMetadata(), "dtd4j-weights.data");
+                    OnnxCompiler.Output model = pendingModel != null ? pendingModel
+                            : OnnxCompiler.compile(plan(), onnxMetadata(), WEIGHTS_FILE);
+                    pendingModel = null;
                     io.github.dtd4j.spi.CompiledRuntime runtime = runtime();
                     io.github.dtd4j.spi.CompiledRuntime.Session session = runtime.open(model.model(),
                             model.external(), settings.precision());

@@ -162,6 +162,10 @@ final class CompareCommand implements Callable<Integer> {
 
     private Subject subject() {
         RuleOptions r = rules.options;
+        if (r.engine == RuleOptions.Engine.AUTO) {
+            // one input, each method once: ONNX Runtime's compile and session would cost more than they save
+            r.engine = RuleOptions.Engine.ND4J;
+        }
         if (model == null) {
             r.defaultBounds = new double[][]{{-0.5}, {1.5}};
             INDArray x = PaperDemo.fig5Inputs();

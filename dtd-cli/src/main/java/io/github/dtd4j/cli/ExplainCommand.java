@@ -35,6 +35,9 @@ import picocli.CommandLine.Spec;
                         + " guided-grad-cam, deeplift, occlusion, taylor, activation-maximization, crp"
                         + " (docs/methods.md). An option of another method than the chosen one is an error."})
 final class ExplainCommand implements Callable<Integer> {
+    /** {@code --engine auto} runs on ONNX Runtime from this many inputs on (below, the ND4J engine is faster overall). */
+    static final int AUTO_MIN_INPUTS = 64;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -192,6 +195,12 @@ final class ExplainCommand implements Callable<Integer> {
         List<String> names = Labels.load(labels);
         PrintWriter stderr = spec.commandLine().getErr();
         List<Path> files = dirInput ? Inputs.images(input, recursive, stderr) : List.of(input);
+        if (r.engine == RuleOptions.Engine.AUTO && files.size() < AUTO_MIN_INPUTS) {
+            // few inputs: compiling the explanation and opening ONNX Runtime's session cost more than they save
+            // (VGG16-BN from ONNX: one picture 9.6 s and 3.8 GB on ONNX Runtime against 3.9 s and 1.5 GB on ND4J,
+            // eight pictures 14.1 s against 11.1 s, 32 pictures 28.7 s against 28.2 s; docs/compiled-engine.md)
+            r.engine = RuleOptions.Engine.ND4J;
+        }
         Graph graph = ModelFiles.load(model, inputShape);
         Labels.check(names, graph, labels);
         Attribution attribution = entry.make(new MethodRegistry.Context(graph, methodOptions, r));

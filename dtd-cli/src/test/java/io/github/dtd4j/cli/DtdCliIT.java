@@ -321,6 +321,13 @@ class DtdCliIT {
         Run i = dtd("inspect", "--model", MODEL.toString());
         assertThat(i.exit()).as(i.err()).isZero();
         assertThat(i.out()).contains("/layer1/layer1.0/conv1/Conv").contains("rule z+").contains("winner-take-all");
+        // what --engine auto (the default) picks, and why: this ResNet compiles
+        assertThat(i.out()).contains("engine: onnxruntime (auto: every node compiles, float32)");
+        assertThat(dtd("inspect", "--model", MODEL.toString(), "--engine", "nd4j").out()).contains("engine: nd4j\n");
+        Run mobile = dtd("inspect", "--model", Path.of("../models/fashion-mnist/mobilenet.onnx").toAbsolutePath()
+                .toString(), "--preprocess", "unit", "--grayscale", "--resize");
+        assertThat(mobile.exit()).as(mobile.err()).isZero();
+        assertThat(mobile.out()).contains("engine: nd4j (auto: toOnnx: ").contains("HardSigmoid");
         Run b = dtd("bench", "--model", MODEL.toString(), "--batch", "2", "--repeat", "2", "--warmup", "1");
         assertThat(b.exit()).as(b.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(b.out());
