@@ -137,6 +137,14 @@ public final class Ops {
             return depthwiseConvTransposeTaps(s, w, c, inShape);
         }
         boolean sym = c.symmetricPadding();
+        if (sym && c.strideH() == 1 && c.strideW() == 1 && c.padTop() < c.kernelH() && c.padLeft() < c.kernelW()) {
+            // stride 1: the transpose is the depthwise convolution of s with the flipped kernel and padding k − 1 − p
+            // (g_i = Σ_a s_{i+p−a} w_a), a forward convolution, which runs at about the forward pass's speed
+            INDArray flipped = Nd4j.exec(DynamicCustomOp.builder("reverse").addInputs(depthwiseWeight(w)
+                    .castTo(s.dataType())).addIntegerArguments(0, 1).build())[0];
+            return exec("depthwise_conv2d", new INDArray[]{s, flipped}, c.kernelH(), c.kernelW(), 1, 1,
+                    c.kernelH() - 1 - c.padTop(), c.kernelW() - 1 - c.padLeft(), 1, 1, 0, 0, 0);
+        }
         long[] seen = sym ? inShape : new long[]{inShape[0], inShape[1], inShape[2] + c.padTop() + c.padBottom(),
             inShape[3] + c.padLeft() + c.padRight()};
         INDArray like = Nd4j.zeros(s.dataType(), seen);
