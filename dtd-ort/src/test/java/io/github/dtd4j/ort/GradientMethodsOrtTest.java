@@ -72,13 +72,11 @@ class GradientMethodsOrtTest {
     }
 
     /**
-     * Integrated Gradients (its steps as batches through the compiled gradient: one run when the internal batch holds
-     * every step, several otherwise) and SmoothGrad's three variants (the noisy copies as one batch) give the ND4J
-     * engine's attributions, and IG's convergence delta; the settings say which engine ran.
+     * {@return the test network with every compiled node kind and {@code rows} random inputs in [−1, 2], then the
+     * shipped Fashion-MNIST ResNet with two sample pictures}
      */
-    @Test
-    void integratedGradientsAndSmoothGradRunTheirBatchesOnOnnxRuntime() {
-        INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(5), 3, 3, 12, 12)
+    private static Map<Graph, INDArray> networksAndInputs(long seed, int rows) {
+        INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(seed), rows, 3, 12, 12)
                 .castTo(DataType.FLOAT).muli(3).subi(1);
         Path fashion = Path.of("../models/fashion-mnist").toAbsolutePath().normalize();
         INDArray pictures = Npy.read(fashion.resolve("sample-images.npy")).get(NDArrayIndex.interval(0, 2))
@@ -86,6 +84,18 @@ class GradientMethodsOrtTest {
         Map<Graph, INDArray> cases = new LinkedHashMap<>();
         cases.put(OrtExplainerTest.cnn(7), x);
         cases.put(OnnxModels.load(fashion.resolve("resnet.onnx")), pictures);
+        return cases;
+    }
+
+    /**
+     * Integrated Gradients (its steps as batches through the compiled gradient: one run when the internal batch holds
+     * every step, several otherwise) and SmoothGrad's three variants (the noisy copies as one batch) give the ND4J
+     * engine's attributions, and IG's convergence delta; the settings say which engine ran.
+     */
+    @Test
+    void integratedGradientsAndSmoothGradRunTheirBatchesOnOnnxRuntime() {
+        Map<Graph, INDArray> cases = networksAndInputs(5, 3);
+        INDArray x = cases.values().iterator().next();
         // the compiled engine really runs: ONNX Runtime's CPU build has no float64 convolution, and says so
         Graph cnn = OrtExplainerTest.cnn(7);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Methods.integratedGradients(cnn).withSteps(4)
@@ -134,14 +144,8 @@ class GradientMethodsOrtTest {
      */
     @Test
     void gradCamRunsItsBackwardPassOnOnnxRuntime() {
-        INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(9), 2, 3, 12, 12)
-                .castTo(DataType.FLOAT).muli(3).subi(1);
-        Path fashion = Path.of("../models/fashion-mnist").toAbsolutePath().normalize();
-        INDArray pictures = Npy.read(fashion.resolve("sample-images.npy")).get(NDArrayIndex.interval(0, 2))
-                .castTo(DataType.FLOAT).dup();
-        Map<Graph, INDArray> cases = new LinkedHashMap<>();
-        cases.put(OrtExplainerTest.cnn(7), x);
-        cases.put(OnnxModels.load(fashion.resolve("resnet.onnx")), pictures);
+        Map<Graph, INDArray> cases = networksAndInputs(9, 2);
+        INDArray x = cases.values().iterator().next();
         for (Map.Entry<Graph, INDArray> c : cases.entrySet()) {
             Graph g = c.getKey();
             List<io.github.dtd4j.methods.GradCam> methods = new java.util.ArrayList<>(List.of(Methods.gradCam(g),
