@@ -46,25 +46,41 @@ final class Accounts {
         if (perOutput && layer == null) {
             throw new io.github.dtd4j.errors.ConfigurationException("a per-output bias term needs a linear layer to broadcast it");
         }
-        INDArray d = biasTerm == null ? numeratorSum.add(eps) : perOutput ? layer.addBias(numeratorSum, biasTerm).addi(eps)
+        // the per-output bias and ε added in one pass
+        INDArray d = biasTerm == null ? numeratorSum.add(eps) : perOutput ? layer.addBias(numeratorSum, biasTerm.add(eps))
                 : numeratorSum.add(biasTerm).addi(eps);
         INDArray s = relevance.div(d);
-        double[] perSample = perSample(s);
-        for (int i = 0; i < perSample.length; i++) {
-            perSample[i] *= eps;
+        // Σ s per sample from its per-channel sums when the bias needs those anyway: one reduction over s, not two
+        INDArray perChannel = perOutput ? perChannel(layer, s) : null;
+        double[] total = perChannel == null ? perSample(s) : perChannel.sum(1).toDoubleVector();
+        for (int i = 0; i < total.length; i++) {
+            total[i] *= eps;
         }
-        add(stabilizer, perSample);
-        bookBias(layer, s, biasTerm, perOutput);
+        add(stabilizer, total);
+        if (perOutput) {
+            bookPerChannel(perChannel, biasTerm);
+        } else {
+            bookBias(layer, s, biasTerm, false);
+        }
         return s;
+    }
+
+    /** {@return s summed over everything but the batch and the output channel or feature: {@code [N, out]}} */
+    private static INDArray perChannel(LinearLayer layer, INDArray s) {
+        return s.rank() == 2 ? s : layer.kind().equals("Dense") ? denseOutputs(s) : s.sum(2, 3);
+    }
+
+    /** Books {@code Σ_c b_c·(Σ_positions s)_c} per sample with the bias. */
+    private void bookPerChannel(INDArray perChannel, INDArray biasTerm) {
+        add(bias, perChannel.mmul(biasTerm.castTo(perChannel.dataType()).reshape(biasTerm.length(), 1))
+                .reshape(new long[]{perChannel.size(0)}).toDoubleVector());
     }
 
     /** Books {@code Σ_j b_j s_j} per sample with the bias. */
     private void bookBias(LinearLayer layer, INDArray s, INDArray biasTerm, boolean perOutput) {
         if (perOutput) {
             // Σ_j b_j s_j = Σ_c b_c Σ_positions s_c: reduce s per channel, then one small product
-            INDArray perChannel = s.rank() == 2 ? s : layer.kind().equals("Dense") ? denseOutputs(s) : s.sum(2, 3);
-            add(bias, perChannel.mmul(biasTerm.castTo(s.dataType()).reshape(biasTerm.length(), 1))
-                    .reshape(new long[]{s.size(0)}).toDoubleVector());
+            bookPerChannel(perChannel(layer, s), biasTerm);
         } else if (biasTerm != null) {
             add(bias, perSample(biasTerm.mul(s)));
         }
@@ -93,6 +109,10 @@ final class Accounts {
     /** {@return Σ over all but the batch axis, per batch element, accumulated in double} */
     static double[] perSample(INDArray a) {
         long n = a.size(0);
+        if (n == 1) {
+            // one sample: the whole-array reduction, about a third faster than the reduction along an axis
+            return new double[]{a.sumNumber().doubleValue()};
+        }
         INDArray flat = a.rank() == 2 ? a : a.reshape('c', new long[]{n, a.length() / n});
         return flat.sum(1).toDoubleVector();
     }
