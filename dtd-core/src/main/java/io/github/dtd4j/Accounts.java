@@ -49,7 +49,21 @@ final class Accounts {
         // the per-output bias and ε added in one pass
         INDArray d = biasTerm == null ? numeratorSum.add(eps) : perOutput ? layer.addBias(numeratorSum, biasTerm.add(eps))
                 : numeratorSum.add(biasTerm).addi(eps);
-        INDArray s = relevance.div(d);
+        return bookNonNegative(layer, relevance.div(d), biasTerm, perOutput, eps);
+    }
+
+    /**
+     * {@return as {@link #divideNonNegative}, for a denominator computed with its per-output bias term and ε}
+     * ({@code Σq + biasTerm + ε}, biasTerm {@code [out]})
+     */
+    INDArray divideNonNegativeDenominator(LinearLayer layer, INDArray relevance, INDArray denominator,
+                                          INDArray biasTerm, double eps) {
+        return bookNonNegative(layer, relevance.div(denominator), biasTerm,
+                biasTerm.rank() == 1 && denominator.rank() > 1, eps);
+    }
+
+    /** Books a never-negative division's stabilizer share ε·Σ s and its bias share Σ b·s; {@return s} */
+    private INDArray bookNonNegative(LinearLayer layer, INDArray s, INDArray biasTerm, boolean perOutput, double eps) {
         // Σ s per sample from its per-channel sums when the bias needs those anyway: one reduction over s, not two
         INDArray perChannel = perOutput ? perChannel(layer, s) : null;
         double[] total = perChannel == null ? perSample(s) : perChannel.sum(1).toDoubleVector();
@@ -67,7 +81,8 @@ final class Accounts {
 
     /** {@return s summed over everything but the batch and the output channel or feature: {@code [N, out]}} */
     private static INDArray perChannel(LinearLayer layer, INDArray s) {
-        return s.rank() == 2 ? s : layer.kind().equals("Dense") ? denseOutputs(s) : s.sum(2, 3);
+        return s.rank() == 2 ? s : layer.kind().equals("Dense") ? denseOutputs(s)
+                : s.rank() == 4 ? io.github.dtd4j.internal.Sums.perChannel(s) : s.sum(2, 3);
     }
 
     /** Books {@code Σ_c b_c·(Σ_positions s)_c} per sample with the bias. */
@@ -106,14 +121,8 @@ final class Accounts {
         }
     }
 
-    /** {@return Σ over all but the batch axis, per batch element, accumulated in double} */
+    /** {@return Σ over all but the batch axis, per batch element ({@link io.github.dtd4j.internal.Sums})} */
     static double[] perSample(INDArray a) {
-        long n = a.size(0);
-        if (n == 1) {
-            // one sample: the whole-array reduction, about a third faster than the reduction along an axis
-            return new double[]{a.sumNumber().doubleValue()};
-        }
-        INDArray flat = a.rank() == 2 ? a : a.reshape('c', new long[]{n, a.length() / n});
-        return flat.sum(1).toDoubleVector();
+        return io.github.dtd4j.internal.Sums.perSample(a);
     }
 }

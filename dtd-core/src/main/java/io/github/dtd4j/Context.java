@@ -10,6 +10,7 @@ import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.NodeContext;
 import io.github.dtd4j.spi.NodeInfo;
 import io.github.dtd4j.spi.RuleContext;
+import io.github.dtd4j.spi.Tensors;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -22,6 +23,7 @@ final class Context implements NodeContext {
     private final INDArray bias;
     private final double stabilizer;
     private final Accounts accounts;
+    private final boolean inputKnownNonNegative;
 
     /**
      * @param info       the compiled node
@@ -31,9 +33,11 @@ final class Context implements NodeContext {
      * @param bias       for a linear node, the bias after the bias policy; null otherwise
      * @param stabilizer ε
      * @param accounts   where absorbed relevance is booked
+     * @param inputKnownNonNegative whether the (first) input is never negative by construction (a ReLU's output...)
      */
     Context(Info info, List<INDArray> inputs, INDArray output, INDArray relevance, INDArray bias, double stabilizer,
-            Accounts accounts) {
+            Accounts accounts, boolean inputKnownNonNegative) {
+        this.inputKnownNonNegative = inputKnownNonNegative;
         this.info = info;
         this.inputs = inputs;
         this.output = output;
@@ -177,6 +181,16 @@ final class Context implements NodeContext {
                 return stabilizer;
             }
 
+            private Boolean inputNonNegative;
+
+            @Override
+            public boolean inputNonNegative() {
+                if (inputNonNegative == null) {
+                    inputNonNegative = inputKnownNonNegative || Tensors.nonNegative(inputs.get(0));
+                }
+                return inputNonNegative;
+            }
+
             @Override
             public INDArray divide(INDArray r, INDArray numeratorSum, INDArray biasTerm) {
                 return accounts.divide(layer, r, numeratorSum, biasTerm, stabilizer);
@@ -185,6 +199,11 @@ final class Context implements NodeContext {
             @Override
             public INDArray divideNonNegative(INDArray r, INDArray numeratorSum, INDArray biasTerm) {
                 return accounts.divideNonNegative(layer, r, numeratorSum, biasTerm, stabilizer);
+            }
+
+            @Override
+            public INDArray divideNonNegativeDenominator(INDArray r, INDArray denominator, INDArray biasTerm) {
+                return accounts.divideNonNegativeDenominator(layer, r, denominator, biasTerm, stabilizer);
             }
 
             @Override

@@ -221,7 +221,8 @@ final class Engine {
             try (MemoryWorkspace nodeWs = WORKSPACES ? Nd4j.getWorkspaceManager()
                     .getAndActivateWorkspace(NODE_WORKSPACE, NODE_WORKSPACE_ID) : null) {
                 Context ctx = new Context(compiled.info(), ins, out.get(node.name()), r, compiled.bias(),
-                        plan.settings.stabilizer(), acc);
+                        plan.settings.stabilizer(), acc, !node.inputs().isEmpty()
+                        && plan.nonNegative.contains(node.inputs().get(0)));
                 long t0 = System.nanoTime();
                 List<INDArray> sent = propagate(compiled, ctx, ins);
                 nanos = System.nanoTime() - t0;
@@ -433,7 +434,9 @@ final class Engine {
         if (input.size(0) > Integer.MAX_VALUE) {
             throw new InvalidInputException(where + ": batch too large");
         }
-        if (BooleanIndexing.or(input, Conditions.isNan()) || BooleanIndexing.or(input, Conditions.isInfinite())) {
+        // one fast sum first: only a non-finite sum (or one that overflows) needs the element-wise look
+        if (!Double.isFinite(io.github.dtd4j.internal.Sums.total(input))
+                && (BooleanIndexing.or(input, Conditions.isNan()) || BooleanIndexing.or(input, Conditions.isInfinite()))) {
             throw new InvalidInputException(where + ": " + firstNonFinite(input) + " (shape "
                     + Shape.format(input.shape()) + ")");
         }
@@ -480,7 +483,7 @@ final class Engine {
         // One reduction per node: a NaN or infinity makes the sum non-finite; only then (or when finite values
         // overflow the sum) look element by element. A node whose output is finite whenever its inputs are (which
         // were checked) needs no look
-        if (!preservesFinite(n.layer()) && !Double.isFinite(a.sumNumber().doubleValue())
+        if (!preservesFinite(n.layer()) && !Double.isFinite(io.github.dtd4j.internal.Sums.total(a))
                 && (BooleanIndexing.or(a, Conditions.isNan()) || BooleanIndexing.or(a, Conditions.isInfinite()))) {
             throw new InvalidInputException("layer '" + n.name() + "' (" + n.kind() + "): the forward pass produced "
                     + firstNonFinite(a) + " (output " + Shape.format(a.shape()) + "); the input or the weights "

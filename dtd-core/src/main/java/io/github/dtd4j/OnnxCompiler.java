@@ -64,7 +64,7 @@ final class OnnxCompiler implements OnnxOps {
     private final Map<INDArray, Symbol> constants = new IdentityHashMap<>();
     private final Map<INDArray, INDArray> flippedKernels = new IdentityHashMap<>();
     /** The nodes whose output is never negative (ReLU outputs, and what pooling and routing make of them). */
-    private final java.util.Set<String> nonNegative = new java.util.HashSet<>();
+    private java.util.Set<String> nonNegative = java.util.Set.of();
     private final Map<String, Symbol> scalars = new LinkedHashMap<>();
     private int counter;
     /** The ledger's columns, per sample {@code [N,1]}: start, input, then per node in, out, bias, stabilizer, branches. */
@@ -179,7 +179,8 @@ final class OnnxCompiler implements OnnxOps {
     private static boolean forwardSupported(Layer l) {
         return l instanceof Dense || l instanceof Conv2d || l instanceof Relu || l instanceof MaxPool2d
                 || l instanceof AvgPool2d || l instanceof GlobalAvgPool || l instanceof Add || l instanceof Flatten
-                || l instanceof Reshape || l instanceof Identity || l instanceof Dropout || l instanceof BatchNorm;
+                || l instanceof Reshape || l instanceof Identity || l instanceof Dropout || l instanceof BatchNorm
+                || l instanceof io.github.dtd4j.graph.Activation;
     }
 
     /** {@return why a node cannot be compiled, or null} */
@@ -222,19 +223,13 @@ final class OnnxCompiler implements OnnxOps {
         graph.addInput(valueInfo("input", elemType, g.inputShape()));
         graph.addInput(valueInfo("target", TensorProto.DataType.INT64_VALUE, null));
         graph.addInput(valueInfo("start", elemType, g.outputShape()));
+        nonNegative = plan.nonNegative;
         Map<String, Symbol> out = new LinkedHashMap<>();
         Map<String, Symbol> maxIndices = new LinkedHashMap<>();
         out.put(g.inputName(), new Symbol("input"));
         for (Node n : g.nodes()) {
             List<Symbol> in = n.inputs().stream().map(out::get).toList();
             out.put(n.name(), forward(n, in, maxIndices, true));
-            Layer l = n.layer();
-            boolean fromNonNegative = n.inputs().stream().allMatch(nonNegative::contains);
-            if (l instanceof Relu || (fromNonNegative && (l instanceof MaxPool2d || l instanceof AvgPool2d
-                    || l instanceof GlobalAvgPool || l instanceof Add || l instanceof Flatten || l instanceof Reshape
-                    || l instanceof Identity || l instanceof Dropout))) {
-                nonNegative.add(n.name());
-            }
         }
         Symbol logits = out.get(g.outputName());
         long classes = g.outputShape().dim(0);
@@ -384,8 +379,85 @@ final class OnnxCompiler implements OnnxOps {
         } else if (l instanceof BatchNorm b) {
             return op("BatchNormalization", List.of(x, constant(b.gamma()), constant(b.beta()), constant(b.mean()),
                     constant(b.var())), Map.of("epsilon", b.eps()));
+        } else if (l instanceof io.github.dtd4j.graph.Activation a) {
+            return activation(a, x);
         }
         return op("Identity", List.of(x), Map.of());
+    }
+
+    /** {@return f(x) for an element-wise activation, as the reference engine's forward pass computes it} */
+    private Symbol activation(io.github.dtd4j.graph.Activation a, Symbol x) {
+        return switch (a.function()) {
+            case CLIP -> clip(x, a.alpha(), a.beta());
+            case LEAKY_RELU -> op("LeakyRelu", List.of(x), Map.of("alpha", a.alpha()));
+            case ELU -> op("Elu", List.of(x), Map.of("alpha", a.alpha()));
+            case SIGMOID -> op("Sigmoid", List.of(x), Map.of());
+            case HARD_SIGMOID -> clip(add(mul(x, a.alpha()), scalar(a.beta())), 0, 1);
+            case HARD_SWISH -> mul(clip(add(op("Div", List.of(x, scalar(6)), Map.of()), scalar(0.5)), 0, 1), x);
+            case TANH -> op("Tanh", List.of(x), Map.of());
+            case GELU -> mul(phi(x), x);
+            case SILU -> mul(op("Sigmoid", List.of(x), Map.of()), x);
+        };
+    }
+
+    /** {@return x clipped to [lo, hi], an infinite bound left out} */
+    private Symbol clip(Symbol x, double lo, double hi) {
+        Symbol y = lo == Double.NEGATIVE_INFINITY ? x : op("Max", List.of(x, scalar(lo)), Map.of());
+        return hi == Double.POSITIVE_INFINITY ? y : op("Min", List.of(y, scalar(hi)), Map.of());
+    }
+
+    /** {@return Φ(x) = (1 + erf(x/√2)) / 2} */
+    private Symbol phi(Symbol x) {
+        return mul(add(op("Erf", List.of(op("Div", List.of(x, scalar(Math.sqrt(2))), Map.of())), Map.of()), scalar(1)), 0.5);
+    }
+
+    /** {@return a 0/1 mask of the computation type from a boolean} */
+    private Symbol mask(Symbol condition) {
+        return op("Cast", List.of(condition), Map.of("to", (long) elemType));
+    }
+
+    /** {@return f′(x), with the reference engine's one-sided choices} */
+    private Symbol activationDerivative(io.github.dtd4j.graph.Activation a, Symbol x) {
+        return switch (a.function()) {
+            case CLIP -> mul(mask(op("Greater", List.of(x, scalar(a.alpha())), Map.of())),
+                    mask(op("Less", List.of(x, scalar(a.beta())), Map.of())));
+            case LEAKY_RELU -> {
+                Symbol pos = mask(op("Greater", List.of(x, scalar(0)), Map.of()));
+                yield add(mul(sub(scalar(1), pos), a.alpha()), pos);
+            }
+            case ELU -> {
+                Symbol pos = mask(op("Greater", List.of(x, scalar(0)), Map.of()));
+                Symbol e = mul(op("Exp", List.of(op("Min", List.of(x, scalar(0)), Map.of())), Map.of()), a.alpha());
+                yield add(mul(e, sub(scalar(1), pos)), pos);
+            }
+            case SIGMOID -> {
+                Symbol sg = op("Sigmoid", List.of(x), Map.of());
+                yield mul(sub(scalar(1), sg), sg);
+            }
+            case HARD_SIGMOID -> {
+                Symbol z = add(mul(x, a.alpha()), scalar(a.beta()));
+                yield mul(mul(mask(op("Greater", List.of(z, scalar(0)), Map.of())),
+                        mask(op("Less", List.of(z, scalar(1)), Map.of()))), a.alpha());
+            }
+            case HARD_SWISH -> {
+                Symbol mid = mul(mask(op("GreaterOrEqual", List.of(x, scalar(-3)), Map.of())),
+                        mask(op("LessOrEqual", List.of(x, scalar(3)), Map.of())));
+                Symbol above = mask(op("Greater", List.of(x, scalar(3)), Map.of()));
+                yield add(mul(add(op("Div", List.of(x, scalar(3)), Map.of()), scalar(0.5)), mid), above);
+            }
+            case TANH -> {
+                Symbol t = op("Tanh", List.of(x), Map.of());
+                yield sub(scalar(1), mul(t, t));
+            }
+            case GELU -> {
+                Symbol pdf = mul(op("Exp", List.of(mul(mul(x, x), -0.5)), Map.of()), 1 / Math.sqrt(2 * Math.PI));
+                yield add(phi(x), mul(pdf, x));
+            }
+            case SILU -> {
+                Symbol sg = op("Sigmoid", List.of(x), Map.of());
+                yield mul(add(mul(sub(scalar(1), sg), x), scalar(1)), sg);
+            }
+        };
     }
 
     private Symbol reshape(Symbol x, Shape perSample) {
@@ -530,6 +602,8 @@ final class OnnxCompiler implements OnnxOps {
             Symbol open = op("Cast", List.of(op("Greater", List.of(x, scalar(0)), Map.of())),
                     Map.of("to", (long) elemType));
             return List.of(mul(r, open));
+        } else if (l instanceof io.github.dtd4j.graph.Activation a) {
+            return List.of(mul(activationDerivative(a, x), r));
         } else if (l instanceof MaxPool2d) {
             return List.of(toWinners(x, r, indices));
         } else if (l instanceof AvgPool2d p) {

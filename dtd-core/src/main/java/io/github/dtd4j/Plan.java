@@ -69,6 +69,8 @@ final class Plan {
      * own rule never looks at its output.
      */
     final Set<String> reluInPlace;
+    /** Nodes whose output is never negative by construction ({@link #nonNegativeNodes}). */
+    final Set<String> nonNegative;
 
     private Plan(Graph graph, Settings settings, Map<String, Compiled> nodes, Coverage coverage) {
         this.graph = graph;
@@ -86,6 +88,37 @@ final class Plan {
             }
         }
         this.reluInPlace = Set.copyOf(inPlace);
+        this.nonNegative = nonNegativeNodes(graph);
+    }
+
+    /**
+     * {@return the nodes whose output is never negative by construction, whatever the input}: ReLUs, clips with a
+     * lower bound ≥ 0, sigmoids and hard sigmoids, and what pooling, sums, concatenation and routing make of
+     * never-negative inputs. Rules use it to skip the passes over an input's negative part (z⁺, αβ, γ) without
+     * looking at the array; the ONNX compiler, to add the stabilizer without testing signs.
+     */
+    static Set<String> nonNegativeNodes(Graph g) {
+        Set<String> nonNegative = new HashSet<>();
+        for (Node n : g.nodes()) {
+            io.github.dtd4j.graph.Layer l = n.layer();
+            boolean fromNonNegative = n.inputs().stream().allMatch(nonNegative::contains);
+            boolean bounded = l instanceof Relu || l instanceof io.github.dtd4j.graph.Activation a && switch (a.function()) {
+                case CLIP -> a.alpha() >= 0;
+                case SIGMOID, HARD_SIGMOID -> true;
+                default -> false;
+            };
+            boolean keeps = l instanceof io.github.dtd4j.graph.MaxPool2d || l instanceof io.github.dtd4j.graph.AvgPool2d
+                    || l instanceof io.github.dtd4j.graph.GlobalAvgPool || l instanceof io.github.dtd4j.graph.Add
+                    || l instanceof io.github.dtd4j.graph.Concat || l instanceof io.github.dtd4j.graph.Flatten
+                    || l instanceof io.github.dtd4j.graph.Reshape || l instanceof io.github.dtd4j.graph.Identity
+                    || l instanceof io.github.dtd4j.graph.Dropout || l instanceof io.github.dtd4j.graph.Permute
+                    || l instanceof io.github.dtd4j.graph.Slice || l instanceof io.github.dtd4j.graph.SumPool
+                    || l instanceof io.github.dtd4j.graph.AdaptiveAvgPool2d;
+            if (bounded || fromNonNegative && keeps) {
+                nonNegative.add(n.name());
+            }
+        }
+        return Set.copyOf(nonNegative);
     }
 
     /**

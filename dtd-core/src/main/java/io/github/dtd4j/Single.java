@@ -68,7 +68,7 @@ final class Single {
             bias = ignoreBias ? Nd4j.zeros(view.bias().dataType(), view.bias().length()) : view.bias();
         }
         Accounts acc = new Accounts((int) relevance.size(0));
-        Context ctx = new Context(info, inputs, output, relevance, bias, stabilizer, acc);
+        Context ctx = new Context(info, inputs, output, relevance, bias, stabilizer, acc, false);
         List<INDArray> rin = r.propagate(ctx);
         Map<String, double[]> branches = new LinkedHashMap<>();
         if (rin.size() > 1) {

@@ -38,6 +38,7 @@ public final class LinearLayers {
         private final INDArray bias;
         private final boolean hasBias;
         private final Map<String, INDArray> derived = new ConcurrentHashMap<>();
+        private final Map<String, INDArray> constants = new ConcurrentHashMap<>();
 
         Base(String name, Shape in, Shape out, INDArray weight, INDArray bias, long outChannels) {
             this.name = name;
@@ -79,23 +80,40 @@ public final class LinearLayers {
         }
 
         @Override
+        public INDArray derivedConstant(String key, java.util.function.Function<LinearLayer, INDArray> compute) {
+            return cached(constants, key, () -> {
+                INDArray a = compute.apply(this);
+                return a.isView() ? a.dup() : a;
+            });
+        }
+
+        @Override
         public INDArray derivedWeight(String key, UnaryOperator<INDArray> derive) {
-            INDArray w = derived.get(key);
-            if (w != null) {
-                return w;
+            return cached(derived, key, () -> {
+                INDArray d = derive.apply(weight);
+                if (d == weight) {
+                    return weight;
+                }
+                if (!java.util.Arrays.equals(d.shape(), weight.shape())) {
+                    throw new io.github.dtd4j.errors.ConfigurationException("derived weight '" + key + "' of layer '"
+                            + name + "' has shape " + Shape.format(d.shape()) + ", expected "
+                            + Shape.format(weight.shape()));
+                }
+                return d.castTo(weight.dataType());
+            });
+        }
+
+        /** {@return the array cached under the key, computed outside every workspace the first time} */
+        private static INDArray cached(Map<String, INDArray> cache, String key,
+                                       java.util.function.Supplier<INDArray> compute) {
+            INDArray a = cache.get(key);
+            if (a != null) {
+                return a;
             }
-            return derived.computeIfAbsent(key, k -> {
+            return cache.computeIfAbsent(key, k -> {
                 // cached across explanations: must live outside any workspace the caller has open
                 try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                    INDArray d = derive.apply(weight);
-                    if (d == weight) {
-                        return weight;
-                    }
-                    if (!java.util.Arrays.equals(d.shape(), weight.shape())) {
-                        throw new io.github.dtd4j.errors.ConfigurationException("derived weight '" + key + "' of layer '" + name
-                                + "' has shape " + Shape.format(d.shape()) + ", expected " + Shape.format(weight.shape()));
-                    }
-                    return d.castTo(weight.dataType());
+                    return compute.get();
                 }
             });
         }
@@ -153,13 +171,18 @@ public final class LinearLayers {
         }
 
         @Override
+        public INDArray forward(INDArray x, INDArray w, INDArray bias) {
+            return Ops.conv2d(x, w, bias == null ? null : bias.castTo(w.dataType()), conv);
+        }
+
+        @Override
         public INDArray transpose(INDArray s, INDArray w) {
             return Ops.conv2dTranspose(s, w, conv, inputShape().withBatch(s.size(0)));
         }
 
         @Override
         public INDArray addBias(INDArray z, INDArray b) {
-            return z.add(Forward.channelShape(b, 4));
+            return Forward.addPerChannel(z, b);
         }
     }
 

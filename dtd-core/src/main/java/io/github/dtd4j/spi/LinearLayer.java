@@ -43,6 +43,19 @@ public interface LinearLayer {
     INDArray derivedWeight(String key, UnaryOperator<INDArray> derive);
 
     /**
+     * Returns an array of any shape that a rule derives from the layer alone, never from an input (the map of a
+     * constant bound through W⁺, say), computed once per explainer and cached under {@code key} like
+     * {@link #derivedWeight}. This default computes it on every call; the engine's layers cache it.
+     *
+     * @param key     identifies the computation; equal keys must mean equal arrays
+     * @param compute computes it from this layer, without modifying the layer's arrays
+     * @return the cached array; never modify
+     */
+    default INDArray derivedConstant(String key, java.util.function.Function<LinearLayer, INDArray> compute) {
+        return compute.apply(this);
+    }
+
+    /**
      * The layer's linear map without the bias: {@code Σ_i x_i w_ij} with {@code w} in place of the layer's weight.
      *
      * @param x input, {@code [N, ...inputShape]}
@@ -50,6 +63,19 @@ public interface LinearLayer {
      * @return a new array {@code [N, ...outputShape]}
      */
     INDArray forward(INDArray x, INDArray w);
+
+    /**
+     * {@link #forward(INDArray, INDArray)} plus a per-output vector: a convolution adds it in the same pass, so a rule
+     * whose denominator is {@code Σ_i q_ij + b_j + ε} pays no pass of its own for the bias and the stabilizer.
+     *
+     * @param x    input, {@code [N, ...inputShape]}
+     * @param w    a weight of the layer's shape
+     * @param bias {@code [out]}, added at every position of each output; null for none
+     * @return a new array {@code [N, ...outputShape]}
+     */
+    default INDArray forward(INDArray x, INDArray w, INDArray bias) {
+        return bias == null ? forward(x, w) : addBias(forward(x, w), bias);
+    }
 
     /**
      * The transpose of {@link #forward}: {@code c_i = Σ_j w_ij s_j}, the input-gradient of {@code Σ_j s_j z_j}.

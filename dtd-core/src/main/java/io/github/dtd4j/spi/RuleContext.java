@@ -14,6 +14,15 @@ public interface RuleContext {
     /** {@return what the layer received in the forward pass, {@code [N, ...]}; never modify} */
     INDArray input();
 
+    /**
+     * {@return whether no element of {@link #input()} is negative}: known without looking where the input is a
+     * ReLU's (or a clip's, sigmoid's, pooling's of those...) output, otherwise found by one pass over the array.
+     * Rules that split the input into positive and negative parts (z⁺, αβ, γ) skip the negative part's passes then.
+     */
+    default boolean inputNonNegative() {
+        return Tensors.nonNegative(input());
+    }
+
     /** {@return the layer's recorded output z, bias included; never modify} */
     INDArray output();
 
@@ -54,6 +63,23 @@ public interface RuleContext {
      */
     default INDArray divideNonNegative(INDArray relevance, INDArray numeratorSum, INDArray biasTerm) {
         return divide(relevance, numeratorSum, biasTerm);
+    }
+
+    /**
+     * As {@link #divideNonNegative}, for a denominator the rule computed whole, bias term and stabilizer included:
+     * {@code denominator = Σ_i q_ij + biasTerm_j + ε} with ε = {@link #stabilizer()}, {@code Σ_i q_ij ≥ 0} and
+     * {@code biasTerm ≥ 0} (for instance {@code layer().forward(x⁺, W⁺, b⁺ + ε)}, where a convolution adds the
+     * vector in its own pass). Computes {@code s = R / denominator} and books {@code Σ biasTerm·s} and
+     * {@code ε·Σ s}, the same accounts as {@link #divideNonNegative}.
+     *
+     * @param relevance   the relevance to divide
+     * @param denominator {@code Σ_i q_ij + biasTerm + ε}, output-shaped; never modified
+     * @param biasTerm    the bias term in it, {@code [out]}, ≥ 0
+     * @return a new output-shaped array s
+     */
+    default INDArray divideNonNegativeDenominator(INDArray relevance, INDArray denominator, INDArray biasTerm) {
+        INDArray numeratorSum = layer().addBias(denominator, biasTerm.add(stabilizer()).negi());
+        return divideNonNegative(relevance, numeratorSum, biasTerm);
     }
 
     /**

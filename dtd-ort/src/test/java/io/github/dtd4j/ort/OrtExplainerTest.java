@@ -16,6 +16,7 @@ import io.github.dtd4j.Start;
 import io.github.dtd4j.SumSplit;
 import io.github.dtd4j.errors.ConfigurationException;
 import io.github.dtd4j.errors.InvalidInputException;
+import io.github.dtd4j.graph.Activation;
 import io.github.dtd4j.graph.Add;
 import io.github.dtd4j.graph.AvgPool2d;
 import io.github.dtd4j.graph.BatchNorm;
@@ -24,6 +25,7 @@ import io.github.dtd4j.graph.Dense;
 import io.github.dtd4j.graph.Flatten;
 import io.github.dtd4j.graph.GlobalAvgPool;
 import io.github.dtd4j.graph.Graph;
+import io.github.dtd4j.graph.GraphBuilder;
 import io.github.dtd4j.graph.MaxPool2d;
 import io.github.dtd4j.graph.Relu;
 import io.github.dtd4j.graph.Shape;
@@ -175,6 +177,69 @@ class OrtExplainerTest {
         }
     }
 
+    /** {@return n 3×12×12 images in [−1, 2), the same for a given n} */
+    private static INDArray images(int n) {
+        return Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(3), n, 3, 12, 12).castTo(DataType.FLOAT).muli(3)
+                .subi(1);
+    }
+
+    /** A MobileNet-like network with every element-wise activation between convolutions. */
+    static Graph activations(long seed) {
+        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        GraphBuilder b = Graph.builder(Shape.of(3, 12, 12))
+                .add("c1", Conv2d.of(randn(rng, 6, 3, 3, 3), randn(rng, 6)).withPadding(1), "input")
+                .add("relu6", new Activation(Activation.Function.CLIP, 0, 6), "c1")
+                .add("dw", Conv2d.of(randn(rng, 6, 1, 3, 3), randn(rng, 6)).withPadding(1).withGroups(6), "relu6")
+                .add("hardSwish", new Activation(Activation.Function.HARD_SWISH, 0, 0), "dw");
+        String last = "hardSwish";
+        List<Activation> acts = List.of(new Activation(Activation.Function.LEAKY_RELU, 0.1, 0),
+                new Activation(Activation.Function.ELU, 0.7, 0), new Activation(Activation.Function.SIGMOID, 0, 0),
+                new Activation(Activation.Function.HARD_SIGMOID, 0.2, 0.5),
+                new Activation(Activation.Function.TANH, 0, 0), new Activation(Activation.Function.GELU, 0, 0),
+                new Activation(Activation.Function.SILU, 0, 0),
+                new Activation(Activation.Function.CLIP, Double.NEGATIVE_INFINITY, 1.5));
+        for (int k = 0; k < acts.size(); k++) {
+            b.add("pw" + k, Conv2d.of(randn(rng, 6, 6, 1, 1).muli(2), randn(rng, 6)), last)
+                    .add("act" + k, acts.get(k), "pw" + k);
+            last = "act" + k;
+        }
+        return b.add("sum", new Add(), last, "relu6")
+                .add("gap", new GlobalAvgPool(), "sum")
+                .add("flat", new Flatten(), "gap")
+                .add("fc", Dense.of(randn(rng, 6, 5), randn(rng, 5)), "flat")
+                .build();
+    }
+
+    /**
+     * Element-wise activations compile (ReLU6 and clips, leaky ReLU, ELU, sigmoid, hard sigmoid, hard swish, tanh,
+     * GELU, SiLU): their forward pass, the relevance passed through them, and their derivative for the gradient,
+     * as the reference engine computes them.
+     */
+    @Test
+    void everyActivationGivesTheReferenceEnginesRelevanceAndGradient() {
+        Graph g = activations(5);
+        INDArray x = images(3);
+        int[] targets = {4, 0, 2};
+        assertSame(Explainer.of(g).preset(Presets.dtd(Rules.zBox(-1, 2))), x, targets, "dtd preset");
+        assertSame(Explainer.of(g).rule(Rules.epsilon(0.25)), x, targets, "epsilon");
+        assertSame(Explainer.of(g).rule(Rules.gamma(0.25)), x, targets, "gamma");
+        assertSame(Explainer.of(g).rule(io.github.dtd4j.Propagations.gradient()), x, targets, "gradient");
+        assertSame(Explainer.of(g).rule(Rules.ALPHA1_BETA0), x, targets, "alpha1beta0");
+    }
+
+    /** The zoo's MobileNetV2 (torchvision's architecture at reduced width, exported by the committed script). */
+    @Test
+    void theZoosMobileNetV2GivesTheReferenceEnginesRelevance() {
+        java.nio.file.Path zoo = java.nio.file.Path.of("../dtd-onnx/src/test/resources/zoo");
+        Graph g = io.github.dtd4j.onnx.OnnxModels.load(zoo.resolve("mobilenet_v2.onnx"));
+        INDArray x = io.github.dtd4j.io.Npy.read(zoo.resolve("mobilenet_v2.input.npy")).castTo(DataType.FLOAT);
+        try (Explainer e = Explainer.of(g).preset(Presets.dtd(Rules.zBoxImageNet()))) {
+            assertThat(e.engine(ExplanationEngine.AUTO).engineInUse()).isEqualTo(ExplanationEngine.ONNX_RUNTIME);
+            assertSame(e, x, null, "mobilenet_v2 dtd");
+        }
+        assertSame(Explainer.of(g).rule(io.github.dtd4j.Propagations.gradient()), x, null, "mobilenet_v2 gradient");
+    }
+
     /**
      * An explainer that stops at a node compiles too: the graph's relevance is the relevance at that node's output
      * (the sweep passes only through the nodes between it and the output, as the reference engine's), for stops
@@ -183,8 +248,7 @@ class OrtExplainerTest {
     @Test
     void stoppingAtANodeGivesTheReferenceEnginesRelevanceThere() {
         Graph g = cnn(7);
-        INDArray x = Nd4j.rand(Nd4j.getRandomFactory().getNewRandomInstance(3), 3, 3, 12, 12)
-                .castTo(DataType.FLOAT).muli(3).subi(1);
+        INDArray x = images(3);
         int[] targets = {4, 0, 2};
         for (String stop : List.of("pool1", "relu2", "conv3", "sum", "gap")) {
             assertSame(Explainer.of(g).rule(Rules.Z_PLUS).stopAt(stop), x, targets, "z+ to " + stop);

@@ -53,7 +53,7 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xn = DerivedWeights.negativePartOrNull(x);
+        INDArray xn = DerivedWeights.negativePartOrNull(ctx);
         INDArray xp = xn == null ? x : Tensors.positive(x);
         INDArray wp = DerivedWeights.positive(l);
         INDArray wn = DerivedWeights.negative(l);

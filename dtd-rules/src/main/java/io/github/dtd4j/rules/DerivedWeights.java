@@ -45,9 +45,9 @@ final class DerivedWeights {
         return xn == null ? r : r.addi(l.transpose(s, wb).muli(xn));
     }
 
-    /** {@return min(0, x), or null when x has no negative element (its terms would all be zero)} */
-    static INDArray negativePartOrNull(INDArray x) {
-        return Tensors.nonNegative(x) ? null : Tensors.negative(x);
+    /** {@return min(0, x) of the context's input, or null when it has no negative element (its terms would be zero)} */
+    static INDArray negativePartOrNull(io.github.dtd4j.spi.RuleContext ctx) {
+        return ctx.inputNonNegative() ? null : Tensors.negative(ctx.input());
     }
 
     /** {@return forwardSplit on symbols: the map of x⁺ with wa plus the map of x⁻ with wb} */

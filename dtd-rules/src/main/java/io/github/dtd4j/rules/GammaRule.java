@@ -57,7 +57,7 @@ public record GammaRule(double gamma) implements LinearRule {
         // b↓ + up·(b↑ − b↓): four passes over the output instead of eight
         INDArray bq = l.addBias(l.addBias(Nd4j.zeros(x.dataType(), ctx.output().shape()), w[2].sub(w[3])).muli(up),
                 w[3]);
-        if (!Tensors.nonNegative(x)) {
+        if (!ctx.inputNonNegative()) {
             return signedInput(ctx, l, x, up, bq);
         }
         INDArray down = up.rsub(1.0);

@@ -13,6 +13,7 @@ import io.github.dtd4j.spi.RuleContext;
 import io.github.dtd4j.spi.Tensors;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The z^B-rule (paper §4.2) for inputs in a box {@code l_i ≤ x_i ≤ h_i}:
@@ -113,9 +114,20 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
         INDArray w = lay.weight();
         INDArray wp = DerivedWeights.positive(lay);
         INDArray wn = DerivedWeights.negative(lay);
-        INDArray zq = lay.forward(x, w).subi(lay.forward(l, wp)).subi(lay.forward(h, wn));
+        // l·W⁺ + h·W⁻ depends on the layer and the box only: computed for one sample once per explainer
+        INDArray bounds = lay.derivedConstant("zB l.W+ + h.W- " + Arrays.toString(low) + " " + Arrays.toString(high),
+                v -> boundsMap(v, wp, wn));
+        INDArray zq = lay.forward(x, w);
+        zq.subi(x.size(0) == 1 ? bounds : bounds.broadcast(zq.shape()));
         INDArray s = ctx.divide(ctx.relevance(), zq, positiveBias ? Tensors.positive(ctx.bias()) : null);
-        return lay.transpose(s, w).muli(x).subi(lay.transpose(s, wp).muli(l)).subi(lay.transpose(s, wn).muli(h));
+        // x⊙Wᵀs − l⊙W⁺ᵀs − h⊙W⁻ᵀs with Wᵀs = W⁺ᵀs + W⁻ᵀs: two transposes instead of three
+        return lay.transpose(s, wp).muli(x.sub(l)).addi(lay.transpose(s, wn).muli(x.sub(h)));
+    }
+
+    /** {@return l·W⁺ + h·W⁻ for one sample, {@code [1, ...outputShape]}} */
+    private INDArray boundsMap(LinearLayer v, INDArray wp, INDArray wn) {
+        INDArray one = Nd4j.zeros(v.weight().dataType(), v.inputShape().withBatch(1));
+        return v.forward(Tensors.perChannel(one, low), wp).addi(v.forward(Tensors.perChannel(one, high), wn));
     }
 
     @Override

@@ -34,12 +34,17 @@ public record ZPlusRule() implements LinearRule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xn = DerivedWeights.negativePartOrNull(x);
+        INDArray xn = DerivedWeights.negativePartOrNull(ctx);
         INDArray xp = xn == null ? x : Tensors.positive(x);
         INDArray wp = DerivedWeights.positive(l);
         INDArray wn = xn == null ? null : DerivedWeights.negative(l);
-        INDArray zq = DerivedWeights.forwardSplit(l, xp, xn, wp, wn);
-        INDArray s = ctx.divideNonNegative(ctx.relevance(), zq, Tensors.positive(ctx.bias()));
+        // the denominator whole: the map of x⁺ with W⁺ adds b⁺ + ε in its own pass (a convolution's bias)
+        INDArray bq = Tensors.positive(ctx.bias());
+        INDArray d = l.forward(xp, wp, bq.add(ctx.stabilizer()));
+        if (xn != null) {
+            d.addi(l.forward(xn, wn));
+        }
+        INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), d, bq);
         return DerivedWeights.backwardSplit(l, s, xp, xn, wp, wn);
     }
 

@@ -1,0 +1,86 @@
+package io.github.dtd4j.internal;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The sweep's sums (the ledger's per-sample totals, per-channel sums for the bias's share, the forward pass's finite
+ * check) as matrix–vector products with a column of ones. ND4J M2.1's reductions run at about 2 GB/s here; BLAS's
+ * {@code gemv} reads the same array three to four times faster (0.07 against 0.25 ms for 144×56×56 floats) and, by
+ * summing in blocks, more accurately (relative error 1.6e-7 against 2.5e-5 for 1.2 million floats in float32).
+ * A NaN or an infinity anywhere makes the sum non-finite, as the reduction's does.
+ */
+public final class Sums {
+    private Sums() {
+    }
+
+    /** Past this many elements per row the ones column is not kept (16 MB in float32), and the reduction is used. */
+    private static final long MAX_CACHED = 1L << 22;
+    private static final Map<DataType, INDArray> ONES = new ConcurrentHashMap<>();
+
+    /** {@return a column {@code [length,1]} of ones (a view of a kept array), or null where none is kept} */
+    private static INDArray ones(DataType dt, long length) {
+        if (length > MAX_CACHED || length < 1 || dt != DataType.FLOAT && dt != DataType.DOUBLE) {
+            return null;
+        }
+        INDArray o = ONES.get(dt);
+        if (o == null || o.size(0) < length) {
+            // the next power of two: a few arrays over a sweep, not one per layer size
+            long len = Math.max(length, Math.min(MAX_CACHED, Long.highestOneBit(Math.max(1, length - 1)) << 1));
+            // outside every workspace: kept across calls and threads, read only
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                o = Nd4j.ones(dt, len, 1);
+            }
+            ONES.put(dt, o);
+        }
+        return o.size(0) == length ? o : o.get(NDArrayIndex.interval(0, length), NDArrayIndex.all());
+    }
+
+    /** {@return the sums of the rows of {@code m} {@code [rows, cols]}, as {@code [rows, 1]}} */
+    private static INDArray rowSums(INDArray m) {
+        INDArray ones = ones(m.dataType(), m.size(1));
+        if (ones == null) {
+            // past the kept column (or another type): ND4J's reduction, in double for its accuracy
+            return m.dataType() == DataType.FLOAT ? m.castTo(DataType.DOUBLE).sum(true, 1) : m.sum(true, 1);
+        }
+        // ND4J's mmul takes a slow path for a matrix times a column (0.33 against 0.06 ms for [144, 3136]) and a
+        // fast one for a row times a column; Nd4j.gemm, the reverse
+        return m.size(0) == 1 ? m.mmul(ones) : Nd4j.gemm(m, ones, false, false);
+    }
+
+    /** {@return Σ over all but the batch axis, per batch element} @param a {@code [N, ...]} */
+    public static double[] perSample(INDArray a) {
+        long n = a.size(0);
+        INDArray rows = a.rank() == 2 ? a : a.reshape('c', new long[]{n, a.length() / n});
+        return rowSums(rows).reshape(n).toDoubleVector();
+    }
+
+    /** {@return Σ of every element} @param a any array */
+    public static double total(INDArray a) {
+        if (a.length() == 0) {
+            return 0;
+        }
+        return sumOf(perSample(a));
+    }
+
+    private static double sumOf(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s;
+    }
+
+    /** {@return an NCHW array summed over its positions: {@code [N, C]}} @param a {@code [N,C,H,W]} */
+    public static INDArray perChannel(INDArray a) {
+        long n = a.size(0);
+        long c = a.size(1);
+        INDArray rows = a.reshape('c', new long[]{n * c, a.size(2) * a.size(3)});
+        return rowSums(rows).reshape('c', new long[]{n, c});
+    }
+}
