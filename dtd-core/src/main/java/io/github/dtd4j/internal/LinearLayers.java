@@ -31,6 +31,7 @@ public final class LinearLayers {
     }
 
     private abstract static class Base implements LinearLayer {
+
         private final String name;
         private final Shape in;
         private final Shape out;
@@ -101,6 +102,19 @@ public final class LinearLayers {
                 }
                 return d.castTo(weight.dataType());
             });
+        }
+
+        /** {@return the key a weight is kept under ("" for the layer's own), or null for an array not kept} */
+        String keyOf(INDArray w) {
+            if (w == weight) {
+                return "";
+            }
+            for (Map.Entry<String, INDArray> e : derived.entrySet()) {
+                if (e.getValue() == w) {
+                    return e.getKey();
+                }
+            }
+            return null;
         }
 
         /** {@return the array cached under the key, computed outside every workspace the first time} */
@@ -176,8 +190,52 @@ public final class LinearLayers {
         }
 
         @Override
+        public INDArray forwardSplit(INDArray x, INDArray wa, INDArray wb, INDArray bias) {
+            if (!Ops.stacksSplitInput(wa, conv)) {
+                return super.forwardSplit(x, wa, wb, bias);
+            }
+            INDArray y = Ops.conv2d(Ops.stackSigns(x), stacked(wa, wb), null, conv);
+            return bias == null ? y : Forward.broadcastChannels(y, bias.castTo(y.dataType()), false);
+        }
+
+        @Override
+        public INDArray transposeSplit(INDArray s, INDArray x, INDArray wa, INDArray wb) {
+            if (!Ops.stacksSplitInput(wa, conv)) {
+                return super.transposeSplit(s, x, wa, wb);
+            }
+            long c = x.size(1);
+            long[] stackedShape = inputShape().withBatch(s.size(0));
+            stackedShape[1] = 2 * c;
+            INDArray t = Ops.conv2dTranspose(s, stacked(wa, wb), conv, stackedShape).muli(Ops.stackSigns(x));
+            return Ops.channelView(t, 0, c).add(Ops.channelView(t, c, 2 * c));
+        }
+
+        /** {@return {@code [wa, wb]} along the input-channel axis, kept where both weights are} */
+        private INDArray stacked(INDArray wa, INDArray wb) {
+            String ka = keyOf(wa);
+            String kb = keyOf(wb);
+            if (ka == null || kb == null) {
+                return Nd4j.concat(1, wa, wb);
+            }
+            return derivedConstant("stacked " + ka + " | " + kb, v -> Nd4j.concat(1, wa, wb));
+        }
+
+        @Override
         public INDArray transpose(INDArray s, INDArray w) {
-            return Ops.conv2dTranspose(s, w, conv, inputShape().withBatch(s.size(0)));
+            return Ops.conv2dTranspose(s, w, conv, inputShape().withBatch(s.size(0)), flippedIfKept(w));
+        }
+
+        /**
+         * {@return the kernel's flipped taps, kept beside it, where the transpose convolves with them and {@code w} is
+         * the layer's weight or one of its derived weights (a reversal per call cost a stride-1 depthwise layer about
+         * as much as its convolution); null otherwise}
+         */
+        private INDArray flippedIfKept(INDArray w) {
+            if (!Ops.transposesWithFlippedKernel(w, conv)) {
+                return null;
+            }
+            String key = keyOf(w);
+            return key == null ? null : derivedWeight("flipped " + key, ignored -> Ops.flipTaps(w));
         }
 
         @Override

@@ -68,12 +68,17 @@ public final class Ops {
     }
 
     private static INDArray channels(INDArray a, long from, long to) {
+        return channelView(a, from, to).dup();
+    }
+
+    /** {@return channels {@code [from, to)} of an {@code [N, C, ...]} array, a view} */
+    public static INDArray channelView(INDArray a, long from, long to) {
         INDArrayIndex[] idx = new INDArrayIndex[a.rank()];
         for (int i = 0; i < idx.length; i++) {
             idx[i] = NDArrayIndex.all();
         }
         idx[1] = NDArrayIndex.interval(from, to);
-        return a.get(idx).dup();
+        return a.get(idx);
     }
 
     private static INDArray rows(INDArray a, long from, long to) {
@@ -132,7 +137,8 @@ public final class Ops {
      * also computes the weight gradient; still about 10× faster here than adding each tap's share back through strided
      * views), cropped to the input where the padding was applied to it.
      */
-    private static INDArray depthwiseConvTranspose(INDArray s, INDArray w, Conv2d c, long[] inShape) {
+    private static INDArray depthwiseConvTranspose(INDArray s, INDArray w, Conv2d c, long[] inShape,
+                                                   INDArray flipped) {
         if (c.dilationH() != 1 || c.dilationW() != 1) {
             return depthwiseConvTransposeTaps(s, w, c, inShape);
         }
@@ -140,9 +146,8 @@ public final class Ops {
         if (sym && c.strideH() == 1 && c.strideW() == 1 && c.padTop() < c.kernelH() && c.padLeft() < c.kernelW()) {
             // stride 1: the transpose is the depthwise convolution of s with the flipped kernel and padding k − 1 − p
             // (g_i = Σ_a s_{i+p−a} w_a), a forward convolution, which runs at about the forward pass's speed
-            INDArray flipped = Nd4j.exec(DynamicCustomOp.builder("reverse").addInputs(depthwiseWeight(w)
-                    .castTo(s.dataType())).addIntegerArguments(0, 1).build())[0];
-            return exec("depthwise_conv2d", new INDArray[]{s, flipped}, c.kernelH(), c.kernelW(), 1, 1,
+            INDArray k = depthwiseWeight(flipped != null ? flipped : flipTaps(w)).castTo(s.dataType());
+            return exec("depthwise_conv2d", new INDArray[]{s, k}, c.kernelH(), c.kernelW(), 1, 1,
                     c.kernelH() - 1 - c.padTop(), c.kernelW() - 1 - c.padLeft(), 1, 1, 0, 0, 0);
         }
         long[] seen = sym ? inShape : new long[]{inShape[0], inShape[1], inShape[2] + c.padTop() + c.padBottom(),
@@ -155,6 +160,36 @@ public final class Ops {
             return g;
         }
         return crop(g, c.padTop(), c.padLeft(), inShape[2], inShape[3]).dup();
+    }
+
+    /**
+     * {@return whether a split input ({@code [x⁺, x⁻]}) is better mapped stacked along the channel axis}: a 1×1
+     * convolution without channel groups, one matrix product over twice the channels instead of two
+     */
+    public static boolean stacksSplitInput(INDArray w, Conv2d c) {
+        return c.groups() == 1 && pointwise(w, c);
+    }
+
+    /** {@return {@code [max(0, x), min(0, x)]} along the channel axis, {@code [N, 2C, ...]}} @param x any NC... */
+    public static INDArray stackSigns(INDArray x) {
+        long[] shape = x.shape().clone();
+        long c = shape[1];
+        shape[1] = 2 * c;
+        INDArray out = Nd4j.createUninitialized(x.dataType(), shape, 'c');
+        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear(x, channelView(out, 0, c), 0.0));
+        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.scalar.ScalarMin(x, null, channelView(out, c, 2 * c), 0.0));
+        return out;
+    }
+
+    /** {@return whether {@link #conv2dTranspose} convolves with the flipped kernel for this layer (kept by callers)} */
+    public static boolean transposesWithFlippedKernel(INDArray w, Conv2d c) {
+        return depthwise(w, c) && c.dilationH() == 1 && c.dilationW() == 1 && c.symmetricPadding() && c.strideH() == 1
+                && c.strideW() == 1 && c.padTop() < c.kernelH() && c.padLeft() < c.kernelW();
+    }
+
+    /** {@return a kernel {@code [out, in, kh, kw]} with its taps reversed on both spatial axes, a new array} */
+    public static INDArray flipTaps(INDArray w) {
+        return Nd4j.exec(DynamicCustomOp.builder("reverse").addInputs(w).addIntegerArguments(2, 3).build())[0];
     }
 
     /**
@@ -323,8 +358,18 @@ public final class Ops {
      * @return NCHW, shaped {@code inShape}
      */
     public static INDArray conv2dTranspose(INDArray s, INDArray w, Conv2d c, long[] inShape) {
+        return conv2dTranspose(s, w, c, inShape, null);
+    }
+
+    /**
+     * As {@link #conv2dTranspose(INDArray, INDArray, Conv2d, long[])}, with the kernel's taps already flipped
+     * ({@link #flipTaps}) where the caller keeps it: the stride-1 depthwise transpose convolves with it.
+     *
+     * @param flipped {@code w} with its taps reversed on both spatial axes, or null to flip here
+     */
+    public static INDArray conv2dTranspose(INDArray s, INDArray w, Conv2d c, long[] inShape, INDArray flipped) {
         if (depthwise(w, c)) {
-            return depthwiseConvTranspose(s, w, c, inShape);
+            return depthwiseConvTranspose(s, w, c, inShape, flipped);
         }
         if (c.groups() > 1) {
             long cin = w.size(1);

@@ -78,6 +78,36 @@ public interface LinearLayer {
     }
 
     /**
+     * The map of an input split by sign: {@code Σ_i x⁺_i·wa_ij + x⁻_i·wb_ij + bias_j} (z⁺ with W⁺ and W⁻, αβ's
+     * positive and negative parts). A 1×1 convolution computes it as one product over {@code [x⁺, x⁻]} stacked
+     * along the channel axis with {@code [wa, wb]} (1.3–2× faster than two products for the narrow layers of
+     * mobile networks); this default, as two.
+     *
+     * @param x    input, {@code [N, ...inputShape]}, of either sign
+     * @param wa   the weight for the positive part, of the layer's shape
+     * @param wb   the weight for the negative part
+     * @param bias {@code [out]} or null
+     * @return a new array {@code [N, ...outputShape]}
+     */
+    default INDArray forwardSplit(INDArray x, INDArray wa, INDArray wb, INDArray bias) {
+        return forward(Tensors.positive(x), wa, bias).addi(forward(Tensors.negative(x), wb));
+    }
+
+    /**
+     * The relevance of an input split by sign: {@code x⁺_i·Σ_j wa_ij s_j + x⁻_i·Σ_j wb_ij s_j}, the transpose
+     * that goes with {@link #forwardSplit}.
+     *
+     * @param s  one value per output
+     * @param x  the input, of either sign
+     * @param wa the weight for the positive part
+     * @param wb the weight for the negative part
+     * @return a new array {@code [N, ...inputShape]}
+     */
+    default INDArray transposeSplit(INDArray s, INDArray x, INDArray wa, INDArray wb) {
+        return transpose(s, wa).muli(Tensors.positive(x)).addi(transpose(s, wb).muli(Tensors.negative(x)));
+    }
+
+    /**
      * The transpose of {@link #forward}: {@code c_i = Σ_j w_ij s_j}, the input-gradient of {@code Σ_j s_j z_j}.
      *
      * @param s one value per output, {@code [N, ...outputShape]}

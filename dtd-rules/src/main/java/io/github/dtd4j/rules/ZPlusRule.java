@@ -34,18 +34,18 @@ public record ZPlusRule() implements LinearRule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray x = ctx.input();
-        INDArray xn = DerivedWeights.negativePartOrNull(ctx);
-        INDArray xp = xn == null ? x : Tensors.positive(x);
         INDArray wp = DerivedWeights.positive(l);
-        INDArray wn = xn == null ? null : DerivedWeights.negative(l);
-        // the denominator whole: the map of x⁺ with W⁺ adds b⁺ + ε in its own pass (a convolution's bias)
+        // the denominator whole: the map adds b⁺ + ε in its own pass (a convolution's bias)
         INDArray bq = Tensors.positive(ctx.bias());
-        INDArray d = l.forward(xp, wp, bq.add(ctx.stabilizer()));
-        if (xn != null) {
-            d.addi(l.forward(xn, wn));
+        INDArray beps = bq.add(ctx.stabilizer());
+        if (ctx.inputNonNegative()) {
+            INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), l.forward(x, wp, beps), bq);
+            return l.transpose(s, wp).muli(x);
         }
-        INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), d, bq);
-        return DerivedWeights.backwardSplit(l, s, xp, xn, wp, wn);
+        // x⁺W⁺ + x⁻W⁻: one product over [x⁺, x⁻] where the layer stacks them (1×1 convolutions)
+        INDArray wn = DerivedWeights.negative(l);
+        INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), l.forwardSplit(x, wp, wn, beps), bq);
+        return l.transposeSplit(s, x, wp, wn);
     }
 
     @Override
