@@ -49,6 +49,10 @@ modern() {
   /usr/bin/python3 scripts/modern_models.py target/bench/modern 2 10 > target/bench/pytorch-modern.json
   java -Ddtd.bench.modern=target/bench/modern -jar "$JAR" ModernBenchmark -jvmArgsAppend -Ddtd.bench.modern=target/bench/modern \
     -rf json -rff target/bench/jmh-modern.json ${JMH_ARGS:-}
+  # the same with one thread for ND4J, OpenMP and BLAS: the explanation's thousand small operations each wait for
+  # both threads, the forward pass's hundred do not, so on a shared 2-core machine the two settings differ
+  OMP_NUM_THREADS=1 java -Ddtd.bench.modern=target/bench/modern -jar "$JAR" ModernBenchmark \
+    -jvmArgsAppend -Ddtd.bench.modern=target/bench/modern -rf json -rff target/bench/jmh-modern-1thread.json ${JMH_ARGS:-}
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/modern-machine.txt
 }
 startup() {

@@ -9,6 +9,7 @@ Usage: performance_report.py jmh-models.json jmh-rules.json jmh-methods.json pyt
        performance_report.py --spark-section spark.json spark-machine.txt < old.md > new.md
          (only that section, spliced into an existing report)"""
 import json
+import os
 import sys
 
 
@@ -56,12 +57,16 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
     jm = json.load(open(jmh_modern))
     pt = json.load(open(pytorch_modern))
     mach = open(modern_machine).read().strip()
+    # the one-thread run (OMP_NUM_THREADS=1) beside it, when there is one
+    one = jmh_modern.replace(".json", "-1thread.json")
+    jm1 = json.load(open(one)) if one != jmh_modern and os.path.exists(one) else []
     t = {}
     err = {}
-    for r in jm:
-        key = (r["params"]["model"], r["benchmark"].rsplit(".", 1)[-1])
-        t[key] = r["primaryMetric"]["score"]
-        err[key] = r["primaryMetric"]["scoreError"]
+    for threads, runs in (("", jm), (", 1 thread", jm1)):
+        for r in runs:
+            key = (r["params"]["model"] + threads, r["benchmark"].rsplit(".", 1)[-1])
+            t[key] = r["primaryMetric"]["score"]
+            err[key] = r["primaryMetric"]["scoreError"]
     iters = jm[0]["measurementIterations"]
     itime = jm[0]["measurementTime"]
     out = [MODERN_HEAD, "",
@@ -73,15 +78,19 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
            "ratio's range divides the explanation's upper bound by the forward pass's lower bound and the other way "
            "round): MobileNetV2 explained with DTD (z^B first, z⁺ above), ViT-B/16 with z^B on the patchifying "
            f"convolution and γ = 0.25 on the dense layers. PyTorch {pt['torch']} ({pt['threads']} threads, `no_grad`, "
-           f"median of {pt['repeat']}).", "",
+           f"median of {pt['repeat']}). The rows marked 1 thread run the same JMH benchmark with OMP_NUM_THREADS=1 "
+           "(ND4J, oneDNN and BLAS on one thread), against the same PyTorch figure.", "",
            "| model | PyTorch forward (ms) | our forward (ms) | our explanation (ms) | explanation / our forward "
            "| range | target ≤ 4 | explanation / PyTorch forward |", "|---|---|---|---|---|---|---|---|"]
-    for model in ("mobilenet_v2", "vit_b_16"):
+    rows = ["mobilenet_v2", "vit_b_16"] + ([m + ", 1 thread" for m in ("mobilenet_v2", "vit_b_16")] if jm1 else [])
+    for model in rows:
+        if (model, "forward") not in t:
+            continue
         f = t.get((model, "forward"))
         e = t.get((model, "explain"))
         fe = err.get((model, "forward"))
         ee = err.get((model, "explain"))
-        p = pt["forward_ms_median"].get(model)
+        p = pt["forward_ms_median"].get(model.split(",")[0])
         ratio = e / f if e and f else None
         low = (e - ee) / (f + fe) if e and f else None
         high = (e + ee) / (f - fe) if e and f and f > fe else None
