@@ -64,18 +64,29 @@ final class Accounts {
 
     /** Books a never-negative division's stabilizer share ε·Σ s and its bias share Σ b·s; {@return s} */
     private INDArray bookNonNegative(LinearLayer layer, INDArray s, INDArray biasTerm, boolean perOutput, double eps) {
-        // Σ s per sample from its per-channel sums when the bias needs those anyway: one reduction over s, not two
-        INDArray perChannel = perOutput ? perChannel(layer, s) : null;
-        double[] total = perChannel == null ? perSample(s) : perChannel.sum(1).toDoubleVector();
+        if (perOutput) {
+            // both shares from the per-channel sums of s, one reduction over s: the few per-channel numbers are
+            // summed on the JVM (in double), which costs less than two more ND4J operations per layer
+            double[][] perChannel = perChannel(layer, s).toDoubleMatrix();
+            double[] b = biasTerm.toDoubleVector();
+            for (int i = 0; i < perChannel.length; i++) {
+                double total = 0;
+                double share = 0;
+                for (int c = 0; c < b.length; c++) {
+                    total += perChannel[i][c];
+                    share += b[c] * perChannel[i][c];
+                }
+                stabilizer[i] += eps * total;
+                bias[i] += share;
+            }
+            return s;
+        }
+        double[] total = perSample(s);
         for (int i = 0; i < total.length; i++) {
             total[i] *= eps;
         }
         add(stabilizer, total);
-        if (perOutput) {
-            bookPerChannel(perChannel, biasTerm);
-        } else {
-            bookBias(layer, s, biasTerm, false);
-        }
+        bookBias(layer, s, biasTerm, false);
         return s;
     }
 
