@@ -53,6 +53,16 @@ modern() {
   # both threads, the forward pass's hundred do not, so on a shared 2-core machine the two settings differ
   OMP_NUM_THREADS=1 java -Ddtd.bench.modern=target/bench/modern -jar "$JAR" ModernBenchmark \
     -jvmArgsAppend -Ddtd.bench.modern=target/bench/modern -rf json -rff target/bench/jmh-modern-1thread.json ${JMH_ARGS:-}
+  # the ratio within one JVM, forward pass and explanation timed alternately, three JVMs per model: JMH times each
+  # in a JVM of its own, and a JVM's speed mode on this machine lasts its life (PairedRatio's javadoc)
+  : > target/bench/modern-paired.jsonl
+  for model in mobilenet_v2 vit_b_16; do
+    for jvm in 1 2 3; do
+      if [ "$model" = vit_b_16 ]; then rounds="12 3"; else rounds="40 10"; fi
+      java -Xmx4g -cp "$JAR" io.github.dtd4j.benchmarks.PairedRatio target/bench/modern "$model" $rounds \
+        | tail -1 >> target/bench/modern-paired.jsonl
+    done
+  done
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/modern-machine.txt
 }
 startup() {

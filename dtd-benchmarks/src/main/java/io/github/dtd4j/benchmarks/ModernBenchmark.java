@@ -39,14 +39,15 @@ public class ModernBenchmark extends ExplainerBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        Path dir = Path.of(System.getProperty("dtd.bench.modern", "target/bench/modern"));
-        Graph g = OnnxModels.load(dir.resolve(model + ".onnx"));
-        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBoxImageNet()));
-        if (model.startsWith("vit")) {
-            ex = ex.rule(Selector.dense(), Rules.gamma(0.25));
-        }
-        explainer = ex;
+        explainer = explainer(Path.of(System.getProperty("dtd.bench.modern", "target/bench/modern")), model);
         x = Models.input(1);
         explainer.explain(x).close();
+    }
+
+    /** {@return the benchmark's explainer for a model exported into the directory} */
+    static Explainer explainer(Path dir, String model) {
+        Graph g = OnnxModels.load(dir.resolve(model + ".onnx"));
+        Explainer ex = Explainer.of(g).preset(Presets.dtd(Rules.zBoxImageNet()));
+        return model.startsWith("vit") ? ex.rule(Selector.dense(), Rules.gamma(0.25)) : ex;
     }
 }
