@@ -402,6 +402,10 @@ final class OnnxCompiler implements OnnxOps {
 
     /** {@return x clipped to [lo, hi], an infinite bound left out} */
     private Symbol clip(Symbol x, double lo, double hi) {
+        if (Double.isFinite(lo) && Double.isFinite(hi)) {
+            // one Clip, which ONNX Runtime fuses into a preceding convolution
+            return op("Clip", List.of(x, scalar(lo), scalar(hi)), Map.of());
+        }
         Symbol y = lo == Double.NEGATIVE_INFINITY ? x : op("Max", List.of(x, scalar(lo)), Map.of());
         return hi == Double.POSITIVE_INFINITY ? y : op("Min", List.of(y, scalar(hi)), Map.of());
     }
