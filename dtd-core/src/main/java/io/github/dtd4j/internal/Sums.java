@@ -41,19 +41,23 @@ public final class Sums {
         return o.size(0) == length ? o : o.get(NDArrayIndex.interval(0, length), NDArrayIndex.all());
     }
 
-    /** {@return the sums of the rows of {@code m} {@code [rows, cols]}, as {@code [rows, 1]}} */
+    /**
+     * {@return the sums of the rows of one sample's {@code m} {@code [rows, cols]}, as {@code [rows, 1]}}: each sample
+     * is summed by a call of its own, so that its bits do not depend on the batch it came in (a library call with
+     * one picture equals a batch's row bit for bit: the Spark module's contract)
+     */
     private static INDArray rowSums(INDArray m) {
         INDArray ones = ones(m.dataType(), m.size(1));
         if (ones == null) {
             // past the kept column (or another type): ND4J's reduction, in double for its accuracy
             return m.dataType() == DataType.FLOAT ? m.castTo(DataType.DOUBLE).sum(true, 1) : m.sum(true, 1);
         }
-        // BLAS's gemv for a matrix: ND4J's mmul takes a slow path for a matrix times a column (0.36 against 0.08 ms for
-        // [144, 3136]) and gemm with one column is slower than gemv for every shape here (0.09 against 0.02 ms for
-        // [960, 49]). y starts at zero: some BLAS builds scale y by beta even when beta is 0 (NaN · 0)
         if (m.size(0) == 1) {
             return m.mmul(ones); // a row times a column: ND4J's dot, the fastest here
         }
+        // BLAS's gemv for a matrix: ND4J's mmul takes a slow path for a matrix times a column (0.36 against 0.08 ms for
+        // [144, 3136]) and gemm with one column is slower than gemv for every shape here (0.09 against 0.02 ms for
+        // [960, 49]). y starts at zero: some BLAS builds scale y by beta even when beta is 0 (NaN · 0)
         INDArray y = Nd4j.zeros(m.dataType(), m.size(0), 1);
         INDArray a = m.ordering() == 'c' && m.elementWiseStride() == 1 ? m : m.dup('c');
         Nd4j.getBlasWrapper().level2().gemv('c', 'N', 1.0, a, ones, 0.0, y);
@@ -62,9 +66,14 @@ public final class Sums {
 
     /** {@return Σ over all but the batch axis, per batch element} @param a {@code [N, ...]} */
     public static double[] perSample(INDArray a) {
-        long n = a.size(0);
-        INDArray rows = a.rank() == 2 ? a : a.reshape('c', new long[]{n, a.length() / n});
-        return rowSums(rows).reshape(n).toDoubleVector();
+        int n = (int) a.size(0);
+        long per = a.length() / Math.max(1, n);
+        INDArray rows = a.rank() == 2 ? a : a.reshape('c', new long[]{n, per});
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = rowSums(n == 1 ? rows : rows.getRow(i).reshape(1, per)).getDouble(0);
+        }
+        return out;
     }
 
     /** {@return Σ of every element} @param a any array */
@@ -87,7 +96,19 @@ public final class Sums {
     public static INDArray perChannel(INDArray a) {
         long n = a.size(0);
         long c = a.size(1);
-        INDArray rows = a.reshape('c', new long[]{n * c, a.size(2) * a.size(3)});
-        return rowSums(rows).reshape('c', new long[]{n, c});
+        long hw = a.size(2) * a.size(3);
+        INDArray rows = a.reshape('c', new long[]{n, c, hw});
+        if (n == 1) {
+            return rowSums(rows.reshape('c', c, hw)).reshape('c', new long[]{1, c});
+        }
+        INDArray out = null;
+        for (long i = 0; i < n; i++) {
+            INDArray sums = rowSums(rows.tensorAlongDimension(i, 1, 2));
+            if (out == null) {
+                out = Nd4j.create(sums.dataType(), n, c); // double where the reduction's path summed in double
+            }
+            out.getRow(i).assign(sums.reshape(c));
+        }
+        return out;
     }
 }

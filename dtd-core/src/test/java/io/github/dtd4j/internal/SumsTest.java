@@ -45,6 +45,13 @@ class SumsTest {
         }
         assertThat(Sums.total(a)).isCloseTo(total, org.assertj.core.data.Offset.offset(tol * n));
         assertThat(Sums.perSample(a.reshape(n, per))).hasSize(n);
+        // each sample's sums have the bits they have when the sample comes alone (batch-independent ledgers)
+        for (int i = 0; i < n; i++) {
+            INDArray one = a.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(i, i + 1)).dup();
+            assertThat(Sums.perSample(one)[0]).as("sample " + i).isEqualTo(got[i]);
+            assertThat(Sums.perChannel(one).toDoubleVector()).as("sample " + i)
+                    .containsExactly(channels.getRow(i).toDoubleVector());
+        }
         a.putScalar(new long[]{n - 1, c - 1, h - 1, w - 1}, Double.NaN);
         assertThat(Sums.total(a)).isNaN();
         a.putScalar(new long[]{n - 1, c - 1, h - 1, w - 1}, Double.POSITIVE_INFINITY);
