@@ -31,7 +31,6 @@ public final class LinearLayers {
     }
 
     private abstract static class Base implements LinearLayer {
-
         private final String name;
         private final Shape in;
         private final Shape out;

@@ -52,22 +52,19 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
-        INDArray x = ctx.input();
-        INDArray xn = DerivedWeights.negativePartOrNull(ctx);
-        INDArray xp = xn == null ? x : Tensors.positive(x);
         INDArray wp = DerivedWeights.positive(l);
         INDArray wn = DerivedWeights.negative(l);
         INDArray r = ctx.relevance();
-        INDArray zPos = DerivedWeights.forwardSplit(l, xp, xn, wp, wn);
+        INDArray zPos = DerivedWeights.forwardSplit(ctx, wp, wn, null);
         INDArray sPos = ctx.divideNonNegative(r.mul(alpha), zPos, Tensors.positive(ctx.bias()));
-        INDArray out = DerivedWeights.backwardSplit(l, sPos, xp, xn, wp, wn);
+        INDArray out = DerivedWeights.backwardSplit(ctx, sPos, wp, wn);
         if (beta == 0) {
             return out;
         }
         // Σ z⁻ summed from the very terms the backward pass redistributes, so that it is exactly 0 where there are none
-        INDArray zNeg = DerivedWeights.forwardSplit(l, xp, xn, wn, wp);
+        INDArray zNeg = DerivedWeights.forwardSplit(ctx, wn, wp, null);
         INDArray sNeg = ctx.divide(r.mul(-beta), zNeg, Tensors.negative(ctx.bias()));
-        return out.addi(DerivedWeights.backwardSplit(l, sNeg, xp, xn, wn, wp));
+        return out.addi(DerivedWeights.backwardSplit(ctx, sNeg, wn, wp));
     }
 
     @Override

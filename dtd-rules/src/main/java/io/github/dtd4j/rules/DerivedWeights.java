@@ -4,6 +4,7 @@ import io.github.dtd4j.spi.Symbol;
 import io.github.dtd4j.spi.SymbolicRuleContext;
 
 import io.github.dtd4j.spi.LinearLayer;
+import io.github.dtd4j.spi.RuleContext;
 import io.github.dtd4j.spi.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -33,21 +34,19 @@ final class DerivedWeights {
         return l.derivedWeight("1", Tensors::onesLike);
     }
 
-    /** {@return Σ_i q_ij + (transpose part)} for the common split {@code x⁺·wa + x⁻·wb}: the forward sum */
-    static INDArray forwardSplit(LinearLayer l, INDArray xp, INDArray xn, INDArray wa, INDArray wb) {
-        INDArray z = l.forward(xp, wa);
-        return xn == null ? z : z.addi(l.forward(xn, wb));
+    /**
+     * {@return Σ_i x⁺_i·wa_ij + x⁻_i·wb_ij + bias_j} for the context's input: one map where the input is never
+     * negative, the layer's split map otherwise (one product over [x⁺, x⁻] where the layer stacks them)
+     */
+    static INDArray forwardSplit(RuleContext ctx, INDArray wa, INDArray wb, INDArray bias) {
+        LinearLayer l = ctx.layer();
+        return ctx.inputNonNegative() ? l.forward(ctx.input(), wa, bias) : l.forwardSplit(ctx.input(), wa, wb, bias);
     }
 
-    /** {@return x⁺ ⊙ Wa^T s + x⁻ ⊙ Wb^T s} */
-    static INDArray backwardSplit(LinearLayer l, INDArray s, INDArray xp, INDArray xn, INDArray wa, INDArray wb) {
-        INDArray r = l.transpose(s, wa).muli(xp);
-        return xn == null ? r : r.addi(l.transpose(s, wb).muli(xn));
-    }
-
-    /** {@return min(0, x) of the context's input, or null when it has no negative element (its terms would be zero)} */
-    static INDArray negativePartOrNull(io.github.dtd4j.spi.RuleContext ctx) {
-        return ctx.inputNonNegative() ? null : Tensors.negative(ctx.input());
+    /** {@return x⁺ ⊙ Wa^T s + x⁻ ⊙ Wb^T s} for the context's input, the transpose that goes with forwardSplit */
+    static INDArray backwardSplit(RuleContext ctx, INDArray s, INDArray wa, INDArray wb) {
+        LinearLayer l = ctx.layer();
+        return ctx.inputNonNegative() ? l.transpose(s, wa).muli(ctx.input()) : l.transposeSplit(s, ctx.input(), wa, wb);
     }
 
     /** {@return forwardSplit on symbols: the map of x⁺ with wa plus the map of x⁻ with wb} */

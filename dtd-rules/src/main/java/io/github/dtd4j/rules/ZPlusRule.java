@@ -33,19 +33,14 @@ public record ZPlusRule() implements LinearRule {
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
-        INDArray x = ctx.input();
         INDArray wp = DerivedWeights.positive(l);
-        // the denominator whole: the map adds b⁺ + ε in its own pass (a convolution's bias)
+        INDArray wn = ctx.inputNonNegative() ? null : DerivedWeights.negative(l);
+        // the denominator whole: the map adds b⁺ + ε in its own pass (a convolution's bias); x⁺W⁺ + x⁻W⁻ as one
+        // product over [x⁺, x⁻] where the layer stacks them (1×1 convolutions)
         INDArray bq = Tensors.positive(ctx.bias());
-        INDArray beps = bq.add(ctx.stabilizer());
-        if (ctx.inputNonNegative()) {
-            INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), l.forward(x, wp, beps), bq);
-            return l.transpose(s, wp).muli(x);
-        }
-        // x⁺W⁺ + x⁻W⁻: one product over [x⁺, x⁻] where the layer stacks them (1×1 convolutions)
-        INDArray wn = DerivedWeights.negative(l);
-        INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), l.forwardSplit(x, wp, wn, beps), bq);
-        return l.transposeSplit(s, x, wp, wn);
+        INDArray d = DerivedWeights.forwardSplit(ctx, wp, wn, bq.add(ctx.stabilizer()));
+        INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), d, bq);
+        return DerivedWeights.backwardSplit(ctx, s, wp, wn);
     }
 
     @Override
