@@ -98,9 +98,16 @@ final class Engine {
             out.put(g.inputName(), x);
             for (Node n : g.nodes()) {
                 List<INDArray> in = Forward.inputsOf(n, out);
-                try (MemoryWorkspace nodeWs = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
-                        NODE_WORKSPACE_ID)) {
-                    out.put(n.name(), Forward.apply(n.layer(), in).detach());
+                if (onlyAllocatesItsOutput(n.layer())) {
+                    // computed straight into memory of its own: no copy out of a workspace
+                    try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                        out.put(n.name(), Forward.apply(n.layer(), in));
+                    }
+                } else {
+                    try (MemoryWorkspace nodeWs = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
+                            NODE_WORKSPACE_ID)) {
+                        out.put(n.name(), Forward.apply(n.layer(), in).detach());
+                    }
                 }
                 for (String i : new java.util.LinkedHashSet<>(n.inputs())) {
                     if (readers.merge(i, -n.inputs().stream().filter(i::equals).mapToInt(v -> 1).sum(), Integer::sum) == 0
@@ -411,6 +418,12 @@ final class Engine {
             boolean pointwise = c.kernelH() == 1 && c.kernelW() == 1;
             return c.groups() == 1 && c.symmetricPadding() && c.dilationH() == 1 && c.dilationW() == 1
                     && (!pointwise || (c.strideH() == 1 && c.strideW() == 1 && c.padTop() == 0 && c.padLeft() == 0));
+        }
+        if (l instanceof io.github.dtd4j.graph.Activation a) {
+            // clips (ReLU6), sigmoid and tanh write their output and nothing else (Elementwise.activation)
+            return a.function() == io.github.dtd4j.graph.Activation.Function.CLIP
+                    || a.function() == io.github.dtd4j.graph.Activation.Function.SIGMOID
+                    || a.function() == io.github.dtd4j.graph.Activation.Function.TANH;
         }
         return l instanceof io.github.dtd4j.graph.Dense || l instanceof io.github.dtd4j.graph.Relu
                 || l instanceof io.github.dtd4j.graph.Add || l instanceof io.github.dtd4j.graph.Concat

@@ -180,12 +180,12 @@ public final class LinearLayers {
 
         @Override
         public INDArray forward(INDArray x, INDArray w) {
-            return Ops.conv2d(x, w, null, conv);
+            return Ops.conv2d(x, w, null, conv, keptDepthwise(w, false));
         }
 
         @Override
         public INDArray forward(INDArray x, INDArray w, INDArray bias) {
-            return Ops.conv2d(x, w, bias == null ? null : bias.castTo(w.dataType()), conv);
+            return Ops.conv2d(x, w, bias == null ? null : bias.castTo(w.dataType()), conv, keptDepthwise(w, false));
         }
 
         @Override
@@ -193,8 +193,23 @@ public final class LinearLayers {
             if (!Ops.stacksSplitInput(wa, conv)) {
                 return super.forwardSplit(x, wa, wb, bias);
             }
-            INDArray y = Ops.conv2d(Ops.stackSigns(x), stacked(wa, wb), null, conv);
+            INDArray signs = Ops.stackSigns(x);
+            lastSigns = new INDArray[]{x, signs};
+            INDArray y = Ops.conv2d(signs, stacked(wa, wb), null, conv);
             return bias == null ? y : Forward.broadcastChannels(y, bias.castTo(y.dataType()), false);
+        }
+
+        /**
+         * The last {@code [x⁺, x⁻]} {@link #forwardSplit} stacked, with its x: the transpose of the same node reuses it
+         * (a rule maps, divides, then transposes, in one node's workspace). Only the same x object (compared by
+         * identity) finds it, and the transpose clears it.
+         */
+        private volatile INDArray[] lastSigns;
+
+        private INDArray signsOf(INDArray x) {
+            INDArray[] last = lastSigns;
+            lastSigns = null;
+            return last != null && last[0] == x ? last[1] : Ops.stackSigns(x);
         }
 
         @Override
@@ -205,7 +220,7 @@ public final class LinearLayers {
             long c = x.size(1);
             long[] stackedShape = inputShape().withBatch(s.size(0));
             stackedShape[1] = 2 * c;
-            INDArray t = Ops.conv2dTranspose(s, stacked(wa, wb), conv, stackedShape).muli(Ops.stackSigns(x));
+            INDArray t = Ops.conv2dTranspose(s, stacked(wa, wb), conv, stackedShape).muli(signsOf(x));
             return Ops.channelView(t, 0, c).add(Ops.channelView(t, c, 2 * c));
         }
 
@@ -221,20 +236,24 @@ public final class LinearLayers {
 
         @Override
         public INDArray transpose(INDArray s, INDArray w) {
-            return Ops.conv2dTranspose(s, w, conv, inputShape().withBatch(s.size(0)), flippedIfKept(w));
+            return Ops.conv2dTranspose(s, w, conv, inputShape().withBatch(s.size(0)),
+                    Ops.transposesWithFlippedKernel(w, conv) ? keptDepthwise(w, true) : null);
         }
 
         /**
-         * {@return the kernel's flipped taps, kept beside it, where the transpose convolves with them and {@code w} is
-         * the layer's weight or one of its derived weights (a reversal per call cost a stride-1 depthwise layer about
-         * as much as its convolution); null otherwise}
+         * {@return a depthwise kernel in libnd4j's layout (its taps flipped for the transpose), kept beside the
+         * weight where {@code w} is the layer's weight or one of its derived weights (a reversal per call cost a
+         * stride-1 depthwise layer about as much as its convolution, and the permuted copy an operation and two
+         * arrays per call); null for other layers and weights}
          */
-        private INDArray flippedIfKept(INDArray w) {
-            if (!Ops.transposesWithFlippedKernel(w, conv)) {
+        private INDArray keptDepthwise(INDArray w, boolean flipped) {
+            if (!Ops.depthwise(conv)) {
                 return null;
             }
             String key = keyOf(w);
-            return key == null ? null : derivedWeight("flipped " + key, ignored -> Ops.flipTaps(w));
+            return key == null ? null : flipped
+                    ? derivedConstant("depthwise flipped " + key, v -> Ops.flippedDepthwiseKernel(w))
+                    : derivedConstant("depthwise " + key, v -> Ops.depthwiseKernel(w));
         }
 
         @Override

@@ -13,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Depthwise convolutions run on libnd4j's {@code depthwise_conv2d} (oneDNN's in float32), dilated ones on strided views
  * of the taps: the output equals a direct loop from the definition, and the transpose is the adjoint,
  * {@code ⟨s, conv(x)⟩ = ⟨convᵀ(s), x⟩}, for symmetric and asymmetric padding, strides that do and do not fill the
- * input, dilation and a 5×5 kernel, in float32 and float64.
+ * input, padding as wide as the kernel, dilation and a 5×5 kernel, in float32 and float64.
  */
 class DepthwiseConvTest {
     @ParameterizedTest(name = "{0}: C {1}, H {2}, stride {3}, pads {4},{5},{6},{7}, dilation {8}, kernel {9}")
@@ -23,7 +23,10 @@ class DepthwiseConvTest {
         "DOUBLE, 2, 8, 2, 0, 1, 1, 0, 1, 3", "FLOAT, 2, 8, 2, 0, 1, 1, 0, 1, 3",
         "DOUBLE, 3, 10, 1, 2, 2, 2, 2, 2, 3", "FLOAT, 3, 10, 1, 2, 2, 2, 2, 2, 3",
         "DOUBLE, 2, 11, 2, 2, 1, 2, 1, 1, 5", "FLOAT, 2, 11, 2, 2, 1, 2, 1, 1, 5",
-        "DOUBLE, 5, 6, 3, 1, 0, 1, 2, 1, 3", "FLOAT, 5, 6, 3, 1, 0, 1, 2, 1, 3"})
+        "DOUBLE, 5, 6, 3, 1, 0, 1, 2, 1, 3", "FLOAT, 5, 6, 3, 1, 0, 1, 2, 1, 3",
+        // stride 1 padded asymmetrically (the spread transpose), and padding as wide as the kernel (libnd4j's bp)
+        "DOUBLE, 3, 7, 1, 0, 1, 2, 1, 1, 3", "FLOAT, 3, 7, 1, 0, 1, 2, 1, 1, 3",
+        "DOUBLE, 2, 6, 1, 3, 3, 3, 3, 1, 3", "FLOAT, 2, 6, 2, 3, 3, 3, 3, 1, 3"})
     void equalsTheLoopAndItsTransposeIsTheAdjoint(DataType dt, int channels, int h, int stride, int top, int left,
                                                   int bottom, int right, int dilation, int k) {
         Nd4j.getRandom().setSeed(7);

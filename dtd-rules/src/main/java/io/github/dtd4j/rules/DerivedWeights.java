@@ -35,6 +35,25 @@ final class DerivedWeights {
     }
 
     /**
+     * {@return b⁺ of the context's bias}, kept beside the layer where the bias is the layer's own (the bias policy
+     * kept it): two small arrays made per node and explanation cost more than the map's bias pass itself
+     */
+    static INDArray positiveBias(RuleContext ctx) {
+        INDArray b = ctx.bias();
+        return b == ctx.layer().bias() ? ctx.layer().derivedConstant("b+", l -> Tensors.positive(b))
+                : Tensors.positive(b);
+    }
+
+    /** {@return b⁺ + ε of the context's bias and stabilizer}, kept as {@link #positiveBias} is */
+    static INDArray positiveBiasPlusStabilizer(RuleContext ctx) {
+        INDArray b = ctx.bias();
+        double eps = ctx.stabilizer();
+        return b == ctx.layer().bias()
+                ? ctx.layer().derivedConstant("b+ + " + eps, l -> Tensors.positive(b).addi(eps))
+                : Tensors.positive(b).addi(eps);
+    }
+
+    /**
      * {@return Σ_i x⁺_i·wa_ij + x⁻_i·wb_ij + bias_j} for the context's input: one map where the input is never
      * negative, the layer's split map otherwise (one product over [x⁺, x⁻] where the layer stacks them)
      */

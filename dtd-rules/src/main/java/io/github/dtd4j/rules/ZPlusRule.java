@@ -37,8 +37,8 @@ public record ZPlusRule() implements LinearRule {
         INDArray wn = ctx.inputNonNegative() ? null : DerivedWeights.negative(l);
         // the denominator whole: the map adds b⁺ + ε in its own pass (a convolution's bias); x⁺W⁺ + x⁻W⁻ as one
         // product over [x⁺, x⁻] where the layer stacks them (1×1 convolutions)
-        INDArray bq = Tensors.positive(ctx.bias());
-        INDArray d = DerivedWeights.forwardSplit(ctx, wp, wn, bq.add(ctx.stabilizer()));
+        INDArray bq = DerivedWeights.positiveBias(ctx);
+        INDArray d = DerivedWeights.forwardSplit(ctx, wp, wn, DerivedWeights.positiveBiasPlusStabilizer(ctx));
         INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), d, bq);
         return DerivedWeights.backwardSplit(ctx, s, wp, wn);
     }
