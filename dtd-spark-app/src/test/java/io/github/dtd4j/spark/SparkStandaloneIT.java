@@ -118,8 +118,8 @@ class SparkStandaloneIT {
                     "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("javacpp.cachedir"),
                     "-cp", app + java.io.File.pathSeparator + sparkJars, "io.github.dtd4j.spark.DtdSparkMain",
                     "--model", fashion.resolve("resnet.onnx").toString(), "--input", photos.toString(),
-                    "--out", out.toString(), "--preprocess", "unit", "--resize", "--grayscale", "--batch", "4",
-                    "--target", "top-k:2");
+                    "--out", out.toString(), "--preprocess", "unit", "--resize", "--grayscale", "--batch", "1",
+                    "--target", "top-k:2"); // batch 1: every row the library's bits (docs/spark.md)
             Path driverLog = dir.resolve("driver.log");
             Process driver = start(cmd, home, driverLog);
             boolean finished = driver.waitFor(240, TimeUnit.SECONDS);

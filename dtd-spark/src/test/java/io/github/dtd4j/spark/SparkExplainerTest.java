@@ -40,7 +40,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * dtd-spark in local mode inside the test JVM, on the shipped Fashion-MNIST ResNet (trained) and its sample
- * pictures: every row equals the library's local result bit for bit, at parallelism 1 and 2 and any batch size; bad
+ * pictures: every row equals the library's local result, bit for bit at batch 1 (parallelism 1 and 2) and to float
+ * rounding in batches of other sizes (the CPU's matrix kernels may round a row differently then); bad
  * rows fill the error column and the job completes; a task that fails and is retried gives the same rows; methods and
  * options are checked on the driver.
  */
@@ -121,7 +122,7 @@ class SparkExplainerTest {
     }
 
     @Test
-    void everyPictureEqualsTheLibrarysResultBitForBitAndBadRowsCarryTheirError() throws Exception {
+    void everyPictureEqualsTheLibrarysResultAndBadRowsCarryTheirError() throws Exception {
         Explainer local = Explainer.of(graph).preset(Presets.dtd(Rules.zBox(0, 1)));
         Map<String, float[]> heat = new HashMap<>();
         Map<String, Double> logit = new HashMap<>();
@@ -151,10 +152,20 @@ class SparkExplainerTest {
                     }
                     assertThat((String) r.getAs("error")).as(what).isNull();
                     assertThat((Integer) r.getAs("class")).as(what).isEqualTo(cls.get(id));
-                    assertThat((Double) r.getAs("logit")).as(what).isEqualTo(logit.get(id));
-                    assertThat((Double) r.getAs("relevance_sum")).as(what).isEqualTo(sum.get(id));
                     float[] h = floats(r.getList(r.fieldIndex("heatmap")));
-                    assertThat(Arrays.equals(h, heat.get(id))).as(what + ": heatmap bit for bit").isTrue();
+                    if (batch == 1) {
+                        assertThat((Double) r.getAs("logit")).as(what).isEqualTo(logit.get(id));
+                        assertThat((Double) r.getAs("relevance_sum")).as(what).isEqualTo(sum.get(id));
+                        assertThat(Arrays.equals(h, heat.get(id))).as(what + ": heatmap bit for bit").isTrue();
+                    } else {
+                        // in a batch of another size the CPU's matrix kernels may round a row differently (seen on
+                        // an AVX2 machine: oneDNN's product of 2, 3 or 7 rows against 1): float rounding, no more
+                        assertThat((Double) r.getAs("logit")).as(what).isCloseTo(logit.get(id),
+                                org.assertj.core.data.Offset.offset(1e-5 * Math.abs(logit.get(id))));
+                        assertThat((Double) r.getAs("relevance_sum")).as(what).isCloseTo(sum.get(id),
+                                org.assertj.core.data.Offset.offset(1e-5 * Math.abs(sum.get(id))));
+                        assertCloseToRounding(h, heat.get(id), what);
+                    }
                     assertThat((Integer) r.getAs("height")).isEqualTo(28);
                     assertThat((Integer) r.getAs("label")).isEqualTo(labels[Integer.parseInt(id.replaceAll("\\D",
                             ""))]);
@@ -162,6 +173,19 @@ class SparkExplainerTest {
                     assertThat(r.getList(r.fieldIndex("ledger"))).hasSizeGreaterThan(10);
                 }
             }
+        }
+    }
+
+    /** Asserts that two heatmaps differ by float rounding at most: 1e-5 of the larger's largest magnitude. */
+    static void assertCloseToRounding(float[] actual, float[] expected, String what) {
+        assertThat(actual).as(what).hasSameSizeAs(expected);
+        double scale = 0;
+        for (float v : expected) {
+            scale = Math.max(scale, Math.abs(v));
+        }
+        for (int i = 0; i < actual.length; i++) {
+            assertThat((double) actual[i]).as("%s: heatmap element %d", what, i).isCloseTo(expected[i],
+                    org.assertj.core.data.Offset.offset(1e-5 * scale));
         }
     }
 
@@ -332,8 +356,9 @@ class SparkExplainerTest {
             }
             double aopc = io.github.dtd4j.eval.RegionPerturbation.of(graph).withSteps(steps).evaluate("lrp", x, r)
                     .aopcMorf();
+            // the executors explained and perturbed in batches of other sizes than here: float rounding apart
             assertThat((Double) s.getAs("mean_aopc_morf")).as("class " + c).isCloseTo(aopc,
-                    org.assertj.core.data.Offset.offset(1e-9 * Math.abs(aopc) + 1e-12));
+                    org.assertj.core.data.Offset.offset(1e-5 * Math.abs(aopc) + 1e-9));
         }
         List<Row> atlas = CorpusStatistics.atlas(explained).collectAsList();
         assertThat(atlas).isNotEmpty();
@@ -469,7 +494,9 @@ class SparkExplainerTest {
             paths.add(RowFactory.create(f.toUri().toString()));
         }
         paths.add(RowFactory.create(dir.resolve("missing.png").toUri().toString()));
-        SparkExplainer sx = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).images(ImageSpec.unit(true));
+        // batch 1 for both reads: then the rows are the same bits whatever the partitions hold (docs/spark.md)
+        SparkExplainer sx = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).images(ImageSpec.unit(true))
+                .batchSize(1);
         Map<String, float[]> byName = new HashMap<>();
         for (Row r : sx.explain(pictures(1)).collectAsList()) {
             if (r.getAs("error") == null) {
@@ -538,7 +565,7 @@ class SparkExplainerTest {
     void aContrastIsTheLibrarysAndTheDifferenceOfTheTwoClassesExplanations() {
         Dataset<Row> in = spark.createDataFrame(tensorRows().subList(0, 6), TENSOR_ROWS).repartition(2);
         SparkExplainer sx = SparkExplainer.of(spark, FASHION.resolve("resnet.onnx")).idColumn("id")
-                .images(ImageSpec.unit(true)).batchSize(4);
+                .images(ImageSpec.unit(true)).batchSize(1); // batch 1: the library's bits (docs/spark.md)
         List<Row> rows = sx.contrast(0, 3).explain(in).collectAsList();
         Explainer local = Explainer.of(graph).preset(Presets.dtd(Rules.zBox(0, 1)));
         for (Row r : rows) {
