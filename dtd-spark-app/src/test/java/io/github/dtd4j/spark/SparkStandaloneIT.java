@@ -113,6 +113,10 @@ class SparkStandaloneIT {
             List<String> cmd = List.of(java(), "-Xmx1g", options, "-Dspark.master=" + master,
                     "-Dspark.jars=" + app, "-Dspark.driver.host=127.0.0.1", "-Dspark.ui.enabled=false",
                     "-Dspark.executor.memory=2g", "-Dspark.cores.max=2", "-Dspark.task.maxFailures=1",
+                    // Spark gives executors OMP_NUM_THREADS = spark.task.cpus (1) unless told; on some processors
+                    // oneDNN rounds differently with another number of threads, so the executor gets this JVM's
+                    "-Dspark.executorEnv.OMP_NUM_THREADS=" + System.getenv().getOrDefault("OMP_NUM_THREADS",
+                            String.valueOf(Runtime.getRuntime().availableProcessors())),
                     "-Dspark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.cachedir="
                             + System.getProperty("javacpp.cachedir"),
                     "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("javacpp.cachedir"),
