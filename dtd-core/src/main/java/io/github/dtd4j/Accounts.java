@@ -1,7 +1,13 @@
 package io.github.dtd4j;
 
 import io.github.dtd4j.spi.LinearLayer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One node's relevance accounts during a sweep, and the stabilized division every rule and every proportional
@@ -33,6 +39,93 @@ final class Accounts {
         add(stabilizer, perSample(stab.muli(s)));
         bookBias(layer, s, biasTerm, perOutput);
         return s;
+    }
+
+    /**
+     * {@return the proportional split of a sum's relevance, {@code R_k = x_k · R / (y + ε·sign(y))} for every input
+     * {@code x_k} of {@code y = Σ_k x_k}, booking {@code Σ ε·sign(y)·R/(y + ε·sign(y))}; or null where an array is not
+     * a plain C-ordered float or double array of y's shape (the caller then takes ND4J's general path)}
+     *
+     * <p>One loop over the arrays' memory instead of about fifteen ND4J operations: a residual sum's maps are small
+     * (MobileNetV2's 8–75 thousand values), where each ND4J operation and array costs more than its arithmetic. Every
+     * value is computed with the same roundings, in the same order, as {@link #divide} and the gradient's product
+     * compute it (the stabilizer {@code [y ≥ 0]·2ε − ε}, then {@code y + stab}, then {@code R / that}, then
+     * {@code that · x_k}), so the relevance is the general path's bit for bit; only the booked sum is added up in
+     * double instead of by BLAS.
+     */
+    List<INDArray> splitSum(List<INDArray> xs, INDArray y, INDArray r, double eps) {
+        DataType t = y.dataType();
+        if (t != DataType.FLOAT && t != DataType.DOUBLE || !plain(y, y, t) || !plain(r, y, t)
+                || y.length() > Integer.MAX_VALUE || y.length() % stabilizer.length != 0) {
+            return null;
+        }
+        for (INDArray x : xs) {
+            if (!plain(x, y, t)) {
+                return null;
+            }
+        }
+        int m = xs.size();
+        int per = (int) (y.length() / stabilizer.length);
+        List<INDArray> out = new ArrayList<>(m);
+        for (int k = 0; k < m; k++) {
+            out.add(Nd4j.createUninitialized(t, y.shape(), 'c'));
+        }
+        if (t == DataType.FLOAT) {
+            FloatBuffer yb = y.data().asNioFloat();
+            FloatBuffer rb = r.data().asNioFloat();
+            FloatBuffer[] xb = new FloatBuffer[m];
+            FloatBuffer[] ob = new FloatBuffer[m];
+            for (int k = 0; k < m; k++) {
+                xb[k] = xs.get(k).data().asNioFloat();
+                ob[k] = out.get(k).data().asNioFloat();
+            }
+            float twice = (float) (2 * eps);
+            float once = (float) eps;
+            for (int i = 0; i < stabilizer.length; i++) {
+                double share = 0;
+                for (int j = i * per, end = j + per; j < end; j++) {
+                    float yv = yb.get(j);
+                    float stab = (yv >= 0 ? 1f : 0f) * twice - once;
+                    float s = rb.get(j) / (yv + stab);
+                    share += stab * s;
+                    for (int k = 0; k < m; k++) {
+                        ob[k].put(j, s * xb[k].get(j));
+                    }
+                }
+                stabilizer[i] += share;
+            }
+        } else {
+            DoubleBuffer yb = y.data().asNioDouble();
+            DoubleBuffer rb = r.data().asNioDouble();
+            DoubleBuffer[] xb = new DoubleBuffer[m];
+            DoubleBuffer[] ob = new DoubleBuffer[m];
+            for (int k = 0; k < m; k++) {
+                xb[k] = xs.get(k).data().asNioDouble();
+                ob[k] = out.get(k).data().asNioDouble();
+            }
+            double twice = 2 * eps;
+            for (int i = 0; i < stabilizer.length; i++) {
+                double share = 0;
+                for (int j = i * per, end = j + per; j < end; j++) {
+                    double yv = yb.get(j);
+                    double stab = (yv >= 0 ? 1.0 : 0.0) * twice - eps;
+                    double s = rb.get(j) / (yv + stab);
+                    share += stab * s;
+                    for (int k = 0; k < m; k++) {
+                        ob[k].put(j, s * xb[k].get(j));
+                    }
+                }
+                stabilizer[i] += share;
+            }
+        }
+        return out;
+    }
+
+    /** {@return whether a is a C-ordered array of its own memory (no view, no offset) with like's shape and type t} */
+    private static boolean plain(INDArray a, INDArray like, DataType t) {
+        return a.dataType() == t && !a.isView() && a.offset() == 0 && a.ordering() == 'c'
+                && a.elementWiseStride() == 1 && java.util.Arrays.equals(a.shape(), like.shape())
+                && a.data().length() >= a.length();
     }
 
     /**

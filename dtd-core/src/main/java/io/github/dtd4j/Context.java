@@ -139,6 +139,11 @@ final class Context implements NodeContext {
         return accounts.divide(null, r, denominator, null, stabilizer);
     }
 
+    /** {@return the proportional split of a sum node's relevance by {@link Accounts#splitSum}, or null} */
+    List<INDArray> splitSum(List<INDArray> xs, INDArray y) {
+        return accounts.splitSum(xs, y, relevance, stabilizer);
+    }
+
     @Override
     public void absorb(INDArray absorbed) {
         accounts.absorb(absorbed);

@@ -294,6 +294,13 @@ public final class Propagations {
                 xs = pos;
                 y = ctx.forward(xs);
             }
+            if (!positive && ctx.layer() instanceof Add && ctx instanceof Context own) {
+                // a residual sum: one loop over the arrays, the general path's bits (Accounts.splitSum)
+                List<INDArray> split = own.splitSum(xs, y);
+                if (split != null) {
+                    return split;
+                }
+            }
             INDArray s = ctx.divide(ctx.relevance(), y);
             List<INDArray> c = ctx.vjp(xs, s);
             List<INDArray> out = new ArrayList<>(xs.size());
