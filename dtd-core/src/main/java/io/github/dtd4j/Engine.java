@@ -204,7 +204,7 @@ final class Engine {
         for (int k = nodes.size() - 1; k >= 0; k--) {
             Node node = nodes.get(k);
             if (!region.contains(node.name())) {
-                if (WORKSPACES && !node.name().equals(g.outputName()) && !plan.reluInPlace.contains(node.name())
+                if (WORKSPACES && !node.name().equals(g.outputName()) && !plan.inPlace.contains(node.name())
                         && !node.name().equals(end)) {
                     release(out.remove(node.name()));
                 }
@@ -259,7 +259,7 @@ final class Engine {
             for (int i = 0; i < rin.size(); i++) {
                 relevance.merge(node.inputs().get(i), rin.get(i), INDArray::add);
             }
-            if (WORKSPACES && !node.name().equals(g.outputName()) && !plan.reluInPlace.contains(node.name())) {
+            if (WORKSPACES && !node.name().equals(g.outputName()) && !plan.inPlace.contains(node.name())) {
                 // every reader of this output has been explained (reverse topological order): release it now
                 // (an in-place ReLU shares its input's array, which is released with the input's node)
                 release(out.remove(node.name()));
@@ -382,9 +382,13 @@ final class Engine {
         Map<String, INDArray> out = new LinkedHashMap<>();
         out.put(g.inputName(), x);
         for (Node n : g.nodes()) {
-            if (plan.reluInPlace.contains(n.name())) {
+            if (plan.inPlace.contains(n.name())) {
                 INDArray y = out.get(n.inputs().get(0));
-                Transforms.relu(y, false);
+                if (n.layer() instanceof io.github.dtd4j.graph.Activation a) {
+                    io.github.dtd4j.internal.Elementwise.activationInPlace(a, y);
+                } else {
+                    Transforms.relu(y, false);
+                }
                 out.put(n.name(), y);
                 continue;
             }

@@ -65,10 +65,11 @@ final class Plan {
     final Map<String, Compiled> nodes;
     final Coverage coverage;
     /**
-     * ReLU nodes the engine may apply in place on their input's array: the input is read by nothing else and its
-     * own rule never looks at its output.
+     * ReLU and clip (ReLU6) nodes the engine may apply in place on their input's array: the input is read by nothing
+     * else and its own rule never looks at its output; a clip, also, passes its relevance through unchanged (the
+     * default), so that no rule reads the values it overwrote.
      */
-    final Set<String> reluInPlace;
+    final Set<String> inPlace;
     /** Nodes whose output is never negative by construction ({@link #nonNegativeNodes}). */
     final Set<String> nonNegative;
 
@@ -79,7 +80,10 @@ final class Plan {
         this.coverage = coverage;
         Set<String> inPlace = new HashSet<>();
         for (Node n : graph.nodes()) {
-            if (n.layer() instanceof Relu && !n.name().equals(graph.outputName())) {
+            boolean clip = n.layer() instanceof io.github.dtd4j.graph.Activation a
+                    && a.function() == io.github.dtd4j.graph.Activation.Function.CLIP && nodes.get(n.name()) != null
+                    && Propagations.passesThrough(nodes.get(n.name()).rule());
+            if ((n.layer() instanceof Relu || clip) && !n.name().equals(graph.outputName())) {
                 String src = n.inputs().get(0);
                 Compiled c = nodes.get(src);
                 if (c != null && !c.rule().usesOutput() && graph.consumers(src).size() == 1) {
@@ -87,7 +91,7 @@ final class Plan {
                 }
             }
         }
-        this.reluInPlace = Set.copyOf(inPlace);
+        this.inPlace = Set.copyOf(inPlace);
         this.nonNegative = nonNegativeNodes(graph);
     }
 

@@ -226,6 +226,11 @@ public final class Propagations {
     }
 
     /** Relevance unchanged, reshaped where the node reshapes. */
+    /** {@return whether the rule hands the relevance on unchanged, reading no input value (pass-through, bypass)} */
+    static boolean passesThrough(Rule r) {
+        return r instanceof Pass;
+    }
+
     private record Pass(String name) implements Rule {
         @Override
         public boolean accepts(Layer layer) {

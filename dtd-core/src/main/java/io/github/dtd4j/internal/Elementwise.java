@@ -82,6 +82,28 @@ public final class Elementwise {
         return d.muli(s);
     }
 
+    /**
+     * Applies a clip (ReLU6 and the like) to x in place, with the numbers {@link #activation} computes.
+     *
+     * @param a a {@link Activation.Function#CLIP} activation
+     * @param x its input, overwritten with its output
+     */
+    public static void activationInPlace(Activation a, INDArray x) {
+        if (a.function() != Activation.Function.CLIP) {
+            throw new IllegalArgumentException("only clips are applied in place, not " + a.function());
+        }
+        if (a.alpha() == 0 && a.beta() == 6) {
+            Nd4j.exec(new org.nd4j.linalg.api.ops.impl.scalar.Relu6(x, x, 0.0));
+            return;
+        }
+        if (a.alpha() != Double.NEGATIVE_INFINITY) {
+            Transforms.max(x, a.alpha(), false);
+        }
+        if (a.beta() != Double.POSITIVE_INFINITY) {
+            Transforms.min(x, a.beta(), false);
+        }
+    }
+
     private static INDArray clip(INDArray x, double lo, double hi) {
         if (lo == 0 && hi == 6) {
             // ReLU6 by libnd4j's one-pass scalar op, min(max(x, 0), 6), instead of a copy and two passes (0.06
