@@ -68,7 +68,7 @@ final class Accounts {
         int per = (int) (y.length() / stabilizer.length);
         List<INDArray> out = new ArrayList<>(m);
         for (int k = 0; k < m; k++) {
-            out.add(Nd4j.createUninitialized(t, y.shape(), 'c'));
+            out.add(Engine.newSentArray(t, y.shape())); // sent as they are: made where the sweep keeps them
         }
         if (t == DataType.FLOAT) {
             FloatBuffer yb = y.data().asNioFloat();

@@ -186,6 +186,12 @@ final class Context implements NodeContext {
                 return stabilizer;
             }
 
+            @Override
+            public INDArray newSentRelevance() {
+                INDArray x = inputs.get(0);
+                return Engine.newSentArray(x.dataType(), x.shape());
+            }
+
             private Boolean inputNonNegative;
 
             @Override

@@ -281,6 +281,21 @@ final class Engine {
         return new Result(rEnd, logits, targets, ledger, recorded, end);
     }
 
+    /**
+     * {@return a new, uninitialized array in the memory where the sweep keeps the relevance nodes send} (the
+     * explanation's workspace, borrowed from inside a node's), or an ordinary new array outside a sweep: a node's
+     * result made there is not copied out of the node workspace
+     */
+    static INDArray newSentArray(DataType t, long[] shape) {
+        if (WORKSPACES && Nd4j.getWorkspaceManager().checkIfWorkspaceExistsAndActive(WORKSPACE_ID)) {
+            try (MemoryWorkspace sweep = Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(WORKSPACE_ID)
+                    .notifyScopeBorrowed()) {
+                return Nd4j.createUninitialized(t, shape, 'c');
+            }
+        }
+        return Nd4j.createUninitialized(t, shape, 'c');
+    }
+
     /** A custom layer's forward pass in the node workspace, its failures named with the node. */
     private static INDArray customForward(Node n, List<INDArray> in) {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,

@@ -39,6 +39,16 @@ public interface RuleContext {
     double stabilizer();
 
     /**
+     * {@return a new, uninitialized array shaped like {@link #input()}, in the memory where the engine keeps the
+     * relevance a layer sends during the sweep}: a rule that writes its result into it and returns it spares the
+     * engine a copy of that result out of the layer's temporary memory. Ask for it only for the array returned; it
+     * lives until the explanation ends.
+     */
+    default INDArray newSentRelevance() {
+        return org.nd4j.linalg.factory.Nd4j.createUninitialized(input().dataType(), input().shape(), 'c');
+    }
+
+    /**
      * Computes {@code s = R / (d + ε·sign(d))} with {@code d = numeratorSum + biasTerm}, {@code sign(0) = +1} and
      * ε the explainer's stabilizer, and books {@code Σ biasTerm·s} (absorbed by the bias) and
      * {@code Σ ε·sign(d)·s} (absorbed by the stabilizer) in the ledger.

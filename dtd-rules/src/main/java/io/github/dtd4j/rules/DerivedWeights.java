@@ -7,6 +7,8 @@ import io.github.dtd4j.spi.LinearLayer;
 import io.github.dtd4j.spi.RuleContext;
 import io.github.dtd4j.spi.Tensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** The derived weights rules share, cached per layer under fixed keys. */
@@ -66,6 +68,20 @@ final class DerivedWeights {
     static INDArray backwardSplit(RuleContext ctx, INDArray s, INDArray wa, INDArray wb) {
         LinearLayer l = ctx.layer();
         return ctx.inputNonNegative() ? l.transpose(s, wa).muli(ctx.input()) : l.transposeSplit(s, ctx.input(), wa, wb);
+    }
+
+    /**
+     * {@return as {@link #backwardSplit}, for the array the rule returns}: where the input is never negative, the
+     * product with x is written straight into {@link RuleContext#newSentRelevance()} (no copy out of the layer's
+     * temporary memory afterwards)
+     */
+    static INDArray backwardSplitSent(RuleContext ctx, INDArray s, INDArray wa, INDArray wb) {
+        if (!ctx.inputNonNegative()) {
+            return backwardSplit(ctx, s, wa, wb);
+        }
+        INDArray t = ctx.layer().transpose(s, wa);
+        INDArray out = ctx.newSentRelevance();
+        return Nd4j.exec(new MulOp(t, ctx.input(), out))[0];
     }
 
     /** {@return forwardSplit on symbols: the map of x⁺ with wa plus the map of x⁻ with wb} */

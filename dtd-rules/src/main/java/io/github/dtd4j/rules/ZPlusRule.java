@@ -40,7 +40,7 @@ public record ZPlusRule() implements LinearRule {
         INDArray bq = DerivedWeights.positiveBias(ctx);
         INDArray d = DerivedWeights.forwardSplit(ctx, wp, wn, DerivedWeights.positiveBiasPlusStabilizer(ctx));
         INDArray s = ctx.divideNonNegativeDenominator(ctx.relevance(), d, bq);
-        return DerivedWeights.backwardSplit(ctx, s, wp, wn);
+        return DerivedWeights.backwardSplitSent(ctx, s, wp, wn);
     }
 
     @Override
