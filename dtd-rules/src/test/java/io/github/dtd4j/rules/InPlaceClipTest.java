@@ -48,24 +48,6 @@ class InPlaceClipTest {
         return gaussian(new SplittableRandom(3), 3.0, 2, 2, 6, 6);
     }
 
-    /** Does what another rule does, under its own name: not the engine's pass-through object. */
-    record Like(String name, Rule inner) implements Rule {
-        @Override
-        public boolean accepts(io.github.dtd4j.graph.Layer layer) {
-            return inner.accepts(layer);
-        }
-
-        @Override
-        public boolean usesOutput() {
-            return inner.usesOutput();
-        }
-
-        @Override
-        public List<INDArray> propagate(NodeContext ctx) {
-            return inner.propagate(ctx);
-        }
-    }
-
     private static Explainer explainer(Graph g) {
         return Explainer.of(g).rule(Selector.conv(), Rules.Z_PLUS).rule(Selector.dense(), Rules.epsilon(1e-6));
     }
@@ -76,8 +58,8 @@ class InPlaceClipTest {
         INDArray x = input();
         INDArray copy = x.dup();
         Explanation fast = explainer(g).explain(x);
-        Explanation plain = explainer(g).rule(Selector.name("clip"), new Like("pass (not the engine's)",
-                Propagations.pass())).explain(x);
+        Explanation plain = explainer(g).rule(Selector.name("clip"), new NodeSelectorTest.Tagged(
+                "pass (not the engine's object)", Propagations.pass())).explain(x);
         assertSameValues("heatmap", fast.heatmap(), plain.heatmap());
         assertSameValues("logits", fast.logits(), plain.logits());
         assertSameValues("input", x, copy);
