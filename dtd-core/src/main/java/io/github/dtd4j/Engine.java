@@ -261,7 +261,7 @@ final class Engine {
             }
             if (WORKSPACES && !node.name().equals(g.outputName()) && !plan.inPlace.contains(node.name())) {
                 // every reader of this output has been explained (reverse topological order): release it now
-                // (an in-place ReLU shares its input's array, which is released with the input's node)
+                // (an in-place ReLU or clip shares its input's array, which is released with the input's node)
                 release(out.remove(node.name()));
             }
             entries.add(new LedgerEntry(node.name(), node.kind(), Plan.describe(compiled.rule()), sumIn, sumOut,
