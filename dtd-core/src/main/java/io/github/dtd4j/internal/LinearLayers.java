@@ -224,6 +224,19 @@ public final class LinearLayers {
             return Ops.channelView(t, 0, c).add(Ops.channelView(t, c, 2 * c));
         }
 
+        @Override
+        public INDArray transposePair(INDArray s, INDArray wa, INDArray a, INDArray wb, INDArray b) {
+            if (conv.groups() != 1) {
+                return super.transposePair(s, wa, a, wb, b);
+            }
+            long c = inputShape().dim(0);
+            long[] stackedShape = inputShape().withBatch(s.size(0));
+            stackedShape[1] = 2 * c;
+            INDArray t = Ops.conv2dTranspose(s, stacked(wa, wb), conv, stackedShape);
+            INDArray ta = Ops.channelView(t, 0, c).muli(a);
+            return ta.add(Ops.channelView(t, c, 2 * c).muli(b));
+        }
+
         /** {@return {@code [wa, wb]} along the input-channel axis, kept where both weights are} */
         private INDArray stacked(INDArray wa, INDArray wb) {
             String ka = keyOf(wa);

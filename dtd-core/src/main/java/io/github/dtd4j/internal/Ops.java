@@ -476,8 +476,9 @@ public final class Ops {
         long wp = inShape[3] + (sym ? 0 : c.padLeft() + c.padRight());
         INDArray g = exec("deconv2d", new INDArray[]{s, w}, c.kernelH(), c.kernelW(), c.strideH(), c.strideW(), ph, pw,
                 c.dilationH(), c.dilationW(), 0, 0, 1);
-        if (g.size(2) < hp || g.size(3) < wp) {
-            // rows/columns past the last window never reached an output: their gradient is zero
+        if (g.size(2) < (sym ? 0 : c.padTop()) + inShape[2] || g.size(3) < (sym ? 0 : c.padLeft()) + inShape[3]) {
+            // rows/columns past the last window never reached an output: their gradient is zero (needed only where
+            // they are input rows/columns, not padding the crop below drops)
             INDArray full = Nd4j.zeros(g.dataType(), g.size(0), g.size(1), hp, wp);
             full.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, g.size(2)),
                     NDArrayIndex.interval(0, g.size(3))).assign(g);

@@ -108,6 +108,23 @@ public interface LinearLayer {
     }
 
     /**
+     * Two transposes, each weighted per input: {@code a_i·Σ_j wa_ij s_j + b_i·Σ_j wb_ij s_j} (z^B's
+     * {@code (x − l)⊙W⁺ᵀs + (x − h)⊙W⁻ᵀs}). A convolution without channel groups computes both transposes as one,
+     * with {@code [wa, wb]} stacked along its input channels (one pass over s instead of two; for a layer with few
+     * input channels, such as the first on an image, one about as fast as each of the two); this default, as two.
+     *
+     * @param s  one value per output, {@code [N, ...outputShape]}
+     * @param wa a weight of the layer's shape
+     * @param a  input-shaped, {@code [N, ...inputShape]}
+     * @param wb a weight of the layer's shape
+     * @param b  input-shaped
+     * @return a new array {@code [N, ...inputShape]}
+     */
+    default INDArray transposePair(INDArray s, INDArray wa, INDArray a, INDArray wb, INDArray b) {
+        return transpose(s, wa).muli(a).addi(transpose(s, wb).muli(b));
+    }
+
+    /**
      * The transpose of {@link #forward}: {@code c_i = Σ_j w_ij s_j}, the input-gradient of {@code Σ_j s_j z_j}.
      *
      * @param s one value per output, {@code [N, ...outputShape]}

@@ -79,12 +79,13 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
 
     @Override
     public void checkInput(LinearLayer layer, INDArray input) {
-        INDArray l = Tensors.perChannel(input, low);
-        INDArray h = Tensors.perChannel(input, high);
         double slack = 1e-5 * Math.max(1, Math.max(maxAbs(low), maxAbs(high)));
-        double below = l.sub(input).maxNumber().doubleValue();
-        double above = input.sub(h).maxNumber().doubleValue();
+        // x − l ≥ −slack and x − h ≤ slack everywhere: one broadcast pass and one reduction each
+        double below = -minus(input, low).minNumber().doubleValue();
+        double above = minus(input, high).maxNumber().doubleValue();
         if (below > slack || above > slack) {
+            INDArray l = Tensors.perChannel(input, low);
+            INDArray h = Tensors.perChannel(input, high);
             INDArray bad = below > slack ? l.sub(input) : input.sub(h);
             long i = bad.reshape('c', new long[]{bad.length()}).argMax(0).getLong(0);
             long[] idx = org.nd4j.linalg.api.shape.Shape.ind2subC(input.shape(), i);
@@ -93,6 +94,21 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
                     + input.getDouble(idx) + " at " + Shape.format(idx) + " is outside the z^B box [" + low[c] + ", "
                     + high[c] + "] (input " + Shape.format(input.shape()) + ")");
         }
+    }
+
+    /** {@return {@code x − v}, v one value or one per channel (axis 1), a new array} */
+    private static INDArray minus(INDArray x, double[] v) {
+        if (v.length == 1) {
+            return x.sub(v[0]);
+        }
+        if (x.rank() < 2 || x.size(1) != v.length) {
+            throw new InvalidInputException("z^B bounds: " + v.length + " values for an input of shape "
+                    + Shape.format(x.shape()));
+        }
+        long[] b = new long[x.rank()];
+        Arrays.fill(b, 1);
+        b[1] = v.length;
+        return x.sub(Nd4j.create(v).castTo(x.dataType()).reshape(b));
     }
 
     private static double maxAbs(double[] v) {
@@ -109,8 +125,6 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
     public INDArray propagate(RuleContext ctx) {
         LinearLayer lay = ctx.layer();
         INDArray x = ctx.input();
-        INDArray l = Tensors.perChannel(x, low);
-        INDArray h = Tensors.perChannel(x, high);
         INDArray w = lay.weight();
         INDArray wp = DerivedWeights.positive(lay);
         INDArray wn = DerivedWeights.negative(lay);
@@ -120,8 +134,9 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
         INDArray zq = lay.forward(x, w);
         zq.subi(x.size(0) == 1 ? bounds : bounds.broadcast(zq.shape()));
         INDArray s = ctx.divide(ctx.relevance(), zq, positiveBias ? Tensors.positive(ctx.bias()) : null);
-        // x⊙Wᵀs − l⊙W⁺ᵀs − h⊙W⁻ᵀs with Wᵀs = W⁺ᵀs + W⁻ᵀs: two transposes instead of three
-        return lay.transpose(s, wp).muli(x.sub(l)).addi(lay.transpose(s, wn).muli(x.sub(h)));
+        // x⊙Wᵀs − l⊙W⁺ᵀs − h⊙W⁻ᵀs with Wᵀs = W⁺ᵀs + W⁻ᵀs: two transposes instead of three (one, stacked, in a
+        // convolution)
+        return lay.transposePair(s, wp, minus(x, low), wn, minus(x, high));
     }
 
     /** {@return l·W⁺ + h·W⁻ for one sample, {@code [1, ...outputShape]}} */
