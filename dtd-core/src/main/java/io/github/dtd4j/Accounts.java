@@ -207,14 +207,15 @@ final class Accounts {
         if (perOutput) {
             // both shares from the per-channel sums of s, one reduction over s: the few per-channel numbers are
             // summed on the JVM (in double), which costs less than two more ND4J operations per layer
-            double[][] perChannel = perChannel(layer, s).toDoubleMatrix();
-            double[] b = biasTerm.toDoubleVector();
-            for (int i = 0; i < perChannel.length; i++) {
+            double[] perChannel = values(perChannel(layer, s));
+            double[] b = values(biasTerm);
+            for (int i = 0; i < stabilizer.length; i++) {
                 double total = 0;
                 double share = 0;
                 for (int c = 0; c < b.length; c++) {
-                    total += perChannel[i][c];
-                    share += b[c] * perChannel[i][c];
+                    double v = perChannel[i * b.length + c];
+                    total += v;
+                    share += b[c] * v;
                 }
                 stabilizer[i] += eps * total;
                 bias[i] += share;
@@ -230,6 +231,32 @@ final class Accounts {
         return s;
     }
 
+    /**
+     * {@return an array's values in C order, as doubles}: a bulk copy out of a plain float or double buffer
+     * (ND4J's {@code toDoubleVector} copies the array with an operation first, which costs more than the few values)
+     */
+    static double[] values(INDArray a) {
+        int n = (int) a.length();
+        // C order with element stride 1 from the buffer's start: the values are the buffer's first n (a reshaped
+        // array counts as a view, but is plain here)
+        boolean plain = a.offset() == 0 && a.ordering() == 'c' && a.elementWiseStride() == 1 && a.data().length() >= n;
+        if (plain && a.dataType() == DataType.FLOAT) {
+            float[] f = new float[n];
+            a.data().asNioFloat().get(0, f, 0, n);
+            double[] d = new double[n];
+            for (int i = 0; i < n; i++) {
+                d[i] = f[i];
+            }
+            return d;
+        }
+        if (plain && a.dataType() == DataType.DOUBLE) {
+            double[] d = new double[n];
+            a.data().asNioDouble().get(0, d, 0, n);
+            return d;
+        }
+        return a.reshape('c', new long[]{n}).toDoubleVector();
+    }
+
     /** {@return s summed over everything but the batch and the output channel or feature: {@code [N, out]}} */
     private static INDArray perChannel(LinearLayer layer, INDArray s) {
         return s.rank() == 2 ? s : layer.kind().equals("Dense") ? denseOutputs(s)
@@ -238,8 +265,16 @@ final class Accounts {
 
     /** Books {@code Σ_c b_c·(Σ_positions s)_c} per sample with the bias. */
     private void bookPerChannel(INDArray perChannel, INDArray biasTerm) {
-        add(bias, perChannel.mmul(biasTerm.castTo(perChannel.dataType()).reshape(biasTerm.length(), 1))
-                .reshape(new long[]{perChannel.size(0)}).toDoubleVector());
+        // the few per-channel numbers multiplied and summed on the JVM, in double
+        double[] p = values(perChannel);
+        double[] b = values(biasTerm);
+        for (int i = 0; i < bias.length; i++) {
+            double share = 0;
+            for (int c = 0; c < b.length; c++) {
+                share += b[c] * p[i * b.length + c];
+            }
+            bias[i] += share;
+        }
     }
 
     /** Books {@code Σ_j b_j s_j} per sample with the bias. */
