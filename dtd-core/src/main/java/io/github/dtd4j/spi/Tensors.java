@@ -44,9 +44,21 @@ public final class Tensors {
      */
     public static INDArray perChannel(INDArray like, double[] values) {
         INDArray out = Nd4j.zeros(like.dataType(), like.shape());
-        if (values.length == 1) {
-            return out.addi(values[0]);
-        }
+        return values.length == 1 ? out.addi(values[0]) : out.addi(channelVector(like, values));
+    }
+
+    /**
+     * {@return {@code x − v} with one value per channel (axis 1) or one value everywhere, in one broadcast operation}
+     *
+     * @param x      {@code [N,C,...]}
+     * @param values length 1, or one per channel
+     */
+    public static INDArray minusPerChannel(INDArray x, double[] values) {
+        return values.length == 1 ? x.sub(values[0]) : x.sub(channelVector(x, values));
+    }
+
+    /** {@return the values as {@code [1, C, 1, ...]} in like's type, to broadcast over like's channels} */
+    private static INDArray channelVector(INDArray like, double[] values) {
         if (like.rank() < 2 || like.size(1) != values.length) {
             throw new InvalidInputException("per-channel values: " + values.length + " values for an array of shape "
                     + io.github.dtd4j.graph.Shape.format(like.shape()));
@@ -54,6 +66,6 @@ public final class Tensors {
         long[] bshape = new long[like.rank()];
         java.util.Arrays.fill(bshape, 1);
         bshape[1] = values.length;
-        return out.addi(Nd4j.create(values).castTo(like.dataType()).reshape(bshape));
+        return Nd4j.create(values).castTo(like.dataType()).reshape(bshape);
     }
 }

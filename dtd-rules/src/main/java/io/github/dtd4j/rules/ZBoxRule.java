@@ -81,12 +81,11 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
     public void checkInput(LinearLayer layer, INDArray input) {
         double slack = 1e-5 * Math.max(1, Math.max(maxAbs(low), maxAbs(high)));
         // x − l ≥ −slack and x − h ≤ slack everywhere: one broadcast pass and one reduction each
-        double below = -minus(input, low).minNumber().doubleValue();
-        double above = minus(input, high).maxNumber().doubleValue();
+        double below = -Tensors.minusPerChannel(input, low).minNumber().doubleValue();
+        double above = Tensors.minusPerChannel(input, high).maxNumber().doubleValue();
         if (below > slack || above > slack) {
-            INDArray l = Tensors.perChannel(input, low);
-            INDArray h = Tensors.perChannel(input, high);
-            INDArray bad = below > slack ? l.sub(input) : input.sub(h);
+            INDArray bad = below > slack ? Tensors.minusPerChannel(input, low).negi()
+                    : Tensors.minusPerChannel(input, high);
             long i = bad.reshape('c', new long[]{bad.length()}).argMax(0).getLong(0);
             long[] idx = org.nd4j.linalg.api.shape.Shape.ind2subC(input.shape(), i);
             int c = low.length == 1 ? 0 : (int) idx[1];
@@ -94,21 +93,6 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
                     + input.getDouble(idx) + " at " + Shape.format(idx) + " is outside the z^B box [" + low[c] + ", "
                     + high[c] + "] (input " + Shape.format(input.shape()) + ")");
         }
-    }
-
-    /** {@return {@code x − v}, v one value or one per channel (axis 1), a new array} */
-    private static INDArray minus(INDArray x, double[] v) {
-        if (v.length == 1) {
-            return x.sub(v[0]);
-        }
-        if (x.rank() < 2 || x.size(1) != v.length) {
-            throw new InvalidInputException("z^B bounds: " + v.length + " values for an input of shape "
-                    + Shape.format(x.shape()));
-        }
-        long[] b = new long[x.rank()];
-        Arrays.fill(b, 1);
-        b[1] = v.length;
-        return x.sub(Nd4j.create(v).castTo(x.dataType()).reshape(b));
     }
 
     private static double maxAbs(double[] v) {
@@ -136,7 +120,7 @@ public record ZBoxRule(double[] low, double[] high, boolean positiveBias) implem
         INDArray s = ctx.divide(ctx.relevance(), zq, positiveBias ? Tensors.positive(ctx.bias()) : null);
         // x⊙Wᵀs − l⊙W⁺ᵀs − h⊙W⁻ᵀs with Wᵀs = W⁺ᵀs + W⁻ᵀs: two transposes instead of three (one, stacked, in a
         // convolution)
-        return lay.transposePair(s, wp, minus(x, low), wn, minus(x, high));
+        return lay.transposePair(s, wp, Tensors.minusPerChannel(x, low), wn, Tensors.minusPerChannel(x, high));
     }
 
     /** {@return l·W⁺ + h·W⁻ for one sample, {@code [1, ...outputShape]}} */

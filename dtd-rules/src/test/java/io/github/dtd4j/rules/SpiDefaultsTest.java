@@ -27,8 +27,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The speed-ups the engine's layers and context offer rules (a bias added in the map's own pass, a split input's
- * stacked product, z^B's two transposes stacked into one, kept constants, the static non-negativity of an input, a denominator computed whole, the sent
- * relevance made in the sweep's own memory) give what their defaults in {@link LinearLayer} and {@link RuleContext}
+ * stacked product, z^B's two transposes stacked into one, kept constants, the static non-negativity of an input, a
+ * denominator computed whole, the sent relevance made in the sweep's own memory) give what their defaults in {@link LinearLayer} and {@link RuleContext}
  * give, which are written with the basic methods only: each rule run through a view that implements nothing but the abstract methods equals the rule run directly,
  * relevance and every ledger account, to 1e-10 in float64, on a network with signed and never-negative inputs to
  * 3×3, 1×1 (stacked), depthwise and dense layers.
