@@ -7,7 +7,7 @@
 #                                         docs/performance.md and leaves the sections of the last full run)
 #        scripts/benchmark.sh methods    (only the other methods, ~40 minutes, against the forward pass of the last
 #                                         full run on this machine; the machine block records when)
-#        scripts/benchmark.sh modern     (only MobileNetV2 and ViT-B/16 from ONNX against PyTorch, ~10 minutes:
+#        scripts/benchmark.sh modern     (only MobileNetV2 and ViT-B/16 from ONNX against PyTorch, ~30 minutes:
 #                                         replaces that section and leaves the others)
 #        scripts/benchmark.sh startup    (only `dtd explain` of one picture with VGG16-BN from ONNX, JVM start
 #                                         included: wall time and peak RSS, ~2 minutes; replaces that section)
@@ -58,9 +58,16 @@ modern() {
   : > target/bench/modern-paired.jsonl
   for model in mobilenet_v2 vit_b_16; do
     for jvm in 1 2 3; do
-      if [ "$model" = vit_b_16 ]; then rounds="12 3"; else rounds="40 10"; fi
+      # warm-up of about 20 s: after ten pairs the JIT still compiled 20-25 methods a second at C2 on the two cores
+      # the benchmark runs on, and MobileNetV2's paired medians came out 3.5-5.1 against 3.6-3.8 after a hundred
+      # (docs/performance-notes.md)
+      if [ "$model" = vit_b_16 ]; then rounds="12 6"; else rounds="40 100"; fi
       java -Xmx4g -cp "$JAR" io.github.dtd4j.benchmarks.PairedRatio target/bench/modern "$model" $rounds \
         | tail -1 >> target/bench/modern-paired.jsonl
+    done
+    for jvm in 1 2 3; do
+      OMP_NUM_THREADS=1 java -Xmx4g -cp "$JAR" io.github.dtd4j.benchmarks.PairedRatio target/bench/modern "$model" \
+        $rounds | tail -1 >> target/bench/modern-paired.jsonl
     done
   done
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/modern-machine.txt

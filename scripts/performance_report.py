@@ -69,12 +69,14 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
             err[key] = r["primaryMetric"]["scoreError"]
     iters = jm[0]["measurementIterations"]
     itime = jm[0]["measurementTime"]
+    forks = jm[0].get("forks", 1)
     out = [MODERN_HEAD, "",
            "Measured by `scripts/benchmark.sh modern`, which runs only this section:", "", "```", mach, "```", "",
            f"torchvision {pt['torchvision']}'s MobileNetV2 and ViT-B/16 (random weights, seed 0; ViT-B/16's zero head "
            "drawn again from N(0, 0.01)) exported to ONNX by `scripts/modern_models.py` (opset 17, constant folding on), "
-           f"imported by dtd4j and run at batch 1 in float32 (`ModernBenchmark`, JMH average of {iters} iterations of "
-           f"{itime} after {jm[0]['warmupIterations']} of warm-up; ± is JMH's 99.9 % confidence half-width, and the "
+           f"imported by dtd4j and run at batch 1 in float32 (`ModernBenchmark`, JMH average over {forks} "
+           f"{'JVM' if forks == 1 else 'JVMs (forks)'} of {iters} iterations of {itime} each, after "
+           f"{jm[0]['warmupIterations']} of warm-up; ± is JMH's 99.9 % confidence half-width, and the "
            "ratio's range divides the explanation's upper bound by the forward pass's lower bound and the other way "
            "round): MobileNetV2 explained with DTD (z^B first, z⁺ above), ViT-B/16 with z^B on the patchifying "
            f"convolution and γ = 0.25 on the dense layers. PyTorch {pt['torch']} ({pt['threads']} threads, `no_grad`, "
@@ -100,17 +102,23 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
     paired = os.path.join(os.path.dirname(jmh_modern), "modern-paired.jsonl")
     if os.path.exists(paired):
         runs = [json.loads(line) for line in open(paired) if line.strip()]
-        out += ["", "JMH runs each benchmark method in a JVM of its own, and on this machine a JVM keeps one speed "
+        out += ["", "JMH runs each benchmark method in JVMs of its own, and on this machine a JVM keeps one speed "
                 "mode for its life (MobileNetV2's forward pass 22–31 ms in some, 34–56 ms in others), so the table's "
-                "ratio divides two draws of that mode. `PairedRatio` times the forward pass and the explanation "
-                "alternately in one JVM (after warm-up rounds; median and minimum over the rounds), three JVMs per "
-                "model, two threads:", "",
-                "| model | JVM | rounds | forward median (min), ms | explanation median (min), ms | ratio of medians "
-                "| ratio of minima | target ≤ 4 (medians) |", "|---|---|---|---|---|---|---|---|"]
+                f"ratio divides two averages of {forks} {'draw' if forks == 1 else 'draws'} of that mode. "
+                "`PairedRatio` times the forward pass and the explanation alternately in one JVM (after the warm-up "
+                "pairs the table gives; median and minimum over the rounds), three JVMs per model and thread "
+                "setting (ND4J's default, two threads here, and OMP_NUM_THREADS=1):", "",
+                "| model | threads | JVM | warm-up pairs | rounds | forward median (min), ms | explanation median "
+                "(min), ms | ratio of medians | ratio of minima | target ≤ 4 (medians) |",
+                "|---|---|---|---|---|---|---|---|---|---|"]
         seen = {}
         for r in runs:
-            seen[r["model"]] = seen.get(r["model"], 0) + 1
-            out.append(f"| {r['model']} | {seen[r['model']]} | {r['rounds']} | {fmt(r['forward_ms']['median'], 1)} "
+            threads = r.get("threads", "default")
+            key = (r["model"], threads)
+            seen[key] = seen.get(key, 0) + 1
+            label = "1" if threads == "1" else ("default (2)" if threads == "default" else threads)
+            out.append(f"| {r['model']} | {label} | {seen[key]} | {r['warmup']} | {r['rounds']} | "
+                       f"{fmt(r['forward_ms']['median'], 1)} "
                        f"({fmt(r['forward_ms']['min'], 1)}) | {fmt(r['explain_ms']['median'], 1)} "
                        f"({fmt(r['explain_ms']['min'], 1)}) | {fmt(r['ratio_of_medians'], 2)} | "
                        f"{fmt(r['ratio_of_minima'], 2)} | {ok(r['ratio_of_medians'], 4)} |")

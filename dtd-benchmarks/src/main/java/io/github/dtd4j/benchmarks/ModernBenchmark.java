@@ -26,13 +26,17 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code dtd.bench.modern} names (default {@code target/bench/modern}); {@code scripts/benchmark.sh modern} does both.
  * MobileNetV2 is explained with DTD (z^B on the first layer, z⁺ above); ViT-B/16 with z^B on its patchifying
  * convolution and γ = 0.25 on the dense layers, the how-to's recommendation for transformers.
+ *
+ * <p>Three forks per benchmark: JMH times each method in JVMs of its own, and on a shared machine a JVM keeps one
+ * speed for its whole life (docs/performance-notes.md), so one fork per method divides two single draws of that speed;
+ * three average over three. {@link PairedRatio} times both in one JVM.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 10, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx4g", "-Xms4g"})
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 3, jvmArgs = {"-Xmx4g", "-Xms4g"})
 public class ModernBenchmark extends ExplainerBenchmark {
     @Param({"mobilenet_v2", "vit_b_16"})
     public String model;

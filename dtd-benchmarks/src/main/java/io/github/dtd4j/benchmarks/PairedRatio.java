@@ -12,7 +12,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * benchmark method in a JVM of its own, and on a shared 2-core machine a JVM runs MobileNetV2's forward pass in
  * 22–31 ms or in 34–56 ms for its whole life, the explanation likewise, so the ratio of two JMH figures mixes two
  * draws of that mode. Here both passes share the JVM, and the ratio of their medians is the mode's.
- * Prints one JSON line. Run by {@code scripts/benchmark.sh modern}.
+ * Prints one JSON line. Run by {@code scripts/benchmark.sh modern}, which warms up for about 20 s: after ten pairs
+ * the JIT still compiled 20–25 methods a second on the two cores the benchmark runs on, and MobileNetV2's median
+ * explanation came out up to a third slower than after a hundred.
  *
  * <p>Usage: {@code PairedRatio DIR MODEL ROUNDS WARMUP}
  */
@@ -48,11 +50,13 @@ public final class PairedRatio {
         }
         Arrays.sort(f);
         Arrays.sort(e);
-        System.out.println(String.format(Locale.ROOT, "{\"model\":\"%s\",\"rounds\":%d,\"warmup\":%d,"
+        // the thread setting the benchmark script chose (OMP_NUM_THREADS=1 for its one-thread rows), or ND4J's default
+        String threads = System.getenv("OMP_NUM_THREADS");
+        System.out.println(String.format(Locale.ROOT, "{\"model\":\"%s\",\"threads\":\"%s\",\"rounds\":%d,\"warmup\":%d,"
                         + "\"forward_ms\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},"
                         + "\"explain_ms\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},"
                         + "\"ratio_of_medians\":%.3f,\"ratio_of_minima\":%.3f,\"checksum\":%.6g}",
-                model, rounds, warmup, f[0], median(f), f[rounds - 1], e[0], median(e), e[rounds - 1],
+                model, threads == null ? "default" : threads, rounds, warmup, f[0], median(f), f[rounds - 1], e[0], median(e), e[rounds - 1],
                 median(e) / median(f), e[0] / f[0], checksum));
     }
 
