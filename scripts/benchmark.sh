@@ -57,17 +57,16 @@ modern() {
   # in a JVM of its own, and a JVM's speed mode on this machine lasts its life (PairedRatio's javadoc)
   : > target/bench/modern-paired.jsonl
   for model in mobilenet_v2 vit_b_16; do
-    for jvm in 1 2 3; do
-      # warm-up of about 20 s: after ten pairs the JIT still compiled 20-25 methods a second at C2 on the two cores
-      # the benchmark runs on, and MobileNetV2's paired medians came out 3.5-5.1 against 3.6-3.8 after a hundred
-      # (docs/performance-notes.md)
-      if [ "$model" = vit_b_16 ]; then rounds="12 6"; else rounds="40 100"; fi
-      java -Xmx4g -cp "$JAR" io.github.dtd4j.benchmarks.PairedRatio target/bench/modern "$model" $rounds \
-        | tail -1 >> target/bench/modern-paired.jsonl
-    done
-    for jvm in 1 2 3; do
-      OMP_NUM_THREADS=1 java -Xmx4g -cp "$JAR" io.github.dtd4j.benchmarks.PairedRatio target/bench/modern "$model" \
-        $rounds | tail -1 >> target/bench/modern-paired.jsonl
+    # warm-up of about 20 s: after ten pairs the JIT still compiled 20-25 methods a second at C2 on the two cores
+    # the benchmark runs on, and MobileNetV2's paired medians came out 3.5-5.1 against 3.6-3.8 after a hundred
+    # (docs/performance-notes.md)
+    if [ "$model" = vit_b_16 ]; then rounds="12 6"; else rounds="40 100"; fi
+    # ND4J's default threads, then one thread (the variable unset, then set)
+    for threads in "" 1; do
+      for jvm in 1 2 3; do
+        env ${threads:+OMP_NUM_THREADS=$threads} java -Xmx4g -cp "$JAR" io.github.dtd4j.benchmarks.PairedRatio \
+          target/bench/modern "$model" $rounds | tail -1 >> target/bench/modern-paired.jsonl
+      done
     done
   done
   echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" >> target/bench/modern-machine.txt

@@ -107,7 +107,7 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
                 f"ratio divides two averages of {forks} {'draw' if forks == 1 else 'draws'} of that mode. "
                 "`PairedRatio` times the forward pass and the explanation alternately in one JVM (after the warm-up "
                 "pairs the table gives; median and minimum over the rounds), three JVMs per model and thread "
-                "setting (ND4J's default, two threads here, and OMP_NUM_THREADS=1):", "",
+                "setting (ND4J's default, one per core, and OMP_NUM_THREADS=1):", "",
                 "| model | threads | JVM | warm-up pairs | rounds | forward median (min), ms | explanation median "
                 "(min), ms | ratio of medians | ratio of minima | target ≤ 4 (medians) |",
                 "|---|---|---|---|---|---|---|---|---|---|"]
@@ -116,8 +116,7 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
             threads = r.get("threads", "default")
             key = (r["model"], threads)
             seen[key] = seen.get(key, 0) + 1
-            label = "1" if threads == "1" else ("default (2)" if threads == "default" else threads)
-            out.append(f"| {r['model']} | {label} | {seen[key]} | {r['warmup']} | {r['rounds']} | "
+            out.append(f"| {r['model']} | {threads} | {seen[key]} | {r['warmup']} | {r['rounds']} | "
                        f"{fmt(r['forward_ms']['median'], 1)} "
                        f"({fmt(r['forward_ms']['min'], 1)}) | {fmt(r['explain_ms']['median'], 1)} "
                        f"({fmt(r['explain_ms']['min'], 1)}) | {fmt(r['ratio_of_medians'], 2)} | "

@@ -52,12 +52,13 @@ public final class PairedRatio {
         Arrays.sort(e);
         // the thread setting the benchmark script chose (OMP_NUM_THREADS=1 for its one-thread rows), or ND4J's default
         String threads = System.getenv("OMP_NUM_THREADS");
-        System.out.println(String.format(Locale.ROOT, "{\"model\":\"%s\",\"threads\":\"%s\",\"rounds\":%d,\"warmup\":%d,"
+        System.out.println(String.format(Locale.ROOT, "{\"model\":\"%s\",\"threads\":\"%s\",\"rounds\":%d,"
+                        + "\"warmup\":%d,"
                         + "\"forward_ms\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},"
                         + "\"explain_ms\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},"
                         + "\"ratio_of_medians\":%.3f,\"ratio_of_minima\":%.3f,\"checksum\":%.6g}",
-                model, threads == null ? "default" : threads, rounds, warmup, f[0], median(f), f[rounds - 1], e[0], median(e), e[rounds - 1],
-                median(e) / median(f), e[0] / f[0], checksum));
+                model, threads == null ? "default" : threads, rounds, warmup, f[0], median(f), f[rounds - 1], e[0],
+                median(e), e[rounds - 1], median(e) / median(f), e[0] / f[0], checksum));
     }
 
     private static double median(double[] sorted) {
