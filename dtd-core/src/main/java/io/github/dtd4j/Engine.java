@@ -9,6 +9,7 @@ import io.github.dtd4j.graph.Node;
 import io.github.dtd4j.graph.Shape;
 import io.github.dtd4j.graph.Precision;
 import io.github.dtd4j.errors.ConfigurationException;
+import io.github.dtd4j.spi.LinearRule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -27,6 +28,7 @@ import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -227,11 +229,18 @@ final class Engine {
             // the relevance sent on moves to the explanation's workspace.
             try (MemoryWorkspace nodeWs = WORKSPACES ? Nd4j.getWorkspaceManager()
                     .getAndActivateWorkspace(NODE_WORKSPACE, NODE_WORKSPACE_ID) : null) {
-                Context ctx = new Context(compiled.info(), ins, out.get(node.name()), r, compiled.bias(),
+                long t0 = System.nanoTime();
+                // a position-wise rule on a Dense layer over positions sees only those that carry relevance
+                int[] kept = keptPositions(compiled, r);
+                List<INDArray> given = kept == null ? ins : List.of(gather(ins.get(0), kept));
+                Context ctx = new Context(compiled.info(), given, kept == null ? out.get(node.name())
+                        : gather(out.get(node.name()), kept), kept == null ? r : gather(r, kept), compiled.bias(),
                         plan.settings.stabilizer(), acc, !node.inputs().isEmpty()
                         && plan.nonNegative.contains(node.inputs().get(0)));
-                long t0 = System.nanoTime();
-                List<INDArray> sent = propagate(compiled, ctx, ins);
+                List<INDArray> sent = propagate(compiled, ctx, given);
+                if (kept != null) {
+                    sent = List.of(scatter(sent.get(0), kept, ins.get(0).shape()));
+                }
                 nanos = System.nanoTime() - t0;
                 double[] got = arrived.remove(node.name());
                 sumIn = got == null ? new double[n] : got;
@@ -304,6 +313,68 @@ final class Engine {
         } catch (io.github.dtd4j.errors.InvalidGraphException e) {
             throw new io.github.dtd4j.errors.InvalidGraphException("node '" + n.name() + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@return the positions a Dense layer's position-wise rule is given ({@link LinearRule#positionwise}): those
+     * whose relevance is not all zero in some batch element, when they are at most half of them; or null (all
+     * positions) for any other node, or when more than half or none carry relevance}
+     */
+    static int[] keptPositions(Plan.Compiled c, INDArray r) {
+        if (!(c.info().layer() instanceof io.github.dtd4j.graph.Dense) || r.rank() < 3
+                || !(c.rule() instanceof LinearRule lr) || !lr.positionwise()) {
+            return null;
+        }
+        long n = r.size(0);
+        long features = r.size(r.rank() - 1);
+        long positions = r.length() / (n * features);
+        // the largest |R| at each position over the batch and the features: one pass over R
+        double[] peak = Accounts.values(r.reshape('c', n, positions, features).amax(0, 2));
+        int k = 0;
+        for (double v : peak) {
+            if (v != 0) {
+                k++;
+            }
+        }
+        if (k == 0 || k > positions / 2) {
+            return null;
+        }
+        int[] kept = new int[k];
+        for (int p = 0, j = 0; p < peak.length; p++) {
+            if (peak[p] != 0) {
+                kept[j++] = p;
+            }
+        }
+        return kept;
+    }
+
+    /** {@return the positions {@code kept} of {@code [N, positions..., F]}, as a new {@code [N, k, F]} array} */
+    static INDArray gather(INDArray a, int[] kept) {
+        long n = a.size(0);
+        long f = a.size(a.rank() - 1);
+        INDArray all = a.reshape('c', n, a.length() / (n * f), f);
+        INDArray g = Nd4j.createUninitialized(a.dataType(), new long[]{n, kept.length, f}, 'c');
+        for (int j = 0; j < kept.length; j++) {
+            g.get(NDArrayIndex.all(), NDArrayIndex.point(j), NDArrayIndex.all())
+                    .assign(all.get(NDArrayIndex.all(), NDArrayIndex.point(kept[j]), NDArrayIndex.all()));
+        }
+        return g;
+    }
+
+    /**
+     * {@return a new array of the given shape {@code [N, positions..., F]}, zero but at the positions {@code kept},
+     * which hold {@code g}'s rows} (made where the sweep keeps the relevance nodes send)
+     */
+    static INDArray scatter(INDArray g, int[] kept, long[] shape) {
+        INDArray full = newSentArray(g.dataType(), shape).assign(0);
+        long n = shape[0];
+        long f = shape[shape.length - 1];
+        INDArray all = full.reshape('c', n, full.length() / (n * f), f);
+        for (int j = 0; j < kept.length; j++) {
+            all.get(NDArrayIndex.all(), NDArrayIndex.point(kept[j]), NDArrayIndex.all())
+                    .assign(g.get(NDArrayIndex.all(), NDArrayIndex.point(j), NDArrayIndex.all()));
+        }
+        return full;
     }
 
     /** Runs a node's rule, and checks what it returned: one array per input, each of the input's shape. */

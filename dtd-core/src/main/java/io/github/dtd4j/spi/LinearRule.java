@@ -82,6 +82,22 @@ public interface LinearRule extends Rule {
     }
 
     /**
+     * {@return whether the rule treats the positions of a Dense layer's input one by one}: a Dense layer over
+     * positions ({@code [N, positions..., features]}, a transformer's tokens) maps each position on its own, and a
+     * rule of the form {@code R_i = Σ_j q_ij / d_j · R_j} whose {@code q} and {@code d} at one position depend on
+     * that position's input and output alone sends a position whose relevance is all zero nothing. For such a rule
+     * the engine hands {@link #propagate} only the positions whose relevance is not all zero in some batch element
+     * (when they are at most half of them) and sends zeros to the others: a vision transformer's head reads its
+     * class token alone, so the last block's dense layers then cost one row instead of 197. {@code ctx.input()},
+     * {@code output()} and {@code relevance()} are those positions, {@code [N, k, features]}; the layer's shapes stay
+     * the model's. False by default, so that a rule holding arrays shaped like the whole input (z^B's bounds) sees the
+     * input as it is; every rule of {@code dtd-rules} but z^B says true.
+     */
+    default boolean positionwise() {
+        return false;
+    }
+
+    /**
      * Redistributes the relevance at the layer's outputs onto its inputs.
      *
      * @param ctx the layer, its recorded input and output, the relevance and the stabilizer

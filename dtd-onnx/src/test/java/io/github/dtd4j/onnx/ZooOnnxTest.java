@@ -133,24 +133,32 @@ class ZooOnnxTest {
             assertThat(net.provenance().toString()).contains("multi-head attention");
         }
         INDArray x = Npy.read(resource((vit ? "vit" : "swin") + ".input.npy")).castTo(DataType.DOUBLE);
-        // ε on the dense layers (the usual choice for transformers): the heatmap equals the loop reference
-        Explainer ex = Explainer.of(net).preset(Presets.dtd(Rules.zBox(0, 1)))
-                .rule(Selector.kind(io.github.dtd4j.graph.Dense.class), Rules.epsilon(0.01))
-                .precision(Precision.FLOAT64);
-        Graph run = ex.compiledGraph();
-        ReferenceGraph.Setup s = ReferenceGraph.Setup.dtd(run, 0, 1);
-        for (Node n : run.nodes()) {
-            if (n.layer() instanceof io.github.dtd4j.graph.Dense) {
-                s = s.withRule(n.name(), new ReferenceLrp.Epsilon(0.01));
+        // ε on the dense layers (the usual choice for transformers), and γ = 0.25 (the how-to's and the benchmark's):
+        // the heatmap equals the loop reference (the last block's dense layers see the class token alone)
+        Explainer ex = null;
+        Graph run = null;
+        for (boolean gamma : new boolean[]{false, true}) {
+            io.github.dtd4j.spi.Rule rule = gamma ? Rules.gamma(0.25) : Rules.epsilon(0.01);
+            ReferenceLrp.RefRule ref = gamma ? new ReferenceLrp.Gamma(0.25) : new ReferenceLrp.Epsilon(0.01);
+            ex = Explainer.of(net).preset(Presets.dtd(Rules.zBox(0, 1)))
+                    .rule(Selector.kind(io.github.dtd4j.graph.Dense.class), rule)
+                    .precision(Precision.FLOAT64);
+            run = ex.compiledGraph();
+            ReferenceGraph.Setup s = ReferenceGraph.Setup.dtd(run, 0, 1);
+            for (Node n : run.nodes()) {
+                if (n.layer() instanceof io.github.dtd4j.graph.Dense) {
+                    s = s.withRule(n.name(), ref);
+                }
             }
-        }
-        try (Explanation e = ex.explain(x)) {
-            ReferenceGraph.assertAgrees(file + ", ε on Dense", e.inputRelevance(),
-                    ReferenceGraph.inputRelevance(run, x, e.targets(), s), 1e-9, true);
-            double[] imbalance = e.ledger().imbalance();
-            for (int b = 0; b < imbalance.length; b++) {
-                assertThat(Math.abs(imbalance[b])).as("%s element %d: the ledger balances", file, b)
-                        .isLessThan(1e-9 * Math.max(1, Math.abs(e.ledger().start()[b])));
+            String what = file + (gamma ? ", γ on Dense" : ", ε on Dense");
+            try (Explanation e = ex.explain(x)) {
+                ReferenceGraph.assertAgrees(what, e.inputRelevance(),
+                        ReferenceGraph.inputRelevance(run, x, e.targets(), s), 1e-9, true);
+                double[] imbalance = e.ledger().imbalance();
+                for (int b = 0; b < imbalance.length; b++) {
+                    assertThat(Math.abs(imbalance[b])).as("%s element %d: the ledger balances", what, b)
+                            .isLessThan(1e-9 * Math.max(1, Math.abs(e.ledger().start()[b])));
+                }
             }
         }
         java.util.Map<String, Long> kinds = new java.util.TreeMap<>();

@@ -39,6 +39,12 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
         return "alpha" + fmt(alpha) + "beta" + fmt(beta);
     }
 
+    /** {@return true: a position's relevance depends on that position alone} */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
+
     private static String fmt(double v) {
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }

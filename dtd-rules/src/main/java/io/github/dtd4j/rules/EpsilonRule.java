@@ -33,6 +33,12 @@ public record EpsilonRule(double epsilon) implements LinearRule {
         return epsilon == 0 ? "lrp0" : "epsilon(" + epsilon + ")";
     }
 
+    /** {@return true: a position's relevance depends on that position alone} */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
+
     @Override
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();

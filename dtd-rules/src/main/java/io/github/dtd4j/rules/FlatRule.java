@@ -20,6 +20,12 @@ public record FlatRule() implements LinearRule {
         return "flat";
     }
 
+    /** {@return true: a position's relevance depends on that position alone} */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
+
     /** {@return false: the denominators come from the input, never from the recorded output} */
     @Override
     public boolean usesOutput() {

@@ -38,6 +38,12 @@ public record GammaRule(double gamma) implements LinearRule {
         return "gamma(" + gamma + ")";
     }
 
+    /** {@return true: a position's relevance depends on that position alone} */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
+
     /** {@return W + γW⁺ and W + γW⁻ (made once per layer), and the bias terms b + γb⁺ and b + γb⁻} */
     private INDArray[] weights(LinearLayer l, INDArray b) {
         double g = gamma;

@@ -24,6 +24,12 @@ public record ZPlusRule() implements LinearRule {
         return "z+";
     }
 
+    /** {@return true: a position's relevance depends on that position alone} */
+    @Override
+    public boolean positionwise() {
+        return true;
+    }
+
     /** {@return false: the denominators come from the input, never from the recorded output} */
     @Override
     public boolean usesOutput() {
