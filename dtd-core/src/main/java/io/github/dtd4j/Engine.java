@@ -63,8 +63,8 @@ final class Engine {
         if (!WORKSPACES) {
             return sweep(plan, input, start);
         }
-        // Nothing is left for the garbage collector: the relevance arrays live in this call's workspace (which hands
-        // its memory back when closed), each node's temporaries in a nested arena reset after every node, and the
+        // Nothing is left for the garbage collector: the relevance arrays live in this call's workspace (an arena
+        // emptied when the call ends), each node's temporaries in a nested arena reset after every node, and the
         // forward outputs, which live outside, are closed as the sweep passes them.
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, WORKSPACE_ID)) {
             Result r = sweep(plan, input, start);
@@ -125,11 +125,20 @@ final class Engine {
     /** Set {@code -Ddtd4j.workspaces=false} to allocate every array on its own (for debugging). */
     private static final boolean WORKSPACES = Boolean.parseBoolean(System.getProperty("dtd4j.workspaces", "true"));
     private static final String WORKSPACE_ID = "dtd4j-explain";
+    /**
+     * The relevance the nodes send, for one call: an arena that learns its size from the first call on a thread and
+     * stays reserved between calls (it grows when a call needs more). Handing it back after every call (one
+     * allocation per array, freed when the call ended) cost ViT-B/16 on one thread 150–250 ms per explanation
+     * (2.7 s) in copies and merges into fresh memory, and 250 ResNet-50 explanations 8 % of their time (114.6 against
+     * 105.7 s); RSS between calls is larger by the arena (70 MB for ResNet-50 at batch 1), VGG16's peak at batch 8 by
+     * 4 % (3,512 against 3,369 MB; {@code MemoryCheck}).
+     */
     private static final WorkspaceConfiguration WORKSPACE = WorkspaceConfiguration.builder()
             .initialSize(0)
-            .policyLearning(LearningPolicy.NONE)
+            .policyAllocation(AllocationPolicy.STRICT)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
             .policyReset(ResetPolicy.BLOCK_LEFT)
-            .policySpill(SpillPolicy.EXTERNAL)
+            .policySpill(SpillPolicy.REALLOCATE)
             .build();
 
     private static final String NODE_WORKSPACE_ID = "dtd4j-node";
@@ -328,8 +337,13 @@ final class Engine {
         long n = r.size(0);
         long features = r.size(r.rank() - 1);
         long positions = r.length() / (n * features);
-        // the largest |R| at each position over the batch and the features: one pass over R
-        double[] peak = Accounts.values(r.reshape('c', n, positions, features).amax(0, 2));
+        // the largest |R| of each row (a position of a batch element; a reduction along the contiguous axis, several
+        // times faster than one over the batch and the features at once), then over the batch on the JVM
+        double[] rows = Accounts.values(r.reshape('c', n * positions, features).amax(1));
+        double[] peak = new double[(int) positions];
+        for (int i = 0; i < rows.length; i++) {
+            peak[(int) (i % positions)] = Math.max(peak[(int) (i % positions)], rows[i]);
+        }
         int k = 0;
         for (double v : peak) {
             if (v != 0) {
