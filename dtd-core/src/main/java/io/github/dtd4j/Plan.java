@@ -93,7 +93,17 @@ final class Plan {
         }
         this.inPlace = Set.copyOf(inPlace);
         this.nonNegative = nonNegativeNodes(graph);
+        long values = 0;
+        for (Node n : graph.nodes()) {
+            if (!this.inPlace.contains(n.name())) {
+                values += n.outputShape().size();
+            }
+        }
+        this.recordedValuesPerSample = values;
     }
+
+    /** The values the forward pass records per sample: every node's output but those applied in place. */
+    final long recordedValuesPerSample;
 
     /**
      * {@return the nodes whose output is never negative by construction, whatever the input}: ReLUs, clips with a

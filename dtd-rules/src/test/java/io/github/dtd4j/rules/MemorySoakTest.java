@@ -49,7 +49,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * </ul>
  * Since Dense layers run on oneDNN's matmul (2026-11-30), whose temporary copies leave more free memory in the
  * allocator, a leak takes longer to fill it: over 150 calls the leak showed as 0.2–0.45 arrays per call, over 300
- * calls as 1.10 (clean: 0.07). Runtime: 700 explanations (100 warm-up, 300 clean, 300 leaking);
+ * calls as 1.10 (clean: 0.07). Since the recorded forward pass lives in the explanation's arena (2026-12-01), as
+ * 0.44–0.87 over 300 calls (clean: 0.04–0.06): hence the threshold of a quarter of an array. Runtime: 700 explanations (100 warm-up, 300 clean, 300 leaking);
  * {@code -Ddtd4j.soak.count} sets the measured calls per test.
  */
 @Tag("soak")
@@ -61,6 +62,12 @@ class MemorySoakTest {
     static final INDArray X = input();
     /** Bytes of one input-relevance array: what leaking one per call adds per call. */
     static final long ONE_ARRAY = X.length() * 4;
+    /**
+     * Growth per call that tells a leak from none: a quarter of one relevance array. Three soaks with the forward
+     * pass's outputs in the explanation's arena (2026-12-01): clean 0.04–0.06 arrays per call, leaking one array
+     * per call 0.44–0.87 (it fills the allocator's free memory first, so it shows as less than one).
+     */
+    static final double THRESHOLD = ONE_ARRAY / 4.0;
     /** Shared by both tests, so that the second one starts warm. */
     static Explainer explainer;
 
@@ -165,7 +172,7 @@ class MemorySoakTest {
         Explainer ex = warmExplainer();
         Soak s = measure(() -> explainOnce(ex), CALLS);
         System.out.println("clean: " + s);
-        assertThat(s.bytesPerCall()).as("RSS slope without a leak: %s", s).isLessThan(ONE_ARRAY / 2.0);
+        assertThat(s.bytesPerCall()).as("RSS slope without a leak: %s", s).isLessThan(THRESHOLD);
     }
 
     /**
@@ -186,6 +193,6 @@ class MemorySoakTest {
         for (INDArray a : kept) {
             a.close();
         }
-        assertThat(s.bytesPerCall()).as("RSS slope with a leak: %s", s).isGreaterThanOrEqualTo(ONE_ARRAY / 2.0);
+        assertThat(s.bytesPerCall()).as("RSS slope with a leak: %s", s).isGreaterThanOrEqualTo(THRESHOLD);
     }
 }
