@@ -93,13 +93,18 @@ final class Plan {
         }
         this.inPlace = Set.copyOf(inPlace);
         this.nonNegative = nonNegativeNodes(graph);
+        this.recordedValuesPerSample = outputValues(graph, this.inPlace);
+    }
+
+    /** {@return the values of every node's output per sample, but those of the nodes skipped} */
+    static long outputValues(Graph graph, Set<String> skipped) {
         long values = 0;
         for (Node n : graph.nodes()) {
-            if (!this.inPlace.contains(n.name())) {
+            if (!skipped.contains(n.name())) {
                 values += n.outputShape().size();
             }
         }
-        this.recordedValuesPerSample = values;
+        return values;
     }
 
     /** The values the forward pass records per sample: every node's output but those applied in place. */

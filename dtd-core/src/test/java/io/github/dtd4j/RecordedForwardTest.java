@@ -21,7 +21,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * The recorded forward pass keeps its outputs in the explanation's arena when they are small and outside, released as
  * the sweep passes them, when they are large ({@link Engine#recordedInArenaBytes}): both give the same explanation to
  * the last bit, call after call (the arena is reused by the next call, so an output read after its reuse would
- * differ), and neither touches the caller's input.
+ * differ), and neither touches the caller's input. The forward pass alone chooses its outputs' place by the same
+ * limit and gives the explanation's logits.
  */
 class RecordedForwardTest {
 
@@ -60,6 +61,13 @@ class RecordedForwardTest {
                     try (Explanation e = ex.explain(inputs[call % 2])) {
                         got[mode][call] = e.inputRelevance().dup();
                         assertThat(e.inputRelevance().amaxNumber().doubleValue()).isPositive();
+                        // the forward pass alone keeps its outputs where the explanation does, and returns the
+                        // same logits, in memory of their own
+                        INDArray logits = ex.forward(inputs[call % 2]);
+                        assertThat(logits.isAttached()).isFalse();
+                        assertThat(logits).isEqualTo(e.logits());
+                        ex.forward(inputs[(call + 1) % 2]).close();
+                        assertThat(logits).isEqualTo(e.logits());
                     }
                 }
             }
