@@ -105,21 +105,7 @@ final class Engine {
             out.put(g.inputName(), x);
             for (Node n : g.nodes()) {
                 List<INDArray> in = Forward.inputsOf(n, out);
-                if (onlyAllocatesItsOutput(n.layer()) && arena) {
-                    // computed straight into the call's arena, which is active here
-                    out.put(n.name(), Forward.apply(n.layer(), in));
-                } else if (onlyAllocatesItsOutput(n.layer())) {
-                    // computed straight into memory of its own: no copy out of a workspace
-                    try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                        out.put(n.name(), Forward.apply(n.layer(), in));
-                    }
-                } else {
-                    try (MemoryWorkspace nodeWs = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
-                            NODE_WORKSPACE_ID)) {
-                        INDArray y = Forward.apply(n.layer(), in);
-                        out.put(n.name(), arena ? y.leverageTo(WORKSPACE_ID) : y.detach());
-                    }
-                }
+                out.put(n.name(), output(n.layer(), in, arena));
                 for (String i : new java.util.LinkedHashSet<>(n.inputs())) {
                     if (readers.merge(i, -n.inputs().stream().filter(i::equals).mapToInt(v -> 1).sum(), Integer::sum) == 0
                             && !i.equals(g.inputName()) && !i.equals(g.outputName())) {
@@ -522,27 +508,35 @@ final class Engine {
             INDArray y;
             if (n.layer() instanceof io.github.dtd4j.graph.CustomLayer) {
                 y = customForward(n, in);
-            } else if (onlyAllocatesItsOutput(n.layer())) {
-                if (arena) {
-                    // computed straight into the explanation's arena, which is active here
-                    y = Forward.apply(n.layer(), in);
-                } else {
-                    // computed straight into memory of its own: no copy out of a workspace
-                    try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                        y = Forward.apply(n.layer(), in);
-                    }
-                }
             } else {
-                try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
-                        NODE_WORKSPACE_ID)) {
-                    INDArray t = Forward.apply(n.layer(), in);
-                    y = arena ? t.leverageTo(WORKSPACE_ID) : t.detach();
-                }
+                y = output(n.layer(), in, arena);
             }
             out.put(n.name(), y);
             checkFinite(n, y);
         }
         return out;
+    }
+
+    /**
+     * {@return a node's output, in the call's arena (active here) or in memory of its own}: computed straight there
+     * where the layer makes no other array, else in the node workspace (its temporaries with it) and copied out
+     *
+     * @param arena whether the outputs live in the call's arena
+     */
+    private static INDArray output(io.github.dtd4j.graph.Layer l, List<INDArray> in, boolean arena) {
+        if (onlyAllocatesItsOutput(l)) {
+            if (arena) {
+                return Forward.apply(l, in);
+            }
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                return Forward.apply(l, in);
+            }
+        }
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(NODE_WORKSPACE,
+                NODE_WORKSPACE_ID)) {
+            INDArray y = Forward.apply(l, in);
+            return arena ? y.leverageTo(WORKSPACE_ID) : y.detach();
+        }
     }
 
     /**
