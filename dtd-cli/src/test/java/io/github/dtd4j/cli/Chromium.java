@@ -248,9 +248,20 @@ final class Chromium implements AutoCloseable {
         } catch (Exception e) {
             // closing anyway
         }
+        // the renderer and helper processes too, and wait for them: one still writing to the profile after the
+        // browser exited made the test's temporary directory fail to delete (CI, 2026-12-01)
+        java.util.List<ProcessHandle> children = process.descendants().toList();
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly();
+        }
+        for (ProcessHandle child : children) {
+            child.destroy();
+            try {
+                child.onExit().get(10, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                child.destroyForcibly();
+            }
         }
     }
 }
