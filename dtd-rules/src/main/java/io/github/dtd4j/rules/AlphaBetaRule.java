@@ -59,7 +59,8 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
     public INDArray propagate(RuleContext ctx) {
         LinearLayer l = ctx.layer();
         INDArray wp = DerivedWeights.positive(l);
-        INDArray wn = DerivedWeights.negative(l);
+        // W⁻ pairs with x⁻ and serves β's terms: an input that is never negative under α = 1, β = 0 needs none
+        INDArray wn = beta == 0 && ctx.inputNonNegative() ? null : DerivedWeights.negative(l);
         INDArray r = ctx.relevance();
         INDArray zPos = DerivedWeights.forwardSplit(ctx, wp, wn, null);
         INDArray sPos = ctx.divideNonNegative(r.mul(alpha), zPos, Tensors.positive(ctx.bias()));
@@ -79,7 +80,7 @@ public record AlphaBetaRule(double alpha, double beta) implements LinearRule {
         Symbol xp = DerivedWeights.positivePart(ctx);
         Symbol xn = DerivedWeights.negativePartOrNull(ctx);
         INDArray wp = DerivedWeights.positive(l);
-        INDArray wn = DerivedWeights.negative(l);
+        INDArray wn = beta == 0 && xn == null ? null : DerivedWeights.negative(l);
         Symbol r = ctx.relevance();
         Symbol zPos = DerivedWeights.forwardSplit(ctx, xp, xn, wp, wn);
         Symbol sPos = ctx.divideNonNegative(ctx.ops().mul(r, alpha), zPos, ctx.layer().perOutput(Tensors.positive(ctx.bias())));
