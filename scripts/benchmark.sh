@@ -57,10 +57,11 @@ modern() {
   # in a JVM of its own, and a JVM's speed mode on this machine lasts its life (PairedRatio's javadoc)
   : > target/bench/modern-paired.jsonl
   for model in mobilenet_v2 vit_b_16; do
-    # warm-up of about 20 s: after ten pairs the JIT still compiled 20-25 methods a second at C2 on the two cores
-    # the benchmark runs on, and MobileNetV2's paired medians came out 3.5-5.1 against 3.6-3.8 after a hundred
+    # warm-up of about 30 s: after ten pairs the JIT still compiled 20-25 methods a second at C2 on the two cores
+    # the benchmark runs on, and MobileNetV2's paired medians came out 3.5-5.1 against 3.6-3.8 after a hundred;
+    # with one thread it compiles until 20-45 s, and ViT-B/16's explanation settles after about fifteen calls
     # (docs/performance-notes.md)
-    if [ "$model" = vit_b_16 ]; then rounds="12 6"; else rounds="40 100"; fi
+    if [ "$model" = vit_b_16 ]; then rounds="12 18"; else rounds="40 250"; fi
     # ND4J's default threads, then one thread (the variable unset, then set)
     for threads in "" 1; do
       for jvm in 1 2 3; do

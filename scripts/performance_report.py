@@ -76,7 +76,7 @@ def modern_section(jmh_modern, pytorch_modern, modern_machine):
            "drawn again from N(0, 0.01)) exported to ONNX by `scripts/modern_models.py` (opset 17, constant folding on), "
            f"imported by dtd4j and run at batch 1 in float32 (`ModernBenchmark`, JMH average over {forks} "
            f"{'JVM' if forks == 1 else 'JVMs (forks)'} of {iters} iterations of {itime} each, after "
-           f"{jm[0]['warmupIterations']} of warm-up; ± is JMH's 99.9 % confidence half-width, and the "
+           f"{jm[0]['warmupIterations']} of {jm[0]['warmupTime']} of warm-up; ± is JMH's 99.9 % confidence half-width, and the "
            "ratio's range divides the explanation's upper bound by the forward pass's lower bound and the other way "
            "round): MobileNetV2 explained with DTD (z^B first, z⁺ above), ViT-B/16 with z^B on the patchifying "
            f"convolution and γ = 0.25 on the dense layers. PyTorch {pt['torch']} ({pt['threads']} threads, `no_grad`, "

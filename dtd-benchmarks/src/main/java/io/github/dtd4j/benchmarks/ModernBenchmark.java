@@ -30,11 +30,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Three forks per benchmark: JMH times each method in JVMs of its own, and on a shared machine a JVM keeps one
  * speed for its whole life (docs/performance-notes.md), so one fork per method divides two single draws of that speed;
  * three average over three. {@link PairedRatio} times both in one JVM.
+ *
+ * <p>Thirty seconds of warm-up per fork, after the setup's first explanation: with one thread the JIT still compiles
+ * the explanation's code 20–45 s into the JVM's life (MobileNetV2, {@code -XX:+PrintCompilation}), and ViT-B/16's
+ * explanation takes 1.6 s until about its fifteenth call and 1.2–1.3 s from then on, so that six seconds of warm-up
+ * measured the JIT's progress rather than the explanation (docs/performance-notes.md, 2026-12-01).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
+@Warmup(iterations = 6, time = 5)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 3, jvmArgs = {"-Xmx4g", "-Xms4g"})
 public class ModernBenchmark extends ExplainerBenchmark {

@@ -12,9 +12,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * benchmark method in a JVM of its own, and on a shared 2-core machine a JVM runs MobileNetV2's forward pass in
  * 22–31 ms or in 34–56 ms for its whole life, the explanation likewise, so the ratio of two JMH figures mixes two
  * draws of that mode. Here both passes share the JVM, and the ratio of their medians is the mode's.
- * Prints one JSON line. Run by {@code scripts/benchmark.sh modern}, which warms up for about 20 s: after ten pairs
+ * Prints one JSON line. Run by {@code scripts/benchmark.sh modern}, which warms up for about 30 s: after ten pairs
  * the JIT still compiled 20–25 methods a second on the two cores the benchmark runs on, and MobileNetV2's median
- * explanation came out up to a third slower than after a hundred.
+ * explanation came out up to a third slower than after a hundred; with one thread ViT-B/16's explanation settles
+ * after about fifteen calls.
  *
  * <p>Usage: {@code PairedRatio DIR MODEL ROUNDS WARMUP}
  */
