@@ -11,9 +11,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Depthwise convolutions run on libnd4j's {@code depthwise_conv2d} (oneDNN's in float32), dilated ones on strided views
- * of the taps: the output equals a direct loop from the definition, and the transpose is the adjoint,
- * {@code ⟨s, conv(x)⟩ = ⟨convᵀ(s), x⟩}, for symmetric and asymmetric padding, strides that do and do not fill the
- * input, padding as wide as the kernel, dilation and a 5×5 kernel, in float32 and float64.
+ * of the taps: the output and the transpose equal direct loops from the definition, and the transpose is the
+ * adjoint, {@code ⟨s, conv(x)⟩ = ⟨convᵀ(s), x⟩}, for symmetric and asymmetric padding, strides that do and do not
+ * fill the input, padding as wide as the kernel, dilation and a 5×5 kernel, in float32 and float64.
  */
 class DepthwiseConvTest {
     @ParameterizedTest(name = "{0}: C {1}, H {2}, stride {3}, pads {4},{5},{6},{7}, dilation {8}, kernel {9}")
@@ -64,6 +64,31 @@ class DepthwiseConvTest {
         INDArray s = Nd4j.rand(dt, y.shape()).subi(0.5);
         INDArray t = Ops.conv2dTranspose(s, weight, c, x.shape());
         assertThat(t.shape()).containsExactly(x.shape());
+        // the transpose element by element: each output's s spread back over the inputs its window read
+        double[][][][] g = new double[2][channels][h][w];
+        for (int n = 0; n < 2; n++) {
+            for (int ch = 0; ch < channels; ch++) {
+                for (int i = 0; i < oh; i++) {
+                    for (int j = 0; j < ow; j++) {
+                        for (int p = 0; p < k; p++) {
+                            for (int q = 0; q < k; q++) {
+                                int r = i * stride - top + p * dilation;
+                                int col = j * stride - left + q * dilation;
+                                if (r >= 0 && r < h && col >= 0 && col < w) {
+                                    g[n][ch][r][col] += weight.getDouble(ch, 0, p, q) * s.getDouble(n, ch, i, j);
+                                }
+                            }
+                        }
+                    }
+                }
+                for (int r = 0; r < h; r++) {
+                    for (int col = 0; col < w; col++) {
+                        assertThat(t.getDouble(n, ch, r, col)).as("transpose %d,%d,%d,%d", n, ch, r, col)
+                                .isCloseTo(g[n][ch][r][col], org.assertj.core.data.Offset.offset(tol));
+                    }
+                }
+            }
+        }
         double lhs = s.castTo(DataType.DOUBLE).mul(Ops.conv2d(x, weight, null, c).castTo(DataType.DOUBLE))
                 .sumNumber().doubleValue();
         double rhs = t.castTo(DataType.DOUBLE).mul(x.castTo(DataType.DOUBLE)).sumNumber().doubleValue();
