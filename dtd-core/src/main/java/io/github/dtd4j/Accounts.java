@@ -273,8 +273,8 @@ final class Accounts {
      * reshaped array counts as a view in ND4J, yet qualifies: the dense layers' arrays are reshaped)
      */
     private static boolean leading(INDArray a, INDArray like, DataType t) {
-        return a.dataType() == t && a.offset() == 0 && a.ordering() == 'c' && a.elementWiseStride() == 1
-                && java.util.Arrays.equals(a.shape(), like.shape()) && a.data().length() >= a.length();
+        return a.dataType() == t && io.github.dtd4j.internal.Flat.leading(a)
+                && java.util.Arrays.equals(a.shape(), like.shape());
     }
 
     /**
@@ -341,7 +341,7 @@ final class Accounts {
         int n = (int) a.length();
         // C order with element stride 1 from the buffer's start: the values are the buffer's first n (a reshaped
         // array counts as a view, but is plain here)
-        boolean plain = a.offset() == 0 && a.ordering() == 'c' && a.elementWiseStride() == 1 && a.data().length() >= n;
+        boolean plain = io.github.dtd4j.internal.Flat.leading(a);
         if (plain && a.dataType() == DataType.FLOAT) {
             float[] f = new float[n];
             a.data().asNioFloat().get(0, f, 0, n);
@@ -361,7 +361,11 @@ final class Accounts {
 
     /** {@return s summed over everything but the batch and the output channel or feature: {@code [N, out]}} */
     private static INDArray perChannel(LinearLayer layer, INDArray s) {
-        return s.rank() == 2 ? s : layer.kind().equals("Dense") ? denseOutputs(s)
+        // the outputs along the last axis (a dense layer at every position), else along the channels; a layer that
+        // does not say its axis is taken by its kind
+        int axis = layer.outputAxis(s.rank());
+        boolean last = axis >= 0 ? axis == s.rank() - 1 : layer.kind().equals("Dense");
+        return s.rank() == 2 ? s : last ? denseOutputs(s)
                 : s.rank() == 4 ? io.github.dtd4j.internal.Sums.perChannel(s) : s.sum(2, 3);
     }
 

@@ -163,6 +163,11 @@ public final class LinearLayers {
         public INDArray addBias(INDArray z, INDArray b) {
             return z.rank() == 2 ? z.addRowVector(b) : Forward.lastAxis(z).addRowVector(b).reshape('c', z.shape());
         }
+
+        @Override
+        public int outputAxis(int rank) {
+            return rank - 1;
+        }
     }
 
     private static final class ConvView extends Base {
@@ -193,23 +198,8 @@ public final class LinearLayers {
             if (!Ops.stacksSplitInput(wa, conv)) {
                 return super.forwardSplit(x, wa, wb, bias);
             }
-            INDArray signs = Ops.stackSigns(x);
-            lastSigns = new INDArray[]{x, signs};
-            INDArray y = Ops.conv2d(signs, stacked(wa, wb), null, conv);
+            INDArray y = Ops.conv2d(Ops.stackSigns(x), stacked(wa, wb), null, conv);
             return bias == null ? y : Forward.broadcastChannels(y, bias.castTo(y.dataType()), false);
-        }
-
-        /**
-         * The last {@code [x⁺, x⁻]} {@link #forwardSplit} stacked, with its x: the transpose of the same node reuses it
-         * (a rule maps, divides, then transposes, in one node's workspace). Only the same x object (compared by
-         * identity) finds it, and the transpose clears it.
-         */
-        private volatile INDArray[] lastSigns;
-
-        private INDArray signsOf(INDArray x) {
-            INDArray[] last = lastSigns;
-            lastSigns = null;
-            return last != null && last[0] == x ? last[1] : Ops.stackSigns(x);
         }
 
         @Override
@@ -220,7 +210,13 @@ public final class LinearLayers {
             long c = x.size(1);
             long[] stackedShape = inputShape().withBatch(s.size(0));
             stackedShape[1] = 2 * c;
-            INDArray t = Ops.conv2dTranspose(s, stacked(wa, wb), conv, stackedShape).muli(signsOf(x));
+            INDArray t = Ops.conv2dTranspose(s, stacked(wa, wb), conv, stackedShape);
+            if (Flat.leading(t) && Flat.leading(x) && t.dataType() == x.dataType()) {
+                // x⁺ and x⁻ taken from x as the loop goes: one pass (the product with the stacked signs and the
+                // sum of the halves took two operations over twice the input, and the signs were kept from the map)
+                return Flat.sumOfSignedHalves(t, x);
+            }
+            t.muli(Ops.stackSigns(x));
             return Ops.channelView(t, 0, c).add(Ops.channelView(t, c, 2 * c));
         }
 
@@ -273,6 +269,11 @@ public final class LinearLayers {
         public INDArray addBias(INDArray z, INDArray b) {
             return Forward.addPerChannel(z, b);
         }
+
+        @Override
+        public int outputAxis(int rank) {
+            return rank > 1 ? 1 : -1;
+        }
     }
 
     /** BatchNorm as {@code z_c = x_c·scale_c + shift_c}: weight = scale {@code [C]}, bias = shift. */
@@ -303,6 +304,11 @@ public final class LinearLayers {
         @Override
         public INDArray addBias(INDArray z, INDArray b) {
             return z.add(Forward.channelShape(b, z.rank()));
+        }
+
+        @Override
+        public int outputAxis(int rank) {
+            return rank > 1 ? 1 : -1;
         }
     }
 }

@@ -140,4 +140,17 @@ public interface LinearLayer {
      * @param b {@code [out]}
      */
     INDArray addBias(INDArray z, INDArray b);
+
+    /**
+     * {@return the axis of an output-shaped array of this rank along which the layer's outputs, and so a per-output
+     * bias, vary}: the last for a dense layer (at every position), the channel axis (1) for a convolution or an
+     * affine BatchNorm; −1 where no single axis holds them. A per-output vector reshaped to lie along this axis
+     * broadcasts over the rest, one pass where {@link #addBias} makes a copy; this default says −1, so callers fall
+     * back to {@link #addBias}.
+     *
+     * @param rank the rank of the output-shaped array, batch axis included
+     */
+    default int outputAxis(int rank) {
+        return -1;
+    }
 }

@@ -1,6 +1,7 @@
 package io.github.dtd4j.spi;
 
 import io.github.dtd4j.errors.InvalidInputException;
+import io.github.dtd4j.internal.Flat;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -22,12 +23,14 @@ public final class Tensors {
 
     /** {@return true if no element is negative} @param a any array */
     public static boolean nonNegative(INDArray a) {
-        return a.length() == 0 || a.minNumber().doubleValue() >= 0;
+        // a scan that stops at the first negative value where the memory allows (a signed array answers at once);
+        // else one reduction
+        return a.length() == 0 || (Flat.leading(a) ? Flat.noneWithSign(a, -1) : a.minNumber().doubleValue() >= 0);
     }
 
     /** {@return true if no element is positive} @param a any array */
     public static boolean nonPositive(INDArray a) {
-        return a.length() == 0 || a.maxNumber().doubleValue() <= 0;
+        return a.length() == 0 || (Flat.leading(a) ? Flat.noneWithSign(a, 1) : a.maxNumber().doubleValue() <= 0);
     }
 
     /** {@return an array of ones shaped and typed like {@code a}} @param a any array */

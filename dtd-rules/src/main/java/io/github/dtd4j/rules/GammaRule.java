@@ -61,18 +61,6 @@ public record GammaRule(double gamma) implements LinearRule {
         return new INDArray[]{b.add(Tensors.positive(b).muli(gamma)), b.add(Tensors.negative(b).muli(gamma))};
     }
 
-    /**
-     * {@return the axis a layer's bias runs along in an output of this rank (a Dense layer's last, a convolution's
-     * and an affine BatchNorm's channel axis), or −1 for another kind, whose biases {@link LinearLayer#addBias} adds}
-     */
-    private static int outputAxis(LinearLayer l, int rank) {
-        return switch (l.kind()) {
-            case "Dense" -> rank - 1;
-            case "Conv2d", "BatchNorm" -> rank > 1 ? 1 : -1;
-            default -> -1;
-        };
-    }
-
     /** {@return a per-output vector shaped to broadcast along {@code axis} of an array of this rank (a view)} */
     private static INDArray alongAxis(INDArray v, int axis, int rank) {
         long[] shape = new long[rank];
@@ -90,7 +78,7 @@ public record GammaRule(double gamma) implements LinearRule {
         INDArray up = ctx.output().gte(0.0).castTo(x.dataType());
         // b↓ + up·(b↑ − b↓): two broadcast passes over the output where the output axis is known, else four
         INDArray delta = b[0].sub(b[1]);
-        int axis = outputAxis(l, up.rank());
+        int axis = l.outputAxis(up.rank());
         INDArray bq = axis < 0 ? l.addBias(l.addBias(Nd4j.zeros(x.dataType(), ctx.output().shape()), delta).muli(up),
                 b[1]) : up.mul(alongAxis(delta, axis, up.rank())).addi(alongAxis(b[1], axis, up.rank()));
         if (!ctx.inputNonNegative()) {
@@ -113,7 +101,7 @@ public record GammaRule(double gamma) implements LinearRule {
     private INDArray signedInput(RuleContext ctx, LinearLayer l, INDArray x, INDArray up, INDArray bq) {
         double half = gamma / 2;
         INDArray sigma = up.mul(2.0).subi(1.0);
-        int axis = outputAxis(l, up.rank());
+        int axis = l.outputAxis(up.rank());
         INDArray z = (axis < 0 ? l.addBias(ctx.output(), l.bias().neg())
                 : ctx.output().sub(alongAxis(l.bias(), axis, up.rank()))).muli(1 + half);
         INDArray ax = gamma == 0 ? null : Transforms.abs(x, true);
