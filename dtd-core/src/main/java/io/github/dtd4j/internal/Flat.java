@@ -35,9 +35,9 @@ public final class Flat {
 
     /**
      * {@return whether no value of a {@link #leading} array has the given sign}: {@code sign > 0} asks "none
-     * positive", {@code sign < 0} "none negative"; a NaN counts as having either sign (it is no evidence of
-     * a sign; libnd4j's min and max reductions skip it), and zeros of either sign have neither. The scan stops at the first such value, so
-     * a signed array answers after a few values instead of a reduction over all of them.
+     * positive", {@code sign < 0} "none negative"; a NaN counts as having either sign (it is no evidence of a sign),
+     * and zeros of either sign have neither. The scan stops at the first such value, so a signed array answers after
+     * a few values instead of a reduction over all of them.
      */
     public static boolean noneWithSign(INDArray a, int sign) {
         long n = a.length();
@@ -72,7 +72,8 @@ public final class Flat {
     /**
      * {@return {@code t[:, :C] ⊙ x⁺ + t[:, C:] ⊙ x⁻} for {@link #leading} arrays {@code t [N, 2C, ...]} and
      * {@code x [N, C, ...]}, as a new {@code [N, C, ...]} array}, in one pass, with the roundings of the products
-     * and the sum in that order (what multiplying by {@code Ops.stackSigns}'s halves and adding them gives, bit for bit)
+     * and the sum in that order (what multiplying by {@code Ops.stackSigns}'s halves and adding them gives, bit for
+     * bit)
      */
     public static INDArray sumOfSignedHalves(INDArray t, INDArray x) {
         int n = (int) x.size(0);

@@ -21,16 +21,23 @@ public final class Tensors {
         return Transforms.min(a, 0.0, true);
     }
 
-    /** {@return true if no element is negative} @param a any array */
+    /** {@return true if no element is negative or NaN} @param a any array */
     public static boolean nonNegative(INDArray a) {
         // a scan that stops at the first negative value where the memory allows (a signed array answers at once);
-        // else one reduction
-        return a.length() == 0 || (Flat.leading(a) ? Flat.noneWithSign(a, -1) : a.minNumber().doubleValue() >= 0);
+        // else a reduction, which skips NaN, so NaN is looked for too
+        return a.length() == 0 || (Flat.leading(a) ? Flat.noneWithSign(a, -1)
+                : a.minNumber().doubleValue() >= 0 && !hasNaN(a));
     }
 
-    /** {@return true if no element is positive} @param a any array */
+    /** {@return true if no element is positive or NaN} @param a any array */
     public static boolean nonPositive(INDArray a) {
-        return a.length() == 0 || (Flat.leading(a) ? Flat.noneWithSign(a, 1) : a.maxNumber().doubleValue() <= 0);
+        return a.length() == 0 || (Flat.leading(a) ? Flat.noneWithSign(a, 1)
+                : a.maxNumber().doubleValue() <= 0 && !hasNaN(a));
+    }
+
+    private static boolean hasNaN(INDArray a) {
+        return a.dataType().isFPType() && org.nd4j.linalg.indexing.BooleanIndexing.or(a,
+                org.nd4j.linalg.indexing.conditions.Conditions.isNan());
     }
 
     /** {@return an array of ones shaped and typed like {@code a}} @param a any array */

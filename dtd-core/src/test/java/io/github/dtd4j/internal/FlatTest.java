@@ -111,6 +111,10 @@ class FlatTest {
         INDArray later = x.get(NDArrayIndex.interval(1, 2), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
         assertThat(Flat.leading(later)).isFalse();
         assertThat(Tensors.nonNegative(later)).isTrue();
+        f.putScalar(7777, Double.NaN); // the reduction skips it; the view's answer does not
+        assertThat(Tensors.nonNegative(later)).isFalse();
+        assertThat(Tensors.nonPositive(later.neg())).isFalse();
+        f.putScalar(7777, 0.25);
         f.putScalar(7000, -2.0);
         assertThat(Tensors.nonNegative(later)).isFalse();
         assertThat(Tensors.nonNegative(first)).isTrue();
