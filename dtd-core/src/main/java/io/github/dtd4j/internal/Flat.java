@@ -34,42 +34,6 @@ public final class Flat {
     }
 
     /**
-     * {@return whether no value of a {@link #leading} array has the given sign}: {@code sign > 0} asks "none
-     * positive", {@code sign < 0} "none negative"; a NaN counts as having either sign (it is no evidence of a sign),
-     * and zeros of either sign have neither. The scan stops at the first such value, so a signed array answers after
-     * a few values instead of a reduction over all of them.
-     */
-    public static boolean noneWithSign(INDArray a, int sign) {
-        long n = a.length();
-        if (a.dataType() == DataType.FLOAT) {
-            FloatBuffer b = a.data().asNioFloat();
-            float[] v = new float[(int) Math.min(CHUNK, n)];
-            for (long from = 0; from < n; from += v.length) {
-                int len = (int) Math.min(v.length, n - from);
-                b.get((int) from, v, 0, len);
-                for (int i = 0; i < len; i++) {
-                    if (sign < 0 ? !(v[i] >= 0) : !(v[i] <= 0)) {
-                        return false;
-                    }
-                }
-            }
-            return true;
-        }
-        DoubleBuffer b = a.data().asNioDouble();
-        double[] v = new double[(int) Math.min(CHUNK, n)];
-        for (long from = 0; from < n; from += v.length) {
-            int len = (int) Math.min(v.length, n - from);
-            b.get((int) from, v, 0, len);
-            for (int i = 0; i < len; i++) {
-                if (sign < 0 ? !(v[i] >= 0) : !(v[i] <= 0)) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    /**
      * {@return {@code t[:, :C] ⊙ x⁺ + t[:, C:] ⊙ x⁻} for {@link #leading} arrays {@code t [N, 2C, ...]} and
      * {@code x [N, C, ...]}, as a new {@code [N, C, ...]} array}, in one pass, with the roundings of the products
      * and the sum in that order (what multiplying by {@code Ops.stackSigns}'s halves and adding them gives, bit for

@@ -13,10 +13,10 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The JVM loops over arrays' memory ({@link Flat}) against libnd4j's operations they stand for (bit for bit, by raw
- * bit patterns, so that ±0 and NaN count) or the reductions they replace, and against the formulas from a loop over
- * single values. The arrays hold NaN, ±0 and ±∞ and are long enough per sample to cross the loops' 4,096-value
- * chunks.
+ * The JVM loops over arrays' memory ({@link Flat}, and {@link Tensors}' sign scan) against libnd4j's operations they
+ * stand for (bit for bit, by raw bit patterns, so that ±0 and NaN count) or the reductions they replace, and against
+ * the formulas from a loop over single values. The arrays hold NaN, ±0 and ±∞ and are long enough per sample to
+ * cross the loops' 4,096-value chunks.
  */
 class FlatTest {
     /** {@code [batch, 3, 50, 40]}: 6,000 values per sample, special values written at fixed places */
